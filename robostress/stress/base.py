@@ -1,0 +1,119 @@
+"""The stress interface: one registered pure function per sub-type, severities as a table.
+
+A stress takes a clean ScenePlan, the physical parameters of one severity row and a seeded
+generator, and returns the stressed twin. Severity 0 is always the clean plan itself.
+Each spec names the realised measure (computed from the rendered frame by
+``robostress.stress.measures``) and the direction that measure moves as severity rises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from robostress.errors import ConfigError, StressNotApplicable
+from robostress.registry import Registry
+from robostress.scene.plan import Frozen, ScenePlan
+from robostress.seeding import rng
+
+Dimension = Literal["material", "lighting", "viewpoint", "geometry"]
+DIMENSIONS: tuple[str, ...] = ("material", "lighting", "viewpoint", "geometry")
+MAX_SEVERITY = 5
+
+StressFn = Callable[[ScenePlan, Mapping[str, Any], np.random.Generator], ScenePlan]
+
+
+@dataclass(frozen=True)
+class StressSpec:
+    """A registered stress sub-type."""
+
+    dimension: str
+    subtype: str
+    severities: tuple[Mapping[str, Any], ...]  # rows 1..5 (index 0 = severity 1)
+    measure: str  # name of the realised measure in robostress.stress.measures
+    direction: int  # +1: measure rises with severity, -1: falls
+    fn: StressFn
+    doc: str = ""
+
+    def params(self, severity: int) -> dict[str, Any]:
+        """Physical parameters of ``severity`` (empty for the clean twin)."""
+        check_severity(severity)
+        return {} if severity == 0 else dict(self.severities[severity - 1])
+
+
+STRESSES: Registry[StressSpec] = Registry("stress sub-type")
+
+
+def stress(dimension: str, subtype: str, *, severities: list[dict[str, Any]], measure: str,
+           direction: int) -> Callable[[StressFn], StressFn]:
+    """Decorator registering a stress function for ``dimension/subtype``."""
+    if len(severities) != MAX_SEVERITY:
+        raise ValueError(f"{subtype}: need {MAX_SEVERITY} severity rows, got {len(severities)}")
+
+    def deco(fn: StressFn) -> StressFn:
+        STRESSES.add(subtype, StressSpec(dimension, subtype, tuple(severities), measure,
+                                         direction, fn, (fn.__doc__ or "").strip()))
+        return fn
+
+    return deco
+
+
+class StressRecord(Frozen):
+    """What was asked of a frame's stress and what the render realised."""
+
+    dimension: str = Field(description="'none' for a clean frame")
+    subtype: str = Field(description="'none' for a clean frame")
+    severity: int = Field(ge=0, le=MAX_SEVERITY)
+    params: dict[str, Any] = Field(default_factory=dict, description="requested physical parameters")
+    measure: str | None = Field(default=None, description="name of the realised measure")
+    realised: float | None = Field(default=None, description="realised measure from the render")
+    skipped: str | None = Field(default=None, description="why the stress could not be realised")
+
+
+CLEAN = StressRecord(dimension="none", subtype="none", severity=0)
+
+
+def check_severity(severity: int) -> None:
+    """ConfigError unless 0 <= severity <= MAX_SEVERITY."""
+    if not isinstance(severity, int) or not 0 <= severity <= MAX_SEVERITY:
+        raise ConfigError(f"severity must be an integer in 0..{MAX_SEVERITY}, got {severity!r}")
+
+
+def get_stress(subtype: str) -> StressSpec:
+    """The registered spec of ``subtype`` (ConfigError listing sub-types if unknown)."""
+    _load_all()
+    return STRESSES.get(subtype)
+
+
+def all_stresses() -> list[StressSpec]:
+    """All registered specs, in taxonomy order."""
+    _load_all()
+    return [STRESSES.get(n) for n in STRESSES.names()]
+
+
+def apply_stress(plan: ScenePlan, subtype: str, severity: int) -> tuple[ScenePlan, StressRecord]:
+    """Apply ``subtype`` at ``severity`` to a clean plan.
+
+    Returns the stressed plan and its record. If the stress cannot be realised in this scene,
+    the clean plan is returned with ``record.skipped`` set to the reason.
+    """
+    spec = get_stress(subtype)
+    params = spec.params(severity)
+    record = StressRecord(dimension=spec.dimension, subtype=subtype, severity=severity,
+                          params=params, measure=spec.measure)
+    if severity == 0:
+        return plan, record
+    try:
+        out = spec.fn(plan, params, rng(plan.seed, plan.scene_id, subtype, severity))
+    except StressNotApplicable as e:
+        return plan, record.model_copy(update={"skipped": e.reason})
+    return out, record
+
+
+def _load_all() -> None:
+    # Importing the dimension modules registers their stresses (in taxonomy order).
+    from robostress.stress import geometry, lighting, material, viewpoint  # noqa: F401
