@@ -1,0 +1,39 @@
+"""Prediction records: one line of ``predictions.jsonl`` per item."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from robostress.scene.plan import Frozen
+
+PREDICTION_SCHEMA_VERSION = 1
+
+
+class Prediction(Frozen):
+    """A model's answer to one item, parsed and scored."""
+
+    schema_version: int = PREDICTION_SCHEMA_VERSION
+    item_id: str
+    clean_item_id: str
+    frame_id: str
+    scene_id: str
+    dimension: str
+    subtype: str
+    severity: int
+    ability: str
+    qtype: str
+    format: str
+    raw: str = Field(description="the model's raw text (untrusted)")
+    parsed: Any = Field(default=None, description="parsed answer: letter, box or point; None if unparsable")
+    parse_error: str | None = Field(default=None, description="why the raw text could not be parsed")
+    score: float = Field(description="1/0 for multiple choice and point-in-mask; IoU for boxes")
+    correct: bool = Field(description="score counted as a success (IoU >= 0.5 for boxes)")
+    details: dict[str, Any] = Field(default_factory=dict, description="e.g. iou, point_in_mask")
+    latency_s: float = 0.0
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    error: str | None = Field(default=None, description="backend error: no answer was obtained")
+    agent_trace: list[dict[str, Any]] | None = None
+    model: str = Field(description="model label of the run")
