@@ -30,6 +30,7 @@ class Prediction(Frozen):
     parse_error: str | None = Field(default=None, description="why the raw text could not be parsed")
     score: float = Field(description="1/0 for multiple choice and point-in-mask; IoU for boxes")
     correct: bool = Field(description="score counted as a success (IoU >= 0.5 for boxes)")
+    chance: float = Field(description="probability that a uniformly random answer is correct")
     details: dict[str, Any] = Field(default_factory=dict, description="e.g. iou, point_in_mask")
     latency_s: float = 0.0
     prompt_tokens: int | None = None
