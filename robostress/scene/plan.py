@@ -178,4 +178,5 @@ class ScenePlan(Frozen):
 
 def entity_ids(plan: ScenePlan) -> list[str]:
     """Ids that get an instance number in masks, in a stable order (1-based numbering)."""
-    return [s.id for s in plan.supports] + [o.id for o in plan.objects]
+    ids = [s.id for s in plan.supports] + [o.id for o in plan.objects]
+    return ids + (["gripper"] if plan.gripper is not None else [])

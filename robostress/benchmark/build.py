@@ -1,0 +1,286 @@
+"""Build a benchmark: sample scenes, stress them, render (through the cache), write the directory.
+
+Layout (DESIGN.md): manifest.json, scenes.jsonl, frames.jsonl, items.jsonl, skipped.jsonl,
+dropped.jsonl, images/, masks/, depth/, free/. The manifest is written last: a folder without
+one is an interrupted build, and rerunning the same command resumes it (rendered frames come
+back from the render cache instantly).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from robostress.benchmark.manifest import MANIFEST_SCHEMA_VERSION, content_hash, write_jsonl
+from robostress.errors import ConfigError
+from robostress.render.cache import FILES, RenderCache, cache_key
+from robostress.render.frame import Frame, FrameArrays
+from robostress.render.io import (
+    depth_to_mm,
+    encode_rgb,
+    encode_u16,
+    read_rgb,
+    read_u16,
+    sha256,
+    write_atomic,
+)
+from robostress.render.renderer import Renderer, RenderSettings, frame_objects
+from robostress.scene.plan import ScenePlan
+from robostress.seeding import derive_seed, in_shard
+from robostress.stress.base import CLEAN, StressRecord, all_stresses, apply_stress, check_severity
+
+log = logging.getLogger(__name__)
+GENERATOR_VERSION = "g1"
+SUBDIRS = {"image": "images", "mask": "masks", "depth": "depth", "free": "free"}
+
+
+@dataclass
+class BuildConfig:
+    """What to build. Every field is part of the manifest."""
+
+    name: str = "mini"
+    family: str = "tabletop"
+    num_scenes: int = 3
+    seed: int = 0
+    subtypes: list[str] | str = "all"
+    severities: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
+    render: RenderSettings = field(default_factory=RenderSettings)
+    questions: bool = True
+    shard: int = 0
+    num_shards: int = 1
+
+    def validate(self) -> None:
+        """ConfigError on out-of-range values (checked before any work starts)."""
+        if self.num_scenes < 1:
+            raise ConfigError(f"num_scenes must be >= 1, got {self.num_scenes}")
+        for s in self.severities:
+            check_severity(s)
+        if 0 in self.severities:
+            raise ConfigError("severities lists stressed levels 1..5; the clean twin (0) is always built")
+        if not 0 <= self.shard < self.num_shards:
+            raise ConfigError(f"shard must be in 0..{self.num_shards - 1}, got {self.shard}")
+        self.subtype_names()
+
+    def subtype_names(self) -> list[str]:
+        """The sub-types to build, in taxonomy order (ConfigError for unknown names)."""
+        known = [s.subtype for s in all_stresses()]
+        if self.subtypes == "all":
+            return known
+        names = [self.subtypes] if isinstance(self.subtypes, str) else list(self.subtypes)
+        for n in names:
+            if n not in known:
+                raise ConfigError(f"unknown stress sub-type {n!r}; choose from: {', '.join(known)}")
+        return [k for k in known if k in names]
+
+
+@dataclass
+class RenderedFrame:
+    """A frame of the build with its plan and a way to get its pixel arrays."""
+
+    plan: ScenePlan
+    frame: Frame
+    arrays: FrameArrays | None = None
+
+
+def frame_id(scene_id: str, record: StressRecord) -> str:
+    """``<scene>/clean`` or ``<scene>/<subtype>/s<severity>``."""
+    if record.severity == 0:
+        return f"{scene_id}/clean"
+    return f"{scene_id}/{record.subtype}/s{record.severity}"
+
+
+def _stem(fid: str) -> str:
+    return fid.replace("/", "__")
+
+
+class Builder:
+    """Builds one benchmark directory; reusable across scenes."""
+
+    def __init__(self, cfg: BuildConfig, out_dir: Path, cache_dir: Path) -> None:
+        cfg.validate()
+        self.cfg = cfg
+        self.out = Path(out_dir)
+        self.cache = RenderCache(cache_dir)
+        self.renderer = Renderer(cfg.render)
+        self.stats: Counter[str] = Counter()
+
+    def _check_writable(self) -> None:
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            probe = self.out / ".write_probe"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as e:
+            raise ConfigError(f"cannot write to the output folder {self.out}: {e.strerror}") from e
+
+    def scenes(self) -> list[ScenePlan]:
+        """Sample the clean scene plans of this shard."""
+        from robostress.scene.sample import sample_scene
+
+        plans = [sample_scene(self.cfg.family, self.cfg.seed, i) for i in range(self.cfg.num_scenes)]
+        return [p for p in plans if in_shard(p.scene_id, self.cfg.shard, self.cfg.num_shards)]
+
+    def jobs(self, clean: ScenePlan) -> Iterator[tuple[ScenePlan, StressRecord]]:
+        """(plan, record) for the clean twin and every requested stress of one scene."""
+        from robostress.stress.purity import check_purity
+
+        yield clean, CLEAN
+        for sub in self.cfg.subtype_names():
+            for sev in self.cfg.severities:
+                plan, rec = apply_stress(clean, sub, sev)
+                if rec.skipped is None:
+                    bad = check_purity(rec.dimension, clean, plan)
+                    if bad:
+                        raise AssertionError(f"{sub} s{sev} changed fields it does not own: {bad}")
+                yield plan, rec
+
+    def render_frame(self, plan: ScenePlan, record: StressRecord, clean: RenderedFrame | None,
+                     seed: int) -> RenderedFrame:
+        """Render (or fetch from the cache) one frame and export its files."""
+        fid = frame_id(plan.scene_id, record)
+        key = cache_key(plan.to_json() + (clean.plan.to_json() if clean else ""),
+                        self.renderer.describe(), seed)
+        meta = self.cache.get(key)
+        arrays = None
+        if meta is None:
+            arrays = self.renderer.render(plan, seed)
+            files = {"image": encode_rgb(arrays.rgb), "mask": encode_u16(arrays.ids),
+                     "depth": encode_u16(depth_to_mm(arrays.depth)), "free": encode_u16(arrays.free)}
+            realised = self._realise(plan, arrays, record, clean)
+            meta = {"hashes": {k: sha256(v) for k, v in files.items()},
+                    "objects": [o.model_dump(mode="json") for o in frame_objects(plan, arrays)],
+                    "id_map": {str(k): v for k, v in arrays.id_map.items()}, "realised": realised}
+            self.cache.put(key, files, meta)
+            self.stats["rendered"] += 1
+        else:
+            self.stats["cached"] += 1
+        paths = {}
+        for name in FILES:
+            rel = f"{SUBDIRS[name]}/{_stem(fid)}.png"
+            self.cache.export(key, name, self.out / rel)
+            paths[name] = rel
+        frame = Frame(frame_id=fid, scene_id=plan.scene_id,
+                      clean_frame_id=clean.frame.frame_id if clean else fid,
+                      stress=record.model_copy(update={"realised": meta["realised"]}),
+                      plan_hash=plan.content_hash(), width=self.cfg.render.width,
+                      height=self.cfg.render.height, hashes=meta["hashes"], id_map=meta["id_map"],
+                      objects=tuple(meta["objects"]), render={**self.renderer.describe(), "seed": seed,
+                                                              "cache_key": key}, **paths)
+        return RenderedFrame(plan, frame, arrays)
+
+    def _realise(self, plan: ScenePlan, arrays: FrameArrays, record: StressRecord,
+                 clean: RenderedFrame | None) -> float | None:
+        if record.measure is None or clean is None:
+            return None
+        from robostress.stress.measures import MeasureInput, measure
+
+        return round(float(measure(record.measure, MeasureInput(plan, arrays, clean.plan,
+                                                                self.arrays(clean)))), 6)
+
+    def arrays(self, rf: RenderedFrame) -> FrameArrays:
+        """Pixel arrays of a frame, loaded from the benchmark folder if not in memory."""
+        if rf.arrays is None:
+            from robostress.render.gt import amodal_mask
+
+            f = rf.frame
+            ids = read_u16(self.out / f.mask)
+            arrays = FrameArrays(rgb=read_rgb(self.out / f.image), ids=ids,
+                                 depth=read_u16(self.out / f.depth).astype("float32") / 1000.0,
+                                 free=read_u16(self.out / f.free),
+                                 id_map={int(k): v for k, v in f.id_map.items()})
+            for o in rf.plan.objects:
+                arrays.amodal[o.id], arrays.amodal_total[o.id] = amodal_mask(rf.plan, o, f.width, f.height)
+            rf.arrays = arrays
+        return rf.arrays
+
+    def build(self, progress: bool = True) -> dict[str, Any]:
+        """Build the whole benchmark; returns the manifest."""
+        self._check_writable()
+        t0 = time.perf_counter()
+        manifest_path = self.out / "manifest.json"
+        if manifest_path.exists():
+            manifest_path.unlink()  # the folder is incomplete until the new manifest is written
+        plans = self.scenes()
+        n_stress = len(self.cfg.subtype_names()) * len(self.cfg.severities)
+        frames: list[Frame] = []
+        skipped: list[dict[str, Any]] = []
+        items: list[Any] = []
+        dropped: list[Any] = []
+        bar = tqdm(total=len(plans) * (1 + n_stress), unit="frame", desc="build", disable=not progress)
+        for clean_plan in plans:
+            seed = derive_seed(self.cfg.seed, clean_plan.scene_id, "render")
+            clean: RenderedFrame | None = None
+            scene_frames: list[RenderedFrame] = []
+            for plan, rec in self.jobs(clean_plan):
+                if rec.skipped is not None:
+                    skipped.append({"frame_id": frame_id(plan.scene_id, rec), **rec.model_dump(mode="json")})
+                    self.stats["skipped"] += 1
+                else:
+                    rf = self.render_frame(plan, rec, clean, seed)
+                    clean = clean or rf
+                    scene_frames.append(rf)
+                    frames.append(rf.frame)
+                bar.update(1)
+                bar.set_postfix(rendered=self.stats["rendered"], cached=self.stats["cached"],
+                                skipped=self.stats["skipped"])
+            if self.cfg.questions:
+                its, drs = self._questions(scene_frames)
+                items += its
+                dropped += drs
+        bar.close()
+        write_jsonl(self.out / "scenes.jsonl", [p.model_dump(mode="json") for p in plans])
+        write_jsonl(self.out / "frames.jsonl", [f.model_dump(mode="json") for f in frames])
+        write_jsonl(self.out / "skipped.jsonl", skipped)
+        write_jsonl(self.out / "items.jsonl", [i.model_dump(mode="json") for i in items])
+        write_jsonl(self.out / "dropped.jsonl", [d.model_dump(mode="json") for d in dropped])
+        manifest = self._manifest(plans, frames, skipped, items, dropped)
+        manifest["build_seconds"] = round(time.perf_counter() - t0, 2)
+        manifest["render_stats"] = dict(self.stats)
+        write_atomic(manifest_path, json.dumps(manifest, indent=2, sort_keys=True).encode())
+        return manifest
+
+    def _questions(self, scene_frames: list[RenderedFrame]) -> tuple[list[Any], list[Any]]:
+        from robostress.questions import generate_items
+
+        clean = scene_frames[0]
+        twins = [(rf.plan, rf.frame, self.arrays(rf)) for rf in scene_frames]
+        out = generate_items(clean.plan, clean.frame, twins, self.cfg.seed)
+        for rf in scene_frames:
+            rf.arrays = None  # free memory: items are computed for this scene
+        return out
+
+    def _manifest(self, plans: list[ScenePlan], frames: list[Frame], skipped: list[dict[str, Any]],
+                  items: list[Any], dropped: list[Any]) -> dict[str, Any]:
+        from robostress.questions.item import ITEM_SCHEMA_VERSION
+        from robostress.render.frame import FRAME_SCHEMA_VERSION
+        from robostress.scene.plan import PLAN_SCHEMA_VERSION
+
+        counts: Counter[str] = Counter()
+        for f in frames:
+            counts[f"{f.stress.dimension}/{f.stress.subtype}/s{f.stress.severity}"] += 1
+        prompt_version = items[0].prompt_version if items else None
+        cfg = self.cfg
+        return {
+            "schema_version": MANIFEST_SCHEMA_VERSION,
+            "name": cfg.name,
+            "content_hash": content_hash(self.out, ["scenes.jsonl", "frames.jsonl", "items.jsonl"],
+                                         frames),
+            "versions": {"generator": GENERATOR_VERSION, "plan": PLAN_SCHEMA_VERSION,
+                         "frame": FRAME_SCHEMA_VERSION, "item": ITEM_SCHEMA_VERSION,
+                         "prompt": prompt_version},
+            "config": {"family": cfg.family, "num_scenes": cfg.num_scenes, "seed": cfg.seed,
+                       "subtypes": cfg.subtype_names(), "severities": cfg.severities,
+                       "questions": cfg.questions, "shard": cfg.shard, "num_shards": cfg.num_shards},
+            "renderer": self.renderer.describe(),
+            "counts": {"scenes": len(plans), "frames": len(frames), "skipped": len(skipped),
+                       "items": len(items), "dropped": len(dropped),
+                       "frames_by_stress": dict(sorted(counts.items()))},
+        }

@@ -1,0 +1,71 @@
+"""Read a built benchmark directory (the evaluate phase needs no Mitsuba)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from robostress.benchmark.manifest import read_jsonl, read_manifest
+from robostress.errors import DataError
+from robostress.questions.item import Item
+from robostress.render.frame import Frame
+from robostress.render.io import read_rgb, read_u16, safe_join
+from robostress.scene.plan import ScenePlan
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _records(path: Path, model: type[M]) -> list[M]:
+    out = []
+    for n, rec in enumerate(read_jsonl(path), 1):
+        try:
+            out.append(model.model_validate(rec))
+        except ValidationError as e:
+            first = e.errors()[0]
+            loc = ".".join(str(x) for x in first["loc"])
+            raise DataError(f"{path}:{n}: invalid {model.__name__} ({loc}: {first['msg']})") from e
+    return out
+
+
+class Benchmark:
+    """A built benchmark: manifest, scenes, frames and items, with safe file access."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root).resolve()
+        self.manifest: dict[str, Any] = read_manifest(self.root)
+
+    @property
+    def content_hash(self) -> str:
+        """The benchmark's identity."""
+        return str(self.manifest["content_hash"])
+
+    @cached_property
+    def scenes(self) -> dict[str, ScenePlan]:
+        """Clean scene plans by scene id."""
+        return {p.scene_id: p for p in _records(self.root / "scenes.jsonl", ScenePlan)}
+
+    @cached_property
+    def frames(self) -> dict[str, Frame]:
+        """Frames by frame id."""
+        return {f.frame_id: f for f in _records(self.root / "frames.jsonl", Frame)}
+
+    @cached_property
+    def items(self) -> list[Item]:
+        """All items, in file order."""
+        return _records(self.root / "items.jsonl", Item)
+
+    def path(self, rel: str) -> Path:
+        """Absolute path of a file of the benchmark (never outside its folder)."""
+        return safe_join(self.root, rel)
+
+    def image(self, rel: str) -> np.ndarray:
+        """An RGB image of the benchmark."""
+        return read_rgb(self.path(rel))
+
+    def mask(self, rel: str) -> np.ndarray:
+        """A 16-bit mask (instance ids, free space) of the benchmark."""
+        return read_u16(self.path(rel))

@@ -1,0 +1,31 @@
+"""Shared CLI plumbing: turn user errors into one clear line and a non-zero exit."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from robostress.errors import RobostressError
+
+log = logging.getLogger("robostress")
+
+
+def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``fn``; a RobostressError prints ``robostress: error: ...`` and exits with its code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except RobostressError as e:
+            print(f"robostress: error: {e}", file=sys.stderr)
+            sys.exit(e.exit_code)
+        except KeyboardInterrupt:
+            print("robostress: interrupted; finished work is kept, rerun the same command to resume",
+                  file=sys.stderr)
+            sys.exit(130)
+
+    return wrapper

@@ -1,0 +1,20 @@
+"""``robostress contact-sheet benchmark_dir=...``: labelled stress grids, one PNG per scene."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+
+from robostress.cli.common import log, user_errors
+
+
+@hydra.main(config_path="../conf", config_name="contact_sheet", version_base="1.3")
+@user_errors
+def main(cfg: DictConfig) -> None:
+    """Entry point."""
+    from robostress.benchmark.contact_sheet import write_contact_sheets
+
+    paths = write_contact_sheets(Path(cfg.benchmark_dir), Path(cfg.out_dir))
+    log.info("wrote %d contact sheets to %s", len(paths), cfg.out_dir)

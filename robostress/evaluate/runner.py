@@ -1,0 +1,199 @@
+"""The resumable evaluation runner: items -> model (batch-first) -> scored predictions.jsonl.
+
+A run directory holds ``run.json`` (fingerprint, versions, config) and ``predictions.jsonl``
+(one line per item, appended batch by batch with a single write each). Restarting with the
+same fingerprint skips answered items; a different fingerprint refuses to mix. Ctrl-C keeps
+every finished batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from robostress.benchmark.load import Benchmark
+from robostress.benchmark.manifest import read_jsonl
+from robostress.errors import DataError
+from robostress.models.base import Model, Request, Response
+from robostress.questions.item import LETTERS, Item
+from robostress.render.io import write_atomic
+from robostress.scoring.prediction import PREDICTION_SCHEMA_VERSION, Prediction
+from robostress.seeding import in_shard
+
+RUN_SCHEMA_VERSION = 1
+SCORER_VERSION = "s1"
+MAX_RAW_CHARS = 8192  # model output kept per prediction (untrusted, bounded)
+
+
+def fingerprint(bench_hash: str, model_desc: dict[str, Any], prompt_version: str | None,
+                shard: tuple[int, int] = (0, 1)) -> str:
+    """What makes two runs comparable: benchmark, model (and agent), prompts, scorer, shard."""
+    blob = json.dumps({"benchmark": bench_hash, "model": model_desc, "prompt": prompt_version,
+                       "scorer": SCORER_VERSION, "shard": list(shard)}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the packages that can change results."""
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for pkg in ("robostress", "numpy", "mitsuba", "torch", "transformers", "vllm", "opencv-python-headless"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def git_revision() -> str | None:
+    """The git commit of the robostress checkout, if it is one."""
+    try:
+        r = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                           cwd=Path(__file__).resolve().parent)
+        return r.stdout.strip() or None if r.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+@dataclass
+class RunResult:
+    """What a run produced."""
+
+    run_dir: Path
+    predictions: list[Prediction]
+    answered_now: int
+    resumed: int
+
+
+def request_for(item: Item, bench: Benchmark, max_tokens: int = 64) -> Request:
+    """The model request of an item (multiple choice is constrained to its letters)."""
+    choices = tuple(LETTERS[: len(item.options)]) if item.format == "mc" else None
+    return Request(id=item.item_id, prompt=item.prompt, images=(str(bench.path(item.image)),),
+                   choices=choices, max_tokens=max_tokens, item=item)
+
+
+def load_predictions(path: Path) -> list[Prediction]:
+    """Predictions of a run; a torn last line (killed mid-write) is dropped and truncated away."""
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        cut = data.rfind(b"\n") + 1
+        with open(path, "r+b") as f:
+            f.truncate(cut)
+    out = []
+    for n, rec in enumerate(read_jsonl(path), 1):
+        try:
+            out.append(Prediction.model_validate(rec))
+        except ValueError as e:
+            raise DataError(f"{path}:{n}: not a valid prediction ({e})") from e
+    return out
+
+
+class Runner:
+    """Evaluates one model (or agent) on one benchmark into one run directory."""
+
+    def __init__(self, bench: Benchmark, model: Model, run_dir: Path, *, label: str,
+                 batch_size: int = 16, max_tokens: int = 64, shard: int = 0, num_shards: int = 1,
+                 limit: int | None = None, config: dict[str, Any] | None = None) -> None:
+        self.bench, self.model, self.run_dir = bench, model, Path(run_dir)
+        self.label, self.batch_size, self.max_tokens = label, max(1, int(batch_size)), max_tokens
+        self.shard, self.num_shards, self.limit = shard, num_shards, limit
+        self.config = config or {}
+        items = [i for i in bench.items if in_shard(i.item_id, shard, num_shards)]
+        self.items = items[:limit] if limit else items
+        prompt_version = self.items[0].prompt_version if self.items else None
+        self.fingerprint = fingerprint(bench.content_hash, model.describe(), prompt_version,
+                                       (shard, num_shards))
+        self._masks: dict[str, np.ndarray] = {}
+
+    def _prepare(self) -> list[Prediction]:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        meta_path = self.run_dir / "run.json"
+        if meta_path.exists():
+            try:
+                old = json.loads(meta_path.read_text())
+            except ValueError as e:
+                raise DataError(f"{meta_path} is corrupt ({e}); move it away to start afresh") from e
+            if old.get("fingerprint") != self.fingerprint:
+                raise DataError(
+                    f"{self.run_dir} holds a different run (fingerprint {old.get('fingerprint')}, "
+                    f"model {old.get('label')!r}); this run is {self.fingerprint} ({self.label!r}). "
+                    "Use another run_dir, or delete that folder to start over.")
+        meta = {"schema_version": RUN_SCHEMA_VERSION, "fingerprint": self.fingerprint,
+                "label": self.label, "benchmark": {"path": str(self.bench.root),
+                                                   "content_hash": self.bench.content_hash,
+                                                   "name": self.bench.manifest.get("name")},
+                "model": self.model.describe(), "config": self.config, "versions": versions(),
+                "git_revision": git_revision(), "shard": [self.shard, self.num_shards],
+                "prediction_schema_version": PREDICTION_SCHEMA_VERSION, "scorer": SCORER_VERSION}
+        write_atomic(meta_path, json.dumps(meta, indent=2, sort_keys=True, default=str).encode())
+        return load_predictions(self.run_dir / "predictions.jsonl")
+
+    def _mask(self, rel: str) -> np.ndarray:
+        if rel not in self._masks:
+            self._masks[rel] = self.bench.mask(rel)
+        return self._masks[rel]
+
+    def predict(self, item: Item, resp: Response) -> Prediction:
+        """Score one response into a Prediction (a backend error scores 0 with its reason)."""
+        from robostress.scoring import score
+
+        raw = (resp.text or "")[:MAX_RAW_CHARS]
+        s = score(item, raw, self._mask)
+        if resp.error:
+            s = s.__class__(**{**s.__dict__, "score": 0.0, "correct": False})
+        return Prediction(
+            item_id=item.item_id, clean_item_id=item.clean_item_id, frame_id=item.frame_id,
+            scene_id=item.scene_id, dimension=item.dimension, subtype=item.subtype,
+            severity=item.severity, ability=item.ability, qtype=item.qtype, format=item.format,
+            raw=raw, parsed=s.parsed, parse_error=None if resp.error else s.parse_error,
+            score=float(s.score), correct=bool(s.correct), chance=float(s.chance),
+            details=dict(s.details), latency_s=round(float(resp.latency_s), 4),
+            prompt_tokens=resp.prompt_tokens, completion_tokens=resp.completion_tokens,
+            error=resp.error, agent_trace=resp.extra.get("agent_trace"), model=self.label)
+
+    def run(self, progress: bool = True) -> RunResult:
+        """Answer every item not yet answered; returns all predictions of the run."""
+        done = self._prepare()
+        seen = {p.item_id for p in done}
+        todo = [i for i in self.items if i.item_id not in seen]
+        path = self.run_dir / "predictions.jsonl"
+        bar = tqdm(total=len(self.items), initial=len(self.items) - len(todo), unit="item",
+                   desc=f"eval {self.label}", disable=not progress)
+        new: list[Prediction] = []
+        with open(path, "ab") as f:
+            for start in range(0, len(todo), self.batch_size):
+                batch = todo[start:start + self.batch_size]
+                preds = self._answer(batch)
+                blob = "".join(json.dumps(p.model_dump(mode="json"), sort_keys=True) + "\n" for p in preds)
+                f.write(blob.encode())
+                f.flush()
+                os.fsync(f.fileno())
+                new += preds
+                bar.update(len(batch))
+        bar.close()
+        return RunResult(self.run_dir, done + new, len(new), len(done))
+
+    def _answer(self, batch: Sequence[Item]) -> list[Prediction]:
+        reqs = [request_for(i, self.bench, self.max_tokens) for i in batch]
+        t = time.perf_counter()
+        resps = self.model.generate(reqs)
+        if len(resps) != len(reqs):
+            raise DataError(f"model {self.label!r} returned {len(resps)} answers for {len(reqs)} requests")
+        for r in resps:
+            if not r.latency_s:
+                r.latency_s = (time.perf_counter() - t) / len(reqs)
+        return [self.predict(i, r) for i, r in zip(batch, resps)]

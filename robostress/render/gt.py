@@ -1,0 +1,94 @@
+"""Ground-truth passes derived from a render: instance ids, amodal masks, free space, per-object GT."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from robostress.render.camera import camera_axes, project
+from robostress.render.frame import ObjectGT
+from robostress.scene.plan import SceneObject, ScenePlan
+
+AMODAL_PAD = 1  # canvas extends this many frame widths on each side (3x3 frames in all)
+SUBPIXEL_BITS = 4
+FREE_MARGIN = 0.03  # metres kept clear of object footprints and support edges
+
+
+def amodal_mask(plan: ScenePlan, obj: SceneObject, width: int, height: int) -> tuple[np.ndarray, int]:
+    """Silhouette of ``obj`` alone: (in-frame bool mask, pixel count on an extended canvas).
+
+    The mesh is rasterised with OpenCV on a canvas 3x the frame in each direction with the same
+    pixel scale, so the part of the object outside the frame is counted too.
+    """
+    from robostress.scene.objects import world_mesh
+
+    m = world_mesh(obj)
+    uv, z = project(plan.camera, m.vertices, width, height)
+    o = camera_axes(plan.camera)[0]
+    tri = m.faces.astype(np.int64)
+    v = m.vertices.astype(np.float64)
+    normals = np.cross(v[tri[:, 1]] - v[tri[:, 0]], v[tri[:, 2]] - v[tri[:, 0]])
+    front = np.einsum("ij,ij->i", normals, v[tri[:, 0]] - o) < 0
+    in_front = (z[tri] > 0.01).all(axis=1)
+    tri = tri[front & in_front]
+    canvas = np.zeros(((2 * AMODAL_PAD + 1) * height, (2 * AMODAL_PAD + 1) * width), np.uint8)
+    off = np.array([AMODAL_PAD * width, AMODAL_PAD * height], np.float64)
+    pts = np.round((uv[tri] - 0.5 + off) * (1 << SUBPIXEL_BITS))
+    lim = float(1 << 28)
+    pts = np.clip(pts, -lim, lim).astype(np.int32)
+    for t in pts:
+        cv2.fillConvexPoly(canvas, t, 1, lineType=cv2.LINE_8, shift=SUBPIXEL_BITS)
+    inside = canvas[AMODAL_PAD * height:(AMODAL_PAD + 1) * height,
+                    AMODAL_PAD * width:(AMODAL_PAD + 1) * width].astype(bool)
+    return inside, int(canvas.sum())
+
+
+def resting_on(plan: ScenePlan, support_id: str) -> list[SceneObject]:
+    """Objects whose support chain ends at ``support_id`` (directly or on a stack)."""
+    by_id = {o.id: o for o in plan.objects}
+    out = []
+    for o in plan.objects:
+        cur = o
+        for _ in range(len(plan.objects) + 1):
+            if cur.support_id not in by_id:
+                break
+            cur = by_id[cur.support_id]
+        if cur.support_id == support_id:
+            out.append(o)
+    return out
+
+
+def free_space(plan: ScenePlan, ids: np.ndarray, position: np.ndarray, normal: np.ndarray,
+               number: dict[str, int]) -> np.ndarray:
+    """Pixels of each support's top face where an object could be placed (value = support number)."""
+    from robostress.scene.objects import world_extent
+
+    free = np.zeros(ids.shape, np.uint16)
+    for s in plan.supports:
+        k = number[s.id]
+        px, py, pz = position[..., 0], position[..., 1], position[..., 2]
+        ok = (ids == k) & (normal[..., 2] > 0.9) & (np.abs(pz - s.center[2]) < 0.005)
+        ok &= np.abs(px - s.center[0]) < s.size[0] / 2 - FREE_MARGIN
+        ok &= np.abs(py - s.center[1]) < s.size[1] / 2 - FREE_MARGIN
+        for o in resting_on(plan, s.id):
+            (cx, cy), r, _, _ = world_extent(o)
+            ok &= (px - cx) ** 2 + (py - cy) ** 2 > (r + FREE_MARGIN) ** 2
+        free[ok] = k
+    return free
+
+
+def object_gt(obj_id: str, visible: np.ndarray, amodal_in: np.ndarray, amodal_total: int) -> ObjectGT:
+    """Per-object visibility, box and centroid from the modal and amodal masks."""
+    amodal_in = amodal_in | visible  # rasteriser and ray tracer differ by a fraction of a pixel
+    vis = int(visible.sum())
+    am = int(amodal_in.sum())
+    total = max(amodal_total, am)
+    bbox = centroid = None
+    if vis:
+        ys, xs = np.nonzero(visible)
+        bbox = (int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max()))
+        centroid = (float(xs.mean() + 0.5), float(ys.mean() + 0.5))
+    return ObjectGT(id=obj_id, visible_px=vis, amodal_px=am, amodal_total_px=total,
+                    visible_fraction=round(vis / am, 6) if am else 0.0,
+                    out_of_frame_fraction=round(1.0 - am / total, 6) if total else 1.0,
+                    bbox=bbox, centroid=centroid)
