@@ -196,4 +196,4 @@ class Runner:
         for r in resps:
             if not r.latency_s:
                 r.latency_s = (time.perf_counter() - t) / len(reqs)
-        return [self.predict(i, r) for i, r in zip(batch, resps)]
+        return [self.predict(i, r) for i, r in zip(batch, resps, strict=True)]

@@ -10,6 +10,7 @@ from robostress.render.frame import ObjectGT
 from robostress.scene.plan import SceneObject, ScenePlan
 
 AMODAL_PAD = 1  # canvas extends this many frame widths on each side (3x3 frames in all)
+SUPERSAMPLE = 4  # rasterise at 4x and keep pixels at least half covered (~ "centre inside")
 SUBPIXEL_BITS = 4
 FREE_MARGIN = 0.03  # metres kept clear of object footprints and support edges
 
@@ -18,7 +19,9 @@ def amodal_mask(plan: ScenePlan, obj: SceneObject, width: int, height: int) -> t
     """Silhouette of ``obj`` alone: (in-frame bool mask, pixel count on an extended canvas).
 
     The mesh is rasterised with OpenCV on a canvas 3x the frame in each direction with the same
-    pixel scale, so the part of the object outside the frame is counted too.
+    pixel scale, so the part of the object outside the frame is counted too. Rasterising at
+    SUPERSAMPLE x and keeping pixels at least half covered matches the ray-traced mask's
+    one-ray-per-pixel-centre convention to within a fraction of a pixel along edges.
     """
     from robostress.scene.objects import world_mesh
 
@@ -31,16 +34,19 @@ def amodal_mask(plan: ScenePlan, obj: SceneObject, width: int, height: int) -> t
     front = np.einsum("ij,ij->i", normals, v[tri[:, 0]] - o) < 0
     in_front = (z[tri] > 0.01).all(axis=1)
     tri = tri[front & in_front]
-    canvas = np.zeros(((2 * AMODAL_PAD + 1) * height, (2 * AMODAL_PAD + 1) * width), np.uint8)
+    ss, n = SUPERSAMPLE, 2 * AMODAL_PAD + 1
+    fine = np.zeros((n * height * ss, n * width * ss), np.uint8)
     off = np.array([AMODAL_PAD * width, AMODAL_PAD * height], np.float64)
-    pts = np.round((uv[tri] - 0.5 + off) * (1 << SUBPIXEL_BITS))
-    lim = float(1 << 28)
+    pts = np.round(((uv[tri] + off) * ss - 0.5) * (1 << SUBPIXEL_BITS))
+    lim = float(1 << 26)
     pts = np.clip(pts, -lim, lim).astype(np.int32)
     for t in pts:
-        cv2.fillConvexPoly(canvas, t, 1, lineType=cv2.LINE_8, shift=SUBPIXEL_BITS)
+        cv2.fillConvexPoly(fine, t, 1, lineType=cv2.LINE_8, shift=SUBPIXEL_BITS)
+    cover = fine.reshape(n * height, ss, n * width, ss).sum(axis=(1, 3))
+    canvas = cover * 2 >= ss * ss
     inside = canvas[AMODAL_PAD * height:(AMODAL_PAD + 1) * height,
-                    AMODAL_PAD * width:(AMODAL_PAD + 1) * width].astype(bool)
-    return inside, int(canvas.sum())
+                    AMODAL_PAD * width:(AMODAL_PAD + 1) * width]
+    return inside.copy(), int(canvas.sum())
 
 
 def resting_on(plan: ScenePlan, support_id: str) -> list[SceneObject]:

@@ -38,8 +38,16 @@ class RenderSettings:
             raise ConfigError(f"spp must be >= 1, got {self.spp}")
         if self.sampler not in SAMPLERS:
             raise ConfigError(f"unknown sampler {self.sampler!r}; choose one of {SAMPLERS}")
+        if self.sampler == "orthogonal" and not _prime_square(self.spp):
+            raise ConfigError(f"the orthogonal sampler needs spp = p^2 for a prime p (4, 9, 25, 49, "
+                              f"121, ...), got {self.spp}")
         if self.max_depth < 2:
             raise ConfigError(f"max_depth must be >= 2, got {self.max_depth}")
+
+
+def _prime_square(n: int) -> bool:
+    r = int(round(n ** 0.5))
+    return r * r == n and r >= 2 and all(r % k for k in range(2, int(r ** 0.5) + 1))
 
 
 def linear_to_srgb8(x: np.ndarray) -> np.ndarray:

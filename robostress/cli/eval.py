@@ -1,0 +1,28 @@
+"""``robostress eval model=... [agent=...]``: thin Hydra entry point over robostress.evaluate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from robostress.cli.common import log, user_errors
+
+
+@hydra.main(config_path="../conf", config_name="eval", version_base="1.3")
+@user_errors
+def main(cfg: DictConfig) -> None:
+    """Entry point."""
+    from robostress.evaluate.evaluate import evaluate
+
+    model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
+    agent_cfg = OmegaConf.to_container(cfg.agent, resolve=True)
+    out = evaluate(Path(cfg.benchmark_dir), model_cfg, Path(cfg.run_dir), agent_cfg=agent_cfg,  # type: ignore[arg-type]
+                   batch_size=cfg.batch_size, max_tokens=cfg.max_tokens, limit=cfg.limit,
+                   shard=cfg.shard, num_shards=cfg.num_shards, progress=cfg.progress,
+                   report=cfg.report, reference_run=Path(cfg.reference_run) if cfg.reference_run else None)
+    files = out.get("files", {})
+    log.info("run folder: %s", cfg.run_dir)
+    if "html" in files:
+        log.info("report: %s", files["html"])

@@ -1,0 +1,94 @@
+"""Evaluate a model (optionally wrapped by the stress-aware agent) and write its report."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from robostress.benchmark.load import Benchmark
+from robostress.errors import ConfigError
+from robostress.evaluate.runner import Runner, load_predictions
+from robostress.models.base import Model, create_model
+from robostress.scoring.prediction import Prediction
+
+log = logging.getLogger(__name__)
+RESERVED = {"backend", "label"}
+
+
+def make_model(model_cfg: dict[str, Any], agent_cfg: dict[str, Any] | None = None,
+               run_dir: Path | None = None) -> tuple[Model, str]:
+    """Create the backend of ``model_cfg`` and wrap it in the agent if one is configured."""
+    cfg = dict(model_cfg)
+    if "backend" not in cfg:
+        raise ConfigError("model config needs a 'backend' (e.g. model=classical or model=vllm)")
+    backend, label = str(cfg.pop("backend")), str(cfg.pop("label", cfg.get("name", "model")))
+    model = create_model(backend, **cfg)
+    agent_cfg = dict(agent_cfg or {})
+    if agent_cfg.get("name", "none") != "none":
+        from robostress.agent import build_agent
+
+        model = build_agent(model, agent_cfg, work_dir=(run_dir or Path(".")) / "agent_images")
+        label = f"{label}+{agent_cfg.get('label', agent_cfg['name'])}"
+    return model, label
+
+
+def image_grid(bench: Benchmark, preds: list[Prediction], n: int = 8) -> list[dict[str, Any]]:
+    """Clean-vs-stressed rows for the report: the first ``n`` stressed items at top severity."""
+    by_id = {p.item_id: p for p in preds}
+    items = {i.item_id: i for i in bench.items}
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for p in preds:
+        if p.severity < 4 or p.subtype in seen or p.clean_item_id not in by_id:
+            continue
+        c, it = by_id[p.clean_item_id], items.get(p.item_id)
+        if it is None or p.clean_item_id not in items:
+            continue
+        seen.add(p.subtype)
+        rows.append({"question": it.question, "options": list(it.options), "truth": it.answer,
+                     "clean_image": str(bench.path(items[p.clean_item_id].image)),
+                     "stressed_image": str(bench.path(it.image)),
+                     "clean_answer": c.raw, "stressed_answer": p.raw,
+                     "clean_correct": c.correct, "stressed_correct": p.correct,
+                     "label": f"{p.dimension}/{p.subtype} s{p.severity}"})
+        if len(rows) >= n:
+            break
+    return rows
+
+
+def evaluate(bench_dir: Path, model_cfg: dict[str, Any], run_dir: Path, *,
+             agent_cfg: dict[str, Any] | None = None, batch_size: int = 16, max_tokens: int = 64,
+             limit: int | None = None, shard: int = 0, num_shards: int = 1, progress: bool = True,
+             report: bool = True, reference_run: Path | None = None) -> dict[str, Any]:
+    """Run (or resume) one evaluation and write summary.json / report.md / report.html."""
+    bench = Benchmark(bench_dir)
+    model, label = make_model(model_cfg, agent_cfg, run_dir)
+    try:
+        runner = Runner(bench, model, run_dir, label=label, batch_size=batch_size,
+                        max_tokens=max_tokens, shard=shard, num_shards=num_shards, limit=limit,
+                        config={"model": model_cfg, "agent": agent_cfg or {"name": "none"}})
+        result = runner.run(progress=progress)
+    finally:
+        model.close()
+    log.info("%s: %d predictions (%d new, %d resumed) in %s", label, len(result.predictions),
+             result.answered_now, result.resumed, run_dir)
+    out: dict[str, Any] = {"label": label, "run_dir": str(run_dir), "predictions": result.predictions}
+    if report:
+        out.update(write_run_report(bench, result.predictions, run_dir, label, reference_run))
+    return out
+
+
+def write_run_report(bench: Benchmark, preds: list[Prediction], run_dir: Path, label: str,
+                     reference_run: Path | None = None,
+                     extra_rows: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Summarise predictions (CE against ``reference_run`` if given) and write the report files."""
+    from robostress.metrics import summarize
+    from robostress.report import write_report
+
+    ref = load_predictions(Path(reference_run) / "predictions.jsonl") if reference_run else None
+    summary = summarize(preds, reference=ref or None)
+    files = write_report(Path(run_dir), summary, preds, title=f"robostress: {label} on "
+                         f"{bench.manifest.get('name')} ({bench.content_hash[:12]})",
+                         image_grid=image_grid(bench, preds), extra_rows=extra_rows)
+    return {"summary": summary, "files": files}
