@@ -108,7 +108,9 @@ def apply_stress(plan: ScenePlan, subtype: str, severity: int) -> tuple[ScenePla
     if severity == 0:
         return plan, record
     try:
-        out = spec.fn(plan, params, rng(plan.seed, plan.scene_id, subtype, severity))
+        # One generator per (scene, sub-type), not per severity: random choices (which side to
+        # orbit, which distractors) stay the same across severities, so severities are nested.
+        out = spec.fn(plan, params, rng(plan.seed, plan.scene_id, subtype))
     except StressNotApplicable as e:
         return plan, record.model_copy(update={"skipped": e.reason})
     return out, record

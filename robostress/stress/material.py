@@ -1,0 +1,57 @@
+"""Material stresses: change only the targets' materials (and, for texture, nothing else)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from robostress.scene.plan import Material, ScenePlan, Texture
+from robostress.stress.base import stress
+from robostress.stress.common import map_target_materials, support_rgb
+
+
+@stress("material", "dark_absorptive", measure="target_luminance", direction=-1,
+        severities=[{"albedo_scale": s} for s in (0.45, 0.22, 0.11, 0.055, 0.025)])
+def dark_absorptive(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
+    """Target albedo drops toward black (a dark, absorptive coating)."""
+    return map_target_materials(plan, lambda o, m: m.model_copy(update={"albedo_scale": p["albedo_scale"]}))
+
+
+@stress("material", "low_contrast_blend", measure="target_contrast", direction=-1,
+        severities=[{"blend": t} for t in (0.35, 0.55, 0.72, 0.86, 0.96)])
+def low_contrast_blend(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
+    """Target colour converges to the colour of the surface it rests on (camouflage)."""
+    def blend(o: Any, m: Material) -> Material:
+        rgb = (1 - p["blend"]) * np.asarray(m.rgb) + p["blend"] * np.asarray(support_rgb(plan, o))
+        return m.model_copy(update={"rgb": tuple(float(c) for c in rgb)})
+    return map_target_materials(plan, blend)
+
+
+@stress("material", "complex_texture", measure="target_hf_energy", direction=+1,
+        severities=[{"frequency": f, "contrast": c}
+                    for f, c in ((6, 0.35), (10, 0.5), (16, 0.65), (24, 0.8), (36, 0.9))])
+def complex_texture(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
+    """A high-frequency checker pattern (darker shade of the same hue) covers the targets."""
+    tex = Texture(kind="checker", frequency=float(p["frequency"]), contrast=float(p["contrast"]))
+    return map_target_materials(plan, lambda o, m: m.model_copy(update={"texture": tex}))
+
+
+@stress("material", "specular_confusion", measure="specular_fraction", direction=+1,
+        severities=[{"coat_weight": w, "roughness": a}
+                    for w, a in ((0.35, 0.3), (0.55, 0.15), (0.72, 0.08), (0.86, 0.04), (0.96, 0.02))])
+def specular_confusion(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
+    """A glossy metallic coat: sharper reflections of the neighbours as roughness falls."""
+    upd = {"coat_weight": p["coat_weight"], "roughness": p["roughness"]}
+    return map_target_materials(plan, lambda o, m: m.model_copy(update=upd))
+
+
+@stress("material", "transparent", measure="target_contrast", direction=-1,
+        severities=[{"transmission": t} for t in (0.4, 0.6, 0.8, 0.9, 1.0)])
+def transparent(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
+    """Targets turn into glass (a dielectric blended in), faintly tinted by their colour."""
+    def glass(o: Any, m: Material) -> Material:
+        tint = tuple(float(0.85 + 0.15 * c) for c in m.rgb)
+        return m.model_copy(update={"transmission": p["transmission"], "tint": tint})
+    return map_target_materials(plan, glass)

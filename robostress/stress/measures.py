@@ -1,0 +1,179 @@
+"""Realised severity measures, computed from a rendered frame (and its clean twin).
+
+Each measure returns a float that moves monotonically with severity for its stress (the
+direction is declared by the stress). Empty masks give 0.0, never NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from robostress.registry import Registry
+from robostress.render.camera import view_direction
+from robostress.render.frame import FrameArrays
+from robostress.scene.plan import ScenePlan
+
+CLIP = 254  # an 8-bit channel at or above this is clipped
+SPECULAR_DELTA_E = 10.0
+
+
+@dataclass
+class MeasureInput:
+    """A stressed frame with its plan, and its clean twin."""
+
+    plan: ScenePlan
+    arrays: FrameArrays
+    clean_plan: ScenePlan
+    clean_arrays: FrameArrays
+
+
+MEASURES: Registry[Callable[[MeasureInput], float]] = Registry("realised measure")
+
+
+def measure(name: str, m: MeasureInput) -> float:
+    """Compute the measure ``name``."""
+    return float(MEASURES.get(name)(m))
+
+
+def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
+    """8-bit sRGB -> linear floats in [0, 1]."""
+    x = rgb.astype(np.float64) / 255.0
+    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+
+
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    """Relative luminance (Rec. 709) of 8-bit sRGB pixels."""
+    lin = srgb_to_linear(rgb)
+    return lin[..., 0] * 0.2126 + lin[..., 1] * 0.7152 + lin[..., 2] * 0.0722
+
+
+def lab(rgb: np.ndarray) -> np.ndarray:
+    """CIELAB (D65) of 8-bit sRGB pixels."""
+    lin = srgb_to_linear(rgb)
+    m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = lin @ m.T / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
+
+
+def target_mask(plan: ScenePlan, a: FrameArrays) -> np.ndarray:
+    """Visible pixels of all targets."""
+    out = np.zeros(a.ids.shape, bool)
+    for t in plan.targets:
+        out |= a.mask_of(t)
+    return out
+
+
+def _mean(x: np.ndarray, mask: np.ndarray) -> float:
+    return float(x[mask].mean()) if mask.any() else 0.0
+
+
+def _ring(mask: np.ndarray) -> np.ndarray:
+    w = max(2, mask.shape[1] // 48)
+    k = np.ones((2 * w + 1, 2 * w + 1), np.uint8)
+    return cv2.dilate(mask.astype(np.uint8), k).astype(bool) & ~mask
+
+
+def _contrast(plan: ScenePlan, a: FrameArrays) -> float:
+    t = target_mask(plan, a)
+    ring = _ring(t)
+    if not t.any() or not ring.any():
+        return 0.0
+    L = lab(a.rgb)
+    return float(np.linalg.norm(L[t].mean(0) - L[ring].mean(0)))
+
+
+MEASURES.add("target_luminance", lambda m: _mean(luminance(m.arrays.rgb), target_mask(m.plan, m.arrays)))
+MEASURES.add("target_contrast", lambda m: _contrast(m.plan, m.arrays))
+MEASURES.add("image_luminance", lambda m: float(luminance(m.arrays.rgb).mean()))
+MEASURES.add("clipped_fraction", lambda m: float((m.arrays.rgb >= CLIP).any(-1).mean()))
+MEASURES.add("target_clipped_fraction",
+             lambda m: _mean((m.arrays.rgb >= CLIP).any(-1).astype(float), target_mask(m.plan, m.arrays)))
+
+
+@MEASURES.register("target_hf_energy")
+def _hf(m: MeasureInput) -> float:
+    """Mean |Laplacian| of luminance inside the (eroded) target mask."""
+    t = cv2.erode(target_mask(m.plan, m.arrays).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    lap = np.abs(cv2.Laplacian(luminance(m.arrays.rgb).astype(np.float32), cv2.CV_32F))
+    return _mean(lap, t)
+
+
+@MEASURES.register("specular_fraction")
+def _specular(m: MeasureInput) -> float:
+    """Share of target pixels whose colour is > 10 ΔE from the clean twin's diffuse look."""
+    t = target_mask(m.plan, m.arrays) & target_mask(m.clean_plan, m.clean_arrays)
+    d = np.linalg.norm(lab(m.arrays.rgb) - lab(m.clean_arrays.rgb), axis=-1)
+    return _mean((d > SPECULAR_DELTA_E).astype(float), t)
+
+
+@MEASURES.register("shadowed_fraction")
+def _shadowed(m: MeasureInput) -> float:
+    """Share of target pixels darker than half their clean luminance."""
+    t = target_mask(m.plan, m.arrays) & target_mask(m.clean_plan, m.clean_arrays)
+    return _mean((luminance(m.arrays.rgb) < 0.5 * luminance(m.clean_arrays.rgb)).astype(float), t)
+
+
+@MEASURES.register("view_angle")
+def _view_angle(m: MeasureInput) -> float:
+    """Degrees between the clean and stressed viewing directions, plus the change of roll."""
+    c = float(np.clip(np.dot(view_direction(m.plan.camera), view_direction(m.clean_plan.camera)), -1, 1))
+    return math.degrees(math.acos(c)) + abs(m.plan.camera.roll_deg - m.clean_plan.camera.roll_deg)
+
+
+@MEASURES.register("target_out_of_frame")
+def _out_of_frame(m: MeasureInput) -> float:
+    """Share of the first target's amodal silhouette outside the frame."""
+    t = m.plan.targets[0]
+    total = m.arrays.amodal_total.get(t, 0)
+    inside = int((m.arrays.amodal.get(t, np.zeros(1, bool)) | m.arrays.mask_of(t)).sum())
+    return 1.0 - inside / max(total, inside) if max(total, inside) else 1.0
+
+
+MEASURES.add("target_area", lambda m: float(target_mask(m.plan, m.arrays).mean()))
+
+
+@MEASURES.register("target_visible_fraction")
+def _visible(m: MeasureInput) -> float:
+    """Visible share of the first target's in-frame amodal silhouette."""
+    t = m.plan.targets[0]
+    vis = m.arrays.mask_of(t)
+    am = int((m.arrays.amodal.get(t, np.zeros(vis.shape, bool)) | vis).sum())
+    return float(vis.sum() / am) if am else 0.0
+
+
+@MEASURES.register("deformation_amplitude")
+def _deformation(m: MeasureInput) -> float:
+    """Mean vertex displacement of the targets' meshes, relative to their height."""
+    from robostress.scene.objects import world_mesh
+
+    vals = []
+    for t in m.plan.targets:
+        a, b = world_mesh(m.plan.object(t)).vertices, world_mesh(m.clean_plan.object(t)).vertices
+        vals.append(float(np.linalg.norm(a - b, axis=1).mean()) / m.plan.object(t).size[2])
+    return float(np.mean(vals)) if vals else 0.0
+
+
+@MEASURES.register("stack_height")
+def _stack(m: MeasureInput) -> float:
+    """Metres between the first target's base and the support under its stack."""
+    t = m.plan.object(m.plan.targets[0])
+    c = m.clean_plan.object(t.id)
+    return float(t.position[2] - c.position[2])
+
+
+@MEASURES.register("free_fraction")
+def _free(m: MeasureInput) -> float:
+    """Free share of the visible top of the first target's support."""
+    t = m.clean_plan.object(m.clean_plan.targets[0])
+    num = next((k for k, v in m.arrays.id_map.items() if v == t.support_id), None)
+    if num is None:
+        return 0.0
+    top = m.clean_arrays.free == num  # the clean twin's free area is the reference surface
+    denom = int(top.sum())
+    return float((m.arrays.free == num).sum() / denom) if denom else 0.0

@@ -1,0 +1,88 @@
+"""Viewpoint stresses: change only the camera."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from robostress.errors import StressNotApplicable
+from robostress.render.camera import project
+from robostress.scene.objects import world_mesh
+from robostress.scene.plan import Camera, ScenePlan
+from robostress.stress.base import stress
+from robostress.stress.common import first_target
+
+
+def _rot_z(v: np.ndarray, deg: float) -> np.ndarray:
+    a = math.radians(deg)
+    return np.array([math.cos(a) * v[0] - math.sin(a) * v[1], math.sin(a) * v[0] + math.cos(a) * v[1], v[2]])
+
+
+def _vec(x: np.ndarray) -> tuple[float, float, float]:
+    return (float(x[0]), float(x[1]), float(x[2]))
+
+
+@stress("viewpoint", "extreme_viewpoint", measure="view_angle", direction=+1,
+        severities=[{"angle_deg": a} for a in (10.0, 20.0, 32.0, 45.0, 60.0)])
+def extreme_viewpoint(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
+    """The camera orbits its look-at point (azimuth and elevation) and rolls, by a growing angle."""
+    cam = plan.camera
+    a = float(p["angle_deg"])
+    sign = 1.0 if g.random() < 0.5 else -1.0
+    look = np.asarray(cam.look_at)
+    off = _rot_z(np.asarray(cam.position) - look, sign * a)  # azimuth
+    dist = float(np.linalg.norm(off))
+    elev = math.degrees(math.asin(off[2] / dist))
+    new_elev = min(85.0, elev + 0.5 * a) if elev < 60 else max(15.0, elev - 0.5 * a)
+    horiz = off[:2] / max(float(np.linalg.norm(off[:2])), 1e-9)
+    e = math.radians(new_elev)
+    pos = look + dist * np.array([horiz[0] * math.cos(e), horiz[1] * math.cos(e), math.sin(e)])
+    new = cam.model_copy(update={"position": _vec(pos), "roll_deg": cam.roll_deg + sign * 0.5 * a})
+    return plan.model_copy(update={"camera": new})
+
+
+def _target_u(cam: Camera, verts: np.ndarray) -> tuple[float, float, float]:
+    uv, _ = project(cam, verts, 1000, 1000)
+    return float(uv[:, 0].min()), float(uv[:, 0].max()), float(uv[:, 0].mean())
+
+
+@stress("viewpoint", "truncated_out_of_frame", measure="target_out_of_frame", direction=+1,
+        severities=[{"out_fraction": f} for f in (0.15, 0.32, 0.5, 0.68, 0.85)])
+def truncated_out_of_frame(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
+    """The camera pans so the target slides across the image edge (a growing part leaves the frame)."""
+    cam = plan.camera
+    verts = world_mesh(first_target(plan)).vertices.astype(np.float64)
+    lo, hi, _ = _target_u(cam, verts)
+    right = (lo + hi) / 2 >= 500  # push it out through the nearer edge
+    want = p["out_fraction"]
+    pos, look = np.asarray(cam.position), np.asarray(cam.look_at)
+
+    def panned(deg: float) -> Camera:
+        return cam.model_copy(update={"look_at": _vec(pos + _rot_z(look - pos, deg))})
+
+    def out(deg: float) -> float:  # horizontal share of the target's extent beyond the edge
+        a, b, _ = _target_u(panned(deg), verts)
+        return (b - 1000) / (b - a) if right else (0 - a) / (b - a)
+
+    lo_deg, hi_deg = (0.0, 70.0) if out(5.0) > out(0.0) else (0.0, -70.0)  # the outward direction
+    if out(hi_deg) < want:
+        raise StressNotApplicable("panning 70 degrees does not move the target out of frame")
+    for _ in range(40):
+        mid = (lo_deg + hi_deg) / 2
+        lo_deg, hi_deg = (mid, hi_deg) if out(mid) < want else (lo_deg, mid)
+    return plan.model_copy(update={"camera": panned((lo_deg + hi_deg) / 2)})
+
+
+@stress("viewpoint", "small_scale", measure="target_area", direction=-1,
+        severities=[{"distance_factor": f} for f in (1.5, 2.0, 2.8, 4.0, 5.5)])
+def small_scale(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
+    """The camera dollies back along its view direction: targets shrink in the image."""
+    cam = plan.camera
+    look, pos = np.asarray(cam.look_at), np.asarray(cam.position)
+    new = look + p["distance_factor"] * (pos - look)
+    if new[2] > 20:
+        raise StressNotApplicable("camera would leave the room")
+    return plan.model_copy(update={"camera": cam.model_copy(update={"position": _vec(new)})})
