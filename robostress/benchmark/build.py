@@ -214,7 +214,8 @@ class Builder:
         skipped: list[dict[str, Any]] = []
         items: list[Any] = []
         dropped: list[Any] = []
-        bar = tqdm(total=len(plans) * (1 + n_stress), unit="frame", desc="build", disable=not progress)
+        bar = tqdm(total=len(plans) * (1 + n_stress), unit="frame", desc="build", disable=not progress,
+                   mininterval=1.0)
         for clean_plan in plans:
             seed = derive_seed(self.cfg.seed, clean_plan.scene_id, "render")
             clean: RenderedFrame | None = None
@@ -228,9 +229,9 @@ class Builder:
                     clean = clean or rf
                     scene_frames.append(rf)
                     frames.append(rf.frame)
-                bar.update(1)
                 bar.set_postfix(rendered=self.stats["rendered"], cached=self.stats["cached"],
-                                skipped=self.stats["skipped"])
+                                skipped=self.stats["skipped"], refresh=False)
+                bar.update(1)
             if self.cfg.questions:
                 its, drs = self._questions(scene_frames)
                 items += its

@@ -32,6 +32,7 @@ def contact_sheet(bench: Benchmark, scene_id: str, cell: int = CELL) -> Image.Im
     skipped = {(r["subtype"], r["severity"]): r["skipped"]
                for r in read_jsonl(bench.root / "skipped.jsonl") if r.get("frame_id", "").startswith(scene_id + "/")}
     dims = {f.stress.subtype: f.stress.dimension for f in frames}
+    measures = {f.stress.subtype: f"realised: {f.stress.measure}" for f in frames if f.stress.measure}
     sheet = Image.new("RGB", (LABEL_W + 6 * cell, HEAD_H + len(subtypes) * cell), (255, 255, 255))
     draw = ImageDraw.Draw(sheet)
     font, small = _font(15), _font(11)
@@ -42,6 +43,8 @@ def contact_sheet(bench: Benchmark, scene_id: str, cell: int = CELL) -> Image.Im
         y = HEAD_H + r * cell
         draw.text((6, y + cell // 2 - 16), sub, fill=(0, 0, 0), font=font)
         draw.text((6, y + cell // 2 + 4), dims.get(sub, ""), fill=(110, 110, 110), font=small)
+        if sub in measures:
+            draw.text((6, y + cell // 2 + 18), measures[sub], fill=(110, 110, 110), font=small)
         sheet.paste(Image.fromarray(bench.image(clean.image)).resize((cell, cell)), (LABEL_W, y))
         for s in range(1, 6):
             x = LABEL_W + s * cell
@@ -49,10 +52,10 @@ def contact_sheet(bench: Benchmark, scene_id: str, cell: int = CELL) -> Image.Im
             if f is not None:
                 sheet.paste(Image.fromarray(bench.image(f.image)).resize((cell, cell)), (x, y))
                 if f.stress.realised is not None:
-                    draw.text((x + 3, y + cell - 14), f"{f.stress.measure}={f.stress.realised:.3g}",
+                    draw.text((x + 3, y + cell - 14), f"{f.stress.realised:.3g}",
                               fill=(255, 255, 0), font=small, stroke_width=1, stroke_fill=(0, 0, 0))
             else:
-                reason = skipped.get((sub, s), "not built")
+                reason = skipped.get((sub, s), "not requested")
                 draw.rectangle([x, y, x + cell - 1, y + cell - 1], fill=(235, 235, 235))
                 draw.text((x + 4, y + cell // 2 - 6), "skipped:\n" + reason[:60], fill=(120, 0, 0), font=small)
     return sheet

@@ -117,5 +117,8 @@ def apply_stress(plan: ScenePlan, subtype: str, severity: int) -> tuple[ScenePla
 
 
 def _load_all() -> None:
-    # Importing the dimension modules registers their stresses (in taxonomy order).
-    from robostress.stress import geometry, lighting, material, viewpoint  # noqa: F401
+    # Importing the dimension modules registers their stresses, in taxonomy order.
+    import importlib
+
+    for dim in DIMENSIONS:
+        importlib.import_module(f"robostress.stress.{dim}")
