@@ -1,0 +1,30 @@
+"""``robostress`` with no command: the main job (thin Hydra entry point)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+
+from robostress.cli.build import build_config
+from robostress.cli.common import log, user_errors
+
+
+@hydra.main(config_path="../conf", config_name="run", version_base="1.3")
+@user_errors
+def main(cfg: DictConfig) -> None:
+    """Entry point."""
+    from robostress.evaluate.main_job import main_job
+
+    out = main_job(build_config(cfg.benchmark, cfg.renderer, cfg.shard, cfg.num_shards), Path(cfg.out_dir),
+                   Path(cfg.cache_dir), Path(cfg.runs_dir), main_model=cfg.main_model,
+                   sanity_models=list(cfg.sanity_models), agent=cfg.agent, batch_size=cfg.batch_size,
+                   progress=cfg.progress)
+    for label, s in out["rows"].items():
+        w = s.get("worst_dimension") or {}
+        log.info("%-22s clean %5.1f%%  stressed %5.1f%%  worst dimension: %s (%.1f%%)", label,
+                 100 * (s["clean"]["accuracy"] or 0), 100 * (s["stressed_micro"]["accuracy"] or 0),
+                 w.get("dimension"), 100 * (w.get("accuracy") or 0))
+    log.info("report: %s", out["files"]["html"])
+    log.info("markdown: %s", out["files"]["md"])
