@@ -78,8 +78,10 @@ def lathe(profile: list[tuple[float, float]], segments: int = SEGMENTS) -> Mesh:
         for j in range(segments):
             a, b = i * cols + j, i * cols + j + 1
             c, d = (i + 1) * cols + j + 1, (i + 1) * cols + j
-            faces.append((a, b, c))
-            faces.append((a, c, d))
+            if prof[i, 0] > 0:  # no zero-area triangles at the poles
+                faces.append((a, b, c))
+            if prof[i + 1, 0] > 0:
+                faces.append((a, c, d))
     return Mesh(verts.reshape(-1, 3).astype(np.float32), np.asarray(faces, np.uint32),
                 uv.reshape(-1, 2).astype(np.float32))
 
@@ -149,8 +151,8 @@ def _nominal(category: str) -> Mesh:
     if category == "can":
         return lathe([(0, 0), (0.03, 0), (0.033, 0.006), (0.033, 0.114), (0.03, 0.12), (0, 0.12)])
     if category == "ball":
-        a = np.linspace(-math.pi / 2, math.pi / 2, 21)
-        return lathe([(0.04 * math.cos(t), 0.04 + 0.04 * math.sin(t)) for t in a])
+        a = np.linspace(-math.pi / 2, math.pi / 2, 21)[1:-1]
+        return lathe([(0.0, 0.0)] + [(0.04 * math.cos(t), 0.04 + 0.04 * math.sin(t)) for t in a] + [(0.0, 0.08)])
     if category == "cone":
         return lathe([(0, 0), (0.045, 0), (0.0005, 0.11), (0, 0.11)])
     if category == "pyramid":

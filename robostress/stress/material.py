@@ -29,16 +29,16 @@ def low_contrast_blend(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Gener
     return map_target_materials(plan, blend)
 
 
-@stress("material", "complex_texture", measure="target_hf_energy", direction=+1,
+@stress("material", "complex_texture", measure="target_appearance_change", direction=+1,
         severities=[{"frequency": f, "contrast": c}
-                    for f, c in ((6, 0.35), (10, 0.5), (16, 0.65), (24, 0.8), (36, 0.9))])
+                    for f, c in ((3, 0.3), (4, 0.45), (6, 0.6), (8, 0.75), (11, 0.9))])
 def complex_texture(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
     """A high-frequency checker pattern (darker shade of the same hue) covers the targets."""
     tex = Texture(kind="checker", frequency=float(p["frequency"]), contrast=float(p["contrast"]))
     return map_target_materials(plan, lambda o, m: m.model_copy(update={"texture": tex}))
 
 
-@stress("material", "specular_confusion", measure="specular_fraction", direction=+1,
+@stress("material", "specular_confusion", measure="target_appearance_change", direction=+1,
         severities=[{"coat_weight": w, "roughness": a}
                     for w, a in ((0.35, 0.3), (0.55, 0.15), (0.72, 0.08), (0.86, 0.04), (0.96, 0.02))])
 def specular_confusion(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
@@ -47,7 +47,7 @@ def specular_confusion(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Gener
     return map_target_materials(plan, lambda o, m: m.model_copy(update=upd))
 
 
-@stress("material", "transparent", measure="target_contrast", direction=-1,
+@stress("material", "transparent", measure="target_appearance_change", direction=+1,
         severities=[{"transmission": t} for t in (0.4, 0.6, 0.8, 0.9, 1.0)])
 def transparent(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
     """Targets turn into glass (a dielectric blended in), faintly tinted by their colour."""

@@ -1,0 +1,72 @@
+"""Scene families: deterministic sampling, physically valid layouts, clear errors."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from robostress.catalog import catalog_dir
+from robostress.errors import ConfigError, LayoutError
+from robostress.scene.objects import world_extent
+from robostress.scene.sample import load_family, sample_scene
+
+FAMILIES = sorted(p.stem for p in catalog_dir("scenes").glob("*.yaml"))
+
+
+def test_at_least_two_families_ship() -> None:
+    assert {"tabletop", "kitchen_shelf"} <= set(FAMILIES)
+
+
+def test_sampling_is_deterministic() -> None:
+    a, b = sample_scene("tabletop", 7, 3), sample_scene("tabletop", 7, 3)
+    assert a.to_json() == b.to_json()
+    assert sample_scene("tabletop", 8, 3).to_json() != a.to_json()
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_layouts_rest_on_supports_without_overlap(family: str) -> None:
+    for seed in range(20):
+        p = sample_scene(family, seed, 0)
+        assert 1 <= len(p.targets) <= 2
+        colours = [o.material.color_name for o in p.objects]
+        for t in p.targets:
+            assert colours.count(p.object(t).material.color_name) == 1
+        ext = {o.id: world_extent(o) for o in p.objects}
+        for o in p.objects:
+            s = p.support(o.support_id)
+            (cx, cy), r, z0, _ = ext[o.id]
+            assert z0 == pytest.approx(s.center[2], abs=1e-5), "object floats or sinks"
+            assert abs(cx - s.center[0]) + r <= s.size[0] / 2 and abs(cy - s.center[1]) + r <= s.size[1] / 2
+        objs = list(p.objects)
+        for i, a in enumerate(objs):
+            for b in objs[i + 1:]:
+                if a.support_id == b.support_id:
+                    (ax, ay), ar, _, _ = ext[a.id]
+                    (bx, by), br, _, _ = ext[b.id]
+                    assert math.hypot(ax - bx, ay - by) > ar + br, f"{a.id} and {b.id} interpenetrate"
+
+
+def test_unknown_family_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="unknown scene 'moonbase'; choose one of: .*tabletop"):
+        sample_scene("moonbase", 0)
+
+
+def test_impossible_family_is_a_layout_error() -> None:
+    spec = load_family("tabletop").model_copy(update={"object_count": (10, 10), "workspace": (0.12, 0.12)})
+    with pytest.raises(LayoutError, match="does not fit"):
+        sample_scene(spec, 0)
+
+
+def test_invalid_family_yaml_names_the_field(tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    import robostress.scene.sample as S
+
+    bad = catalog_dir("scenes") / "tabletop.yaml"
+    text = bad.read_text().replace("tipped_prob: 0.15", "tipped_prob: 0.15\ntipped_probability: 0.3")
+    path = tmp_path / "broken.yaml"  # type: ignore[operator]
+    path.write_text(text)
+    monkeypatch.setattr(S, "catalog_entry", lambda cat, name: path)
+    S.load_family.cache_clear()
+    with pytest.raises(ConfigError, match="invalid scene family field 'tipped_probability'"):
+        S.load_family("broken")
+    S.load_family.cache_clear()
