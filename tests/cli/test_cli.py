@@ -71,5 +71,7 @@ def test_build_then_contact_sheet(tmp_path: Path) -> None:
     assert len(sheets) == 1
     from PIL import Image
 
-    with Image.open(sheets[0]) as im:
-        assert im.size[1] > 2 * im.size[0] / 6  # two rows of cells plus the header
+    from robostress.benchmark.contact_sheet import CELL, HEAD_H, LABEL_W
+
+    with Image.open(sheets[0]) as im:  # two sub-type rows of six severity columns
+        assert im.size == (LABEL_W + 6 * CELL, HEAD_H + 2 * CELL)
