@@ -1,0 +1,20 @@
+"""``robostress make-tiny-vlm out_dir=...``: write a tiny random LLaVA (offline) for smoke runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+
+from robostress.cli.common import log, user_errors
+
+
+@hydra.main(config_path="../conf", config_name="tiny_vlm", version_base="1.3")
+@user_errors
+def main(cfg: DictConfig) -> None:
+    """Entry point."""
+    from robostress.models.tiny_vlm import build_tiny_llava
+
+    path = build_tiny_llava(Path(cfg.out_dir), seed=int(cfg.seed))
+    log.info("tiny LLaVA written to %s; evaluate it with: robostress eval model=hf model.path=%s", path, path)
