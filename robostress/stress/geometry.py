@@ -74,16 +74,16 @@ def occlusion(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> 
     raise StressNotApplicable("no free space for an occluder between the camera and the target")
 
 
-DEFORM = {"bend": (0.2, 0.4, 0.6, 0.85, 1.1), "twist": (0.5, 1.0, 1.6, 2.3, 3.1),
-          "crumple": (0.06, 0.12, 0.19, 0.27, 0.36)}
+DEFORM = {"bend_rad": (0.2, 0.4, 0.6, 0.85, 1.1), "twist_rad": (0.5, 1.0, 1.6, 2.3, 3.1),
+          "crumple": (0.06, 0.12, 0.19, 0.27, 0.36)}  # crumple: noise amplitude / smallest size
 
 
 @stress("geometry", "nonrigid_deformation", measure="deformation_amplitude", direction=+1,
-        severities=[{"level": i} for i in range(5)])
+        severities=[{k: v[i] for k, v in DEFORM.items()} for i in range(5)])
 def nonrigid_deformation(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
     """Target meshes bend, twist or crumple (kind fixed per scene), with growing amplitude."""
-    kind = str(g.choice(sorted(DEFORM)))
-    amp = DEFORM[kind][int(p["level"])]
+    key = str(g.choice(sorted(DEFORM)))
+    kind, amp = key.replace("_rad", ""), float(p[key])
     seed = int(g.integers(0, 2**31))
     objs = tuple(o.model_copy(update={"deformation": Deformation(kind=kind, amplitude=amp, seed=seed)})  # type: ignore[arg-type]
                  if o.id in plan.targets else o for o in plan.objects)

@@ -1,0 +1,96 @@
+"""Render throughput, measured side by side in one run on the same frames.
+
+Prints: raw Mitsuba frames/s (mi.render of the RGB pass only), the build pipeline's frames/s
+(RGB + ground-truth passes, amodal masks, measures, PNG encoding, cache and manifest), their
+ratio (goal >= 0.8), and the chosen variant's speed over scalar_rgb (goal >= 2.5x).
+
+    python bench/render.py [--size 256] [--spp 25] [--scenes 1] [--subtypes 6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def frames(n_scenes: int, n_sub: int) -> list:  # type: ignore[type-arg]
+    from robostress.scene.sample import sample_scene
+    from robostress.stress.base import all_stresses, apply_stress
+
+    out = []
+    subs = [s.subtype for s in all_stresses()][:: max(1, 16 // n_sub)][:n_sub]
+    for i in range(n_scenes):
+        clean = sample_scene("tabletop", 0, i)
+        out.append(clean)
+        for s in subs:
+            for sev in (1, 3, 5):
+                p, rec = apply_stress(clean, s, sev)
+                if not rec.skipped:
+                    out.append(p)
+    return out, subs  # type: ignore[return-value]
+
+
+def raw_fps(plans: list, variant: str, size: int, spp: int, reps: int = 2) -> float:  # type: ignore[type-arg]
+    from robostress.render.renderer import Renderer, RenderSettings
+
+    r = Renderer(RenderSettings(width=size, height=size, spp=spp, variant=variant))
+    for p in plans[:3]:  # warm the JIT kernel cache
+        r.render_rgb(p, 0)
+    best = 0.0
+    for _ in range(reps):
+        t = time.perf_counter()
+        for p in plans:
+            r.render_rgb(p, 0)
+        best = max(best, len(plans) / (time.perf_counter() - t))
+    return best
+
+
+def pipeline_fps(n_scenes: int, subs: list[str], size: int, spp: int, reps: int = 2) -> tuple[float, int]:
+    from robostress.benchmark.build import BuildConfig, Builder
+    from robostress.render.renderer import RenderSettings
+
+    cfg = BuildConfig(name="bench", num_scenes=n_scenes, subtypes=subs, severities=[1, 3, 5], questions=True,
+                      render=RenderSettings(width=size, height=size, spp=spp))
+    best, n = 0.0, 0
+    for _ in range(reps):
+        tmp = Path(tempfile.mkdtemp())
+        try:
+            t = time.perf_counter()
+            m = Builder(cfg, tmp / "out", tmp / "cache").build(progress=False)
+            n = m["counts"]["frames"]
+            best = max(best, n / (time.perf_counter() - t))
+        finally:
+            shutil.rmtree(tmp)
+    return best, n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--spp", type=int, default=25)
+    ap.add_argument("--scenes", type=int, default=1)
+    ap.add_argument("--subtypes", type=int, default=6)
+    a = ap.parse_args()
+    from robostress.render.variant import choose_variant
+
+    plans, subs = frames(a.scenes, a.subtypes)
+    chosen = choose_variant("auto")
+    pipe, n = pipeline_fps(a.scenes, subs, a.size, a.spp)  # first: it sets the variant the way build does
+    raw = raw_fps(plans, chosen, a.size, a.spp)
+    scalar = raw_fps(plans[: max(4, len(plans) // 3)], "scalar_rgb", a.size, a.spp, reps=1)
+    print(f"frames: {len(plans)} ({a.size}x{a.size}, {a.spp} spp, orthogonal), variant: {chosen}")
+    print(f"{'raw Mitsuba RGB pass':32s} {raw:7.2f} frames/s")
+    print(f"{'build pipeline (GT, PNG, cache)':32s} {pipe:7.2f} frames/s  ({n} frames)")
+    print(f"{'scalar_rgb raw':32s} {scalar:7.2f} frames/s")
+    print(f"pipeline / raw = {pipe / raw:.2f}   (goal >= 0.8)")
+    print(f"{chosen} / scalar_rgb = {raw / scalar:.2f}x   (goal >= 2.5x)")
+    _ = np  # numpy imported for users extending the bench
+
+
+if __name__ == "__main__":
+    main()
