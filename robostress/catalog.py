@@ -1,7 +1,9 @@
 """Locate the user-editable catalogs (scenes/, renderers/, agents/, leaderboards/).
 
-In a source checkout they are the top-level folders of the repository; in an installed wheel
-they ship as package data under ``robostress/_catalog/`` (see pyproject.toml).
+They are the top-level folders of the repository, reached through the symbolic links in
+``robostress/_catalog/``; a wheel copies them there as package data, so an installed
+robostress finds them at the same place. (Looking next to the package instead would pick up
+unrelated top-level packages such as the OpenAI Agents SDK's ``agents``.)
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ def catalog_dir(name: str) -> Path:
     """Directory of catalog ``name`` (source tree first, then the installed copy)."""
     if name not in CATALOGS:
         raise ConfigError(f"unknown catalog {name!r}; choose one of: {', '.join(CATALOGS)}")
-    for root in (_PKG.parent / name, _PKG / "_catalog" / name):
-        if root.is_dir():
-            return root
-    raise ConfigError(f"catalog folder {name!r} not found next to the robostress package")
+    root = _PKG / "_catalog" / name
+    if not root.is_dir():
+        raise ConfigError(f"catalog folder {name!r} is missing from this robostress installation ({root})")
+    return root
 
 
 def catalog_entry(name: str, entry: str, suffix: str = ".yaml") -> Path:
