@@ -1,0 +1,169 @@
+"""Edit skills: deterministic, cheap image edits matched to the physical stress they counter.
+
+A skill maps an 8-bit RGB image to an edited image plus a ``Transform`` that maps permille
+coordinates on the edited image back to the original (zoom and de-rotation move pixels, so a
+grounding answer given on the edited image must be mapped back before scoring).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from robostress.registry import Registry
+
+
+@dataclass(frozen=True)
+class Transform:
+    """Maps permille points of the edited image back to the original image."""
+
+    crop: tuple[float, float, float, float] = (0.0, 0.0, 1000.0, 1000.0)  # edited image's extent, permille
+    rotate_deg: float = 0.0  # the edit rotated the image by this angle about its centre
+
+    def to_original(self, x: float, y: float) -> tuple[float, float]:
+        """A permille point of the edited image in the original image's permille."""
+        if self.rotate_deg:
+            a = math.radians(-self.rotate_deg)
+            dx, dy = x - 500.0, y - 500.0
+            x, y = 500 + dx * math.cos(a) - dy * math.sin(a), 500 + dx * math.sin(a) + dy * math.cos(a)
+        x0, y0, x1, y1 = self.crop
+        return x0 + x / 1000 * (x1 - x0), y0 + y / 1000 * (y1 - y0)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """An edited image and how it relates to the original."""
+
+    image: np.ndarray
+    transform: Transform = field(default_factory=Transform)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+Skill = Callable[[np.ndarray], Edit]
+SKILLS: Registry[Skill] = Registry("edit skill")
+
+
+def _lum(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float64) / 255.0
+
+
+@SKILLS.register("exposure_gamma")
+def exposure_gamma(rgb: np.ndarray, target: float = 0.45) -> Edit:
+    """Global gamma so that the median luminance (sRGB) moves to ``target``."""
+    med = float(np.clip(np.median(_lum(rgb)), 0.01, 0.99))
+    gamma = float(np.clip(math.log(target) / math.log(med), 0.25, 4.0))
+    lut = np.clip(255.0 * (np.arange(256) / 255.0) ** gamma + 0.5, 0, 255).astype(np.uint8)
+    return Edit(cv2.LUT(rgb, lut), info={"gamma": round(gamma, 4), "median_before": round(med, 4)})
+
+
+@SKILLS.register("local_tonemap")
+def local_tonemap(rgb: np.ndarray) -> Edit:
+    """CLAHE on the lightness channel: lifts shadows and tames bright regions locally."""
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+    tiles = max(2, min(8, rgb.shape[0] // 32))
+    lab[..., 0] = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(tiles, tiles)).apply(lab[..., 0])
+    return Edit(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB))
+
+
+@SKILLS.register("highlight_suppress")
+def highlight_suppress(rgb: np.ndarray, knee: float = 0.7) -> Edit:
+    """Soft-knee compression of bright values (glare, specular highlights)."""
+    x = rgb.astype(np.float64) / 255.0
+    over = np.clip(x - knee, 0, None)
+    y = np.where(x > knee, knee + over / (1 + over / (1 - knee) * 2.5), x)
+    return Edit(np.clip(y * 255 + 0.5, 0, 255).astype(np.uint8), info={"knee": knee})
+
+
+@SKILLS.register("contrast_enhance")
+def contrast_enhance(rgb: np.ndarray) -> Edit:
+    """Stronger local contrast (CLAHE) plus colour-saturation boost for camouflaged objects."""
+    hsv = cv2.cvtColor(local_tonemap(rgb).image, cv2.COLOR_RGB2HSV).astype(np.float64)
+    hsv[..., 1] = np.clip(hsv[..., 1] * 1.4, 0, 255)
+    return Edit(cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2RGB))
+
+
+@SKILLS.register("white_balance")
+def white_balance(rgb: np.ndarray) -> Edit:
+    """Gray-world white balance."""
+    x = rgb.astype(np.float64)
+    gains = x.reshape(-1, 3).mean(0)
+    gains = gains.mean() / np.maximum(gains, 1e-6)
+    return Edit(np.clip(x * gains + 0.5, 0, 255).astype(np.uint8), info={"gains": [round(g, 4) for g in gains]})
+
+
+@SKILLS.register("denoise")
+def denoise(rgb: np.ndarray) -> Edit:
+    """Edge-preserving smoothing (removes sensor-like noise and fine surface patterns)."""
+    return Edit(cv2.bilateralFilter(rgb, d=5, sigmaColor=40, sigmaSpace=3))
+
+
+@SKILLS.register("zoom_crop")
+def zoom_crop(rgb: np.ndarray, margin: float = 0.1) -> Edit:
+    """Crop around the salient foreground (pixels unlike the dominant colour) and upscale."""
+    h, w = rgb.shape[:2]
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float64)
+    diff = np.linalg.norm(lab - np.median(lab.reshape(-1, 3), axis=0), axis=-1)
+    fg = cv2.morphologyEx((diff > 25).astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    ys, xs = np.nonzero(fg)
+    if len(xs) < 8:
+        return Edit(rgb.copy(), info={"kept": "no foreground found"})
+    x0, x1, y0, y1 = np.percentile(xs, 2), np.percentile(xs, 98), np.percentile(ys, 2), np.percentile(ys, 98)
+    side = max(x1 - x0, y1 - y0) * (1 + 2 * margin) + 8
+    side = min(max(side, 0.2 * min(h, w)), min(h, w))
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    ax, ay = float(np.clip(cx - side / 2, 0, w - side)), float(np.clip(cy - side / 2, 0, h - side))
+    crop = rgb[int(ay):int(ay + side), int(ax):int(ax + side)]
+    out = cv2.resize(crop, (w, h), interpolation=cv2.INTER_CUBIC)
+    box = (1000 * int(ax) / w, 1000 * int(ay) / h, 1000 * int(ax + side) / w, 1000 * int(ay + side) / h)
+    return Edit(out, Transform(crop=box), info={"zoom": round(w / side, 3), "crop_permille": [round(b, 1) for b in box]})
+
+
+def estimate_roll(rgb: np.ndarray) -> float:
+    """Dominant deviation (degrees) of long straight edges from horizontal, in [-45, 45]."""
+    edges = cv2.Canny(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), 50, 150)
+    lines = cv2.HoughLinesP(edges, 1, np.pi / 360, threshold=20, minLineLength=rgb.shape[1] // 6, maxLineGap=3)
+    if lines is None:
+        return 0.0
+    angles, weights = [], []
+    for x0, y0, x1, y1 in np.asarray(lines).reshape(-1, 4).tolist():
+        a = math.degrees(math.atan2(y1 - y0, x1 - x0))
+        a = (a + 45) % 90 - 45  # fold: horizontal and vertical edges both count
+        angles.append(a)
+        weights.append(math.hypot(x1 - x0, y1 - y0))
+    hist, bins = np.histogram(angles, bins=45, range=(-45, 45), weights=weights)
+    k = int(np.argmax(hist))
+    return float((bins[k] + bins[k + 1]) / 2)
+
+
+@SKILLS.register("derotate")
+def derotate(rgb: np.ndarray) -> Edit:
+    """Rotate back by the estimated camera roll (table edges should run level)."""
+    roll = estimate_roll(rgb)
+    h, w = rgb.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), roll, 1.0)
+    out = cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return Edit(out, Transform(rotate_deg=-roll), info={"roll_deg": round(roll, 2)})
+
+
+@SKILLS.register("identity")
+def identity(rgb: np.ndarray) -> Edit:
+    """No edit: for stresses no 2D edit can undo (occlusion, deformation, stacking, clutter)."""
+    return Edit(rgb.copy())
+
+
+# Which skill answers which stress. Mappings that did not bring the image closer to its clean
+# twin in tests/agent/test_skills.py were set to identity (see the module notes in the README).
+SUBTYPE_SKILLS: dict[str, str] = {
+    "global_underexposure": "exposure_gamma", "global_overexposure": "exposure_gamma",
+    "local_underexposure": "local_tonemap", "local_overexposure": "highlight_suppress",
+    "dark_absorptive": "local_tonemap", "low_contrast_blend": "contrast_enhance",
+    "complex_texture": "denoise", "specular_confusion": "highlight_suppress", "transparent": "identity",
+    "extreme_viewpoint": "derotate", "truncated_out_of_frame": "identity", "small_scale": "zoom_crop",
+    "occlusion": "identity", "nonrigid_deformation": "identity", "stacked_layout": "identity",
+    "cluttered_layout": "identity",
+}
