@@ -1,0 +1,163 @@
+"""The stress-aware agent: detect the stress, edit the image with the matching skill, reason.
+
+It wraps any backend. VLM backends get a two-image message (original, then edited) with a line
+saying what was edited; weight-free backends (which read one image) follow a documented rule:
+they answer on the edited image when an edit was applied, else on the original. Grounding
+answers given on a zoomed or de-rotated image are mapped back to the original's coordinates.
+Every step is recorded in ``Response.extra['agent_trace']``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from robostress.agent.detector import Detection, LearnedDetector, OracleDetector
+from robostress.agent.skills import SKILLS, SUBTYPE_SKILLS, Edit, Transform
+from robostress.errors import ConfigError
+from robostress.models.base import Model, Request, Response
+from robostress.render.io import encode_rgb, read_rgb, write_atomic
+from robostress.scoring.parse import parse_box, parse_point
+
+SINGLE_IMAGE = {"classical", "oracle", "random", "blind"}
+MIN_CHANGE = 1.0  # mean absolute change (of 255) below which an edit is not worth showing
+
+
+def _needed(skill: str, rgb: np.ndarray) -> str | None:
+    """Safety rule: why an edit is unnecessary for this image (None if it may help)."""
+    if skill == "exposure_gamma":
+        med = float(np.median(rgb.mean(-1))) / 255
+        if 0.3 <= med <= 0.65:
+            return f"already well exposed (median {med:.2f})"
+    return None
+
+
+class StressAwareAgent(Model):
+    """detect -> edit -> reason, around any base model."""
+
+    name = "stress_aware"
+
+    def __init__(self, base: Model, work_dir: Path, *, detector: str = "learned", threshold: float = 0.4,
+                 edit: bool = True, drop_skill: str | None = None, images: str = "auto",
+                 weights: str | None = None, label: str = "agent") -> None:
+        if detector not in ("learned", "oracle"):
+            raise ConfigError(f"agent detector must be 'learned' or 'oracle', got {detector!r}")
+        if drop_skill is not None:
+            SKILLS.get(drop_skill)  # ConfigError naming the skills if unknown
+        if images not in ("auto", "both", "edited"):
+            raise ConfigError(f"agent images must be auto, both or edited, got {images!r}")
+        self.base, self.work_dir, self.detector_kind = base, Path(work_dir), detector
+        self.threshold, self.edit, self.drop_skill, self.images, self.label = threshold, edit, drop_skill, images, label
+        self.detector = LearnedDetector.load(weights) if detector == "learned" and weights else (
+            LearnedDetector.load() if detector == "learned" else OracleDetector())
+        self._cache: dict[tuple[str, str], tuple[str, Edit]] = {}
+
+    def describe(self) -> dict[str, Any]:
+        """The base model plus every agent setting (part of the run fingerprint)."""
+        meta = getattr(self.detector, "meta", {})
+        return {"backend": self.name, "base": self.base.describe(), "detector": self.detector_kind,
+                "detector_sha": meta.get("sha"), "threshold": self.threshold, "edit": self.edit,
+                "drop_skill": self.drop_skill, "images": self.images, "skills": SUBTYPE_SKILLS}
+
+    def _detect(self, r: Request, rgb: np.ndarray) -> Detection:
+        if isinstance(self.detector, OracleDetector):
+            assert r.item is not None
+            return self.detector.detect_item(r.item)
+        return self.detector.detect(rgb)
+
+    def _edited(self, path: str, rgb: np.ndarray, skill: str) -> tuple[str, Edit]:
+        key = (path, skill)
+        if key not in self._cache:
+            e = SKILLS.get(skill)(rgb)
+            name = hashlib.sha256(f"{path}|{skill}".encode()).hexdigest()[:20] + ".png"
+            out = self.work_dir / name
+            if not out.exists():
+                write_atomic(out, encode_rgb(e.image))
+            self._cache[key] = (str(out), e)
+        return self._cache[key]
+
+    def _plan(self, r: Request) -> tuple[Request, dict[str, Any], Transform | None]:
+        t0 = time.perf_counter()
+        rgb = read_rgb(Path(r.images[0]))
+        det = self._detect(r, rgb)
+        trace: dict[str, Any] = {"step": "detect", **det.as_dict()}
+        skill = SUBTYPE_SKILLS.get(det.subtype, "identity")
+        why = None
+        if not self.edit:
+            why = "editing disabled (detect-only ablation)"
+        elif det.subtype == "none" or skill == "identity":
+            why = f"no edit for {det.subtype}"
+        elif skill == self.drop_skill:
+            why = f"skill {skill} removed (ablation)"
+        elif det.confidence < self.threshold:
+            why = f"detector unsure ({det.confidence:.2f} < {self.threshold})"
+        else:
+            why = _needed(skill, rgb)
+        edit_trace: dict[str, Any] = {"step": "edit", "skill": skill}
+        if why is None:
+            path, e = self._edited(r.images[0], rgb, skill)
+            change = float(np.abs(e.image.astype(np.int16) - rgb.astype(np.int16)).mean())
+            if change < MIN_CHANGE:
+                why = f"edit changes the image too little ({change:.2f})"
+            else:
+                edit_trace.update(applied=True, change=round(change, 3), image=Path(path).name, **e.info)
+                single = self.images == "edited" or (self.images == "auto" and self.base.name in SINGLE_IMAGE)
+                if single:
+                    new = replace(r, images=(path,) + r.images[1:])
+                    transform = e.transform
+                else:
+                    note = (f"The first image is the original. The second is an edited copy ({skill}) made to "
+                            f"counter suspected {det.subtype.replace('_', ' ')}. Coordinates refer to the first image.\n")
+                    new = replace(r, images=(r.images[0], path), prompt=note + r.prompt)
+                    transform = None
+                edit_trace["seconds"] = round(time.perf_counter() - t0, 4)
+                return new, {"detect": trace, "edit": edit_trace}, transform
+        edit_trace.update(applied=False, kept_original=why, seconds=round(time.perf_counter() - t0, 4))
+        return r, {"detect": trace, "edit": edit_trace}, None
+
+    def generate(self, requests: Sequence[Request]) -> list[Response]:
+        """Plan every request, answer them in one batch with the base model, map answers back."""
+        planned = [self._plan(r) for r in requests]
+        t = time.perf_counter()
+        outs = self.base.generate([p[0] for p in planned])
+        reason_s = (time.perf_counter() - t) / max(1, len(requests))
+        result = []
+        for r, (new, steps, transform), out in zip(requests, planned, outs, strict=True):
+            text = _map_back(r, out.text, transform) if transform is not None and out.text else out.text
+            steps["reason"] = {"step": "reason", "images": len(new.images), "seconds": round(reason_s, 4),
+                               "extra_model_calls": 0, "mapped_back": text != out.text}
+            trace = [steps["detect"], steps["edit"], steps["reason"]]
+            result.append(Response(text=text, logprobs=out.logprobs, latency_s=out.latency_s + steps["edit"]["seconds"],
+                                   prompt_tokens=out.prompt_tokens, completion_tokens=out.completion_tokens,
+                                   error=out.error, extra={**out.extra, "agent_trace": trace}))
+        return result
+
+    def close(self) -> None:
+        """Close the base model."""
+        self.base.close()
+
+
+def _map_back(r: Request, text: str, tf: Transform) -> str:
+    """Grounding answers on the edited image -> the original's permille coordinates."""
+    if r.item is None or r.item.format == "mc":
+        return text
+    if r.item.format == "box":
+        p = parse_box(text)
+        if p.error:
+            return text
+        x0, y0 = tf.to_original(p.value[0], p.value[1])
+        x1, y1 = tf.to_original(p.value[2], p.value[3])
+        vals = [min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)]
+    else:
+        p = parse_point(text)
+        if p.error:
+            return text
+        vals = list(tf.to_original(p.value[0], p.value[1]))
+    return json.dumps([int(round(min(1000.0, max(0.0, v)))) for v in vals])
