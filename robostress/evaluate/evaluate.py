@@ -81,7 +81,8 @@ def evaluate(bench_dir: Path, model_cfg: dict[str, Any], run_dir: Path, *,
 
 def write_run_report(bench: Benchmark, preds: list[Prediction], run_dir: Path, label: str,
                      reference_run: Path | None = None,
-                     extra_rows: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+                     extra_rows: dict[str, dict[str, Any]] | None = None,
+                     extra_sections: list[str] | None = None) -> dict[str, Any]:
     """Summarise predictions (CE against ``reference_run`` if given) and write the report files."""
     from robostress.metrics import summarize
     from robostress.report import write_report
@@ -90,5 +91,6 @@ def write_run_report(bench: Benchmark, preds: list[Prediction], run_dir: Path, l
     summary = summarize(preds, reference=ref or None)
     files = write_report(Path(run_dir), summary, preds, title=f"robostress: {label} on "
                          f"{bench.manifest.get('name')} ({bench.content_hash[:12]})",
-                         image_grid=image_grid(bench, preds), extra_rows=extra_rows)
+                         image_grid=image_grid(bench, preds), extra_rows=extra_rows,
+                         extra_sections=extra_sections)
     return {"summary": summary, "files": files}

@@ -10,12 +10,13 @@ from typing import Any
 
 import yaml
 
-from robostress.benchmark.build import Builder, BuildConfig
+from robostress.benchmark.build import BuildConfig, Builder
 from robostress.benchmark.load import Benchmark
 from robostress.benchmark.manifest import read_manifest
 from robostress.catalog import catalog_dir
 from robostress.errors import ConfigError, DataError
 from robostress.evaluate.evaluate import evaluate, write_run_report
+from robostress.metrics import compare
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def ensure_benchmark(cfg: BuildConfig, out_dir: Path, cache_dir: Path, progress:
 
 
 def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: Path, *, main_model: str,
-             sanity_models: list[str], agent: str, batch_size: int, progress: bool) -> dict[str, Any]:
+             sanity_models: list[str], agents: list[str], batch_size: int, progress: bool) -> dict[str, Any]:
     """Run the main job; returns the report files and the per-model summaries."""
     bench = ensure_benchmark(build_cfg, out_dir, cache_dir, progress)
     rows: dict[str, dict[str, Any]] = {}
@@ -62,20 +63,42 @@ def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: P
                      progress=progress, reference_run=ref_run if name != main_model else None)
         rows[name] = r["summary"]
         results[name] = r
-    if agent and agent != "none":
-        try:
-            agent_cfg = preset("agent", agent)
-        except ConfigError as e:
-            log.warning("agent skipped: %s", e)
-        else:
-            r = evaluate(bench.root, preset("model", main_model), runs_dir / f"{main_model}+{agent}",
-                         agent_cfg=agent_cfg, batch_size=batch_size, progress=progress, reference_run=ref_run)
-            rows[r["label"]] = r["summary"]
-            results[r["label"]] = r
+    sections = []
+    for agent in [a for a in agents if a != "none"]:
+        agent_cfg = preset("agent", agent)
+        r = evaluate(bench.root, preset("model", main_model), runs_dir / f"{main_model}{agent_cfg.get('suffix', '+' + agent)}",
+                     agent_cfg=agent_cfg, batch_size=batch_size, progress=progress, reference_run=ref_run)
+        rows[r["label"]] = r["summary"]
+        results[r["label"]] = r
+        sections.append(agent_section(r["label"], compare(results[main_model]["predictions"], r["predictions"]),
+                                      r["predictions"]))
     main = results[main_model]
     files = write_run_report(bench, main["predictions"], runs_dir, f"{main_model} (main job)",
-                             reference_run=None, extra_rows=rows)["files"]
+                             reference_run=None, extra_rows=rows, extra_sections=sections)["files"]
     (runs_dir / "rows.json").write_text(json.dumps({k: {"clean": v["clean"], "by_dimension": v["by_dimension"],
                                                         "worst_dimension": v["worst_dimension"]}
                                                     for k, v in rows.items()}, indent=1, default=str))
     return {"files": files, "rows": rows, "benchmark": bench}
+
+
+def agent_section(label: str, cmp: dict[str, Any], preds: list[Any]) -> str:
+    """Markdown: the agent's paired gain over the same model without it, per dimension and sub-type."""
+    def pct(x: float) -> str:
+        return f"{100 * x:+.1f}"
+
+    edits: dict[str, list[bool]] = {}
+    for p in preds:
+        step = (p.agent_trace or [{}, {}])[1]
+        edits.setdefault(step.get("skill", "?"), []).append(bool(step.get("applied")))
+    lines = [f"## Agent: {label} vs the same model without it (paired gain, 95% bootstrap CI)", "",
+             "| dimension | n | base acc % | with agent % | gain % [95% CI] |", "|---|---|---|---|---|"]
+    for k, g in cmp["by_dimension"].items():
+        lines.append(f"| {k} | {g['n']} | {100 * g['base']:.1f} | {100 * g['other']:.1f} | {pct(g['gain'])} "
+                     f"[{pct(g['gain_ci95'][0])}, {pct(g['gain_ci95'][1])}] |")
+    hurt = [(k, g) for k, g in cmp["by_subtype_severity"].items() if g["gain_ci95"][1] < 0]
+    helped = [(k, g) for k, g in cmp["by_subtype_severity"].items() if g["gain_ci95"][0] > 0]
+    lines += ["", f"Cells where the agent helps significantly: {', '.join(k for k, _ in helped) or 'none'}.",
+              f"Cells where it hurts significantly: {', '.join(k for k, _ in hurt) or 'none'}.",
+              "Edits applied per skill: " + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in sorted(edits.items())) + ".",
+              "Extra model calls per item: 0 (detection and editing need no model call)."]
+    return "\n".join(lines)

@@ -178,7 +178,7 @@ def _balance(specs: list[QuestionSpec], ctx: FrameContext, g: np.random.Generato
 
 def _plan_options(a: str, b: str, c: str) -> list[str]:
     return [f"pick up {a}", f"pick up the object on top of {a} and set it aside",
-            f"pick up the object on top of {b} and set it aside", f"the task is already done"]
+            f"pick up the object on top of {b} and set it aside", "the task is already done"]
 
 
 def _root(plan: ScenePlan, oid: str) -> str:

@@ -32,7 +32,8 @@ def _ci(c: dict[str, Any]) -> str:
     return f"{_pct(c['accuracy'])} [{_pct(c['ci95'][0])}, {_pct(c['ci95'][1])}]"
 
 
-def markdown(summary: dict[str, Any], title: str, extra_rows: dict[str, dict[str, Any]] | None = None) -> str:
+def markdown(summary: dict[str, Any], title: str, extra_rows: dict[str, dict[str, Any]] | None = None,
+             extra_sections: list[str] | None = None) -> str:
     """The report as Markdown (tables only; figures are linked)."""
     s = summary
     out = [f"# {title}", "", HOW_TO_READ, "",
@@ -80,6 +81,8 @@ def markdown(summary: dict[str, Any], title: str, extra_rows: dict[str, dict[str
             out.append(f"| {label} | {_pct(r['clean']['accuracy'])} | "
                        + " | ".join(_pct(r["by_dimension"].get(d, {}).get("accuracy")) for d in dims)
                        + f" | {w.get('dimension', '–')} ({_pct(w.get('accuracy'))}) |")
+    for sec in extra_sections or []:
+        out += ["", sec]
     out += ["", "Figures: `figures/heatmap.png`, `figures/severity_curves.png`, `figures/ability_curves.png`, "
             "`figures/flips.png`.", ""]
     return "\n".join(out)
@@ -130,7 +133,7 @@ def _grid_html(rows: list[dict[str, Any]]) -> str:
         return ""
     out = ["<h2>Clean vs stressed, with the model's answers</h2>", "<table class=grid>"]
     for r in rows:
-        def ans(key: str, ok: bool) -> str:
+        def ans(key: str, ok: bool, r: dict[str, Any] = r) -> str:
             mark = "✔" if ok else "✘"
             return f"<span class={'ok' if ok else 'bad'}>{mark}</span> <code>{html.escape(str(r[key])[:200])}</code>"
         opts = "<br>".join(html.escape(f"{chr(65 + i)}. {o}") for i, o in enumerate(r.get("options", [])))
@@ -150,12 +153,13 @@ CSS = ("body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}tab
 
 def write_report(run_dir: Path, summary: dict[str, Any], preds: Any, *, title: str,
                  image_grid: list[dict[str, Any]] | None = None,
-                 extra_rows: dict[str, dict[str, Any]] | None = None) -> dict[str, Path]:
+                 extra_rows: dict[str, dict[str, Any]] | None = None,
+                 extra_sections: list[str] | None = None) -> dict[str, Path]:
     """Write summary.json, report.md, figures/ and report.html into ``run_dir``."""
     run_dir = Path(run_dir)
     files = {"summary": run_dir / "summary.json", "md": run_dir / "report.md", "html": run_dir / "report.html"}
     write_atomic(files["summary"], json.dumps(summary, indent=1, sort_keys=True, default=str).encode())
-    md = markdown(summary, title, extra_rows)
+    md = markdown(summary, title, extra_rows, extra_sections)
     write_atomic(files["md"], md.encode())
     figs = all_figures(summary, run_dir / "figures")
     body = [_md_table_to_html(md)]

@@ -188,7 +188,10 @@ def _deform(v: np.ndarray, d: Deformation, size: np.ndarray) -> np.ndarray:
     return v
 
 
-def object_mesh(category: str, size: Vec3, deformation: Deformation = Deformation()) -> Mesh:
+NO_DEFORMATION = Deformation()
+
+
+def object_mesh(category: str, size: Vec3, deformation: Deformation = NO_DEFORMATION) -> Mesh:
     """Mesh of ``category`` scaled to ``size`` (object frame), then deformed."""
     m = _nominal(category)
     v = m.vertices.astype(np.float64)

@@ -13,7 +13,14 @@ from robostress.catalog import catalog_entry
 from robostress.errors import ConfigError, LayoutError
 from robostress.scene.objects import get_category, world_extent
 from robostress.scene.plan import (
-    Camera, Gripper, Light, Material, Room, SceneObject, ScenePlan, Support,
+    Camera,
+    Gripper,
+    Light,
+    Material,
+    Room,
+    SceneObject,
+    ScenePlan,
+    Support,
 )
 from robostress.seeding import rng
 

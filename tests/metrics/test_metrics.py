@@ -7,7 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from robostress.metrics import breaking_point, compare, corruption_error, paired_bootstrap, summarize, wilson
+from robostress.metrics import (
+    breaking_point,
+    compare,
+    corruption_error,
+    paired_bootstrap,
+    summarize,
+    wilson,
+)
 from robostress.scoring.prediction import Prediction
 
 

@@ -45,9 +45,8 @@ def test_truth_follows_the_stressed_frame(tiny_bench: Benchmark) -> None:
 
 def test_answer_letters_are_balanced(tmp_path: Path) -> None:
     """Over many clean scenes each letter of 4-option questions is correct 25% +- 5%."""
-    from robostress.questions.generate import plan_questions
     from robostress.questions.context import FrameContext
-    from robostress.questions.generate import TRUTH
+    from robostress.questions.generate import TRUTH, plan_questions
     from robostress.render.frame import Frame, ObjectGT
     from robostress.scene.sample import sample_scene
     from robostress.stress.base import CLEAN

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from robostress.render.renderer import Renderer, RenderSettings, frame_objects
 from robostress.errors import ConfigError
+from robostress.render.renderer import Renderer, RenderSettings, frame_objects
 from robostress.scene.sample import sample_scene
 from robostress.stress.base import apply_stress
 

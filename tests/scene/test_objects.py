@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from robostress.errors import ConfigError
-from robostress.scene.objects import CATEGORIES, box_mesh, get_category, object_mesh, world_extent, world_mesh
+from robostress.scene.objects import (
+    CATEGORIES,
+    box_mesh,
+    get_category,
+    object_mesh,
+    world_extent,
+    world_mesh,
+)
 from robostress.scene.plan import Deformation, Material, SceneObject
 
 
