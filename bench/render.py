@@ -9,6 +9,11 @@ ratio (goal >= 0.8), and the chosen variant's speed over scalar_rgb (goal >= 2.5
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
 import argparse
 import shutil
 import tempfile

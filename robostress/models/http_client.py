@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
 import logging
 import os
@@ -29,7 +30,14 @@ _MIME = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 
 
 def data_url(path: str) -> str:
-    """An image file as a base64 data URL (PNG stays PNG)."""
+    """An image file as a base64 data URL (PNG stays PNG); cached while the file is unchanged,
+    since a benchmark asks about 20 questions of every image."""
+    st = os.stat(path)
+    return _data_url(path, st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _data_url(path: str, mtime_ns: int, size: int) -> str:
     with open(path, "rb") as f:
         raw = f.read()
     mime = next((m for sig, m in _MIME.items() if raw.startswith(sig)), "image/png")
