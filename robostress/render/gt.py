@@ -35,15 +35,21 @@ def amodal_mask(plan: ScenePlan, obj: SceneObject, width: int, height: int) -> t
     in_front = (z[tri] > 0.01).all(axis=1)
     tri = tri[front & in_front]
     ss, n = SUPERSAMPLE, 2 * AMODAL_PAD + 1
-    fine = np.zeros((n * height * ss, n * width * ss), np.uint8)
+    canvas = np.zeros((n * height, n * width), bool)
     off = np.array([AMODAL_PAD * width, AMODAL_PAD * height], np.float64)
-    pts = np.round(((uv[tri] + off) * ss - 0.5) * (1 << SUBPIXEL_BITS))
-    lim = float(1 << 26)
-    pts = np.clip(pts, -lim, lim).astype(np.int32)
-    for t in pts:
-        cv2.fillConvexPoly(fine, t, 1, lineType=cv2.LINE_8, shift=SUBPIXEL_BITS)
-    cover = fine.reshape(n * height, ss, n * width, ss).sum(axis=(1, 3))
-    canvas = cover * 2 >= ss * ss
+    fine_uv = (uv[tri] + off) * ss  # fine-canvas coordinates of every front-facing triangle
+    if len(fine_uv):
+        # Rasterise only the object's bounding box (aligned to whole coarse pixels).
+        lo = np.floor(np.clip(fine_uv.reshape(-1, 2).min(0), 0, None) / ss).astype(int)
+        hi = np.ceil(np.minimum(fine_uv.reshape(-1, 2).max(0), [n * width * ss, n * height * ss]) / ss).astype(int)
+        hi = np.maximum(hi, lo + 1)
+        fine = np.zeros(((hi[1] - lo[1]) * ss, (hi[0] - lo[0]) * ss), np.uint8)
+        pts = np.round((fine_uv - lo * ss - 0.5) * (1 << SUBPIXEL_BITS))
+        lim = float(1 << 26)
+        for t in np.clip(pts, -lim, lim).astype(np.int32):
+            cv2.fillConvexPoly(fine, t, 1, lineType=cv2.LINE_8, shift=SUBPIXEL_BITS)
+        cover = fine.reshape(hi[1] - lo[1], ss, hi[0] - lo[0], ss).sum(axis=(1, 3))
+        canvas[lo[1]:hi[1], lo[0]:hi[0]] = cover * 2 >= ss * ss
     inside = canvas[AMODAL_PAD * height:(AMODAL_PAD + 1) * height,
                     AMODAL_PAD * width:(AMODAL_PAD + 1) * width]
     return inside.copy(), int(canvas.sum())
