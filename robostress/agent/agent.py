@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from robostress.agent.detector import Detection, LearnedDetector, OracleDetector
+from robostress.agent.detector import Detection, LearnedDetector, OracleDetector, VLMDetector
 from robostress.agent.skills import SKILLS, SUBTYPE_SKILLS, Edit, Transform
 from robostress.errors import ConfigError
 from robostress.models.base import Model, Request, Response
@@ -47,16 +47,22 @@ class StressAwareAgent(Model):
     def __init__(self, base: Model, work_dir: Path, *, detector: str = "learned", threshold: float = 0.4,
                  edit: bool = True, drop_skill: str | None = None, images: str = "auto",
                  weights: str | None = None, label: str = "agent") -> None:
-        if detector not in ("learned", "oracle"):
-            raise ConfigError(f"agent detector must be 'learned' or 'oracle', got {detector!r}")
+        if detector not in ("learned", "oracle", "vlm"):
+            raise ConfigError(f"agent detector must be 'learned', 'oracle' or 'vlm', got {detector!r}")
         if drop_skill is not None:
             SKILLS.get(drop_skill)  # ConfigError naming the skills if unknown
         if images not in ("auto", "both", "edited"):
             raise ConfigError(f"agent images must be auto, both or edited, got {images!r}")
         self.base, self.work_dir, self.detector_kind = base, Path(work_dir), detector
         self.threshold, self.edit, self.drop_skill, self.images, self.label = threshold, edit, drop_skill, images, label
-        self.detector = LearnedDetector.load(weights) if detector == "learned" and weights else (
-            LearnedDetector.load() if detector == "learned" else OracleDetector())
+        self.detector: Any
+        if detector == "learned":
+            self.detector = LearnedDetector.load(weights) if weights else LearnedDetector.load()
+        elif detector == "vlm":
+            self.detector = VLMDetector(base)
+        else:
+            self.detector = OracleDetector()
+        self._vlm: dict[str, Detection] = {}
         self._cache: dict[tuple[str, str], tuple[str, Edit]] = {}
 
     def describe(self) -> dict[str, Any]:
@@ -70,6 +76,8 @@ class StressAwareAgent(Model):
         if isinstance(self.detector, OracleDetector):
             assert r.item is not None
             return self.detector.detect_item(r.item)
+        if isinstance(self.detector, VLMDetector):
+            return self._vlm[r.images[0]]
         return self.detector.detect(rgb)
 
     def _edited(self, path: str, rgb: np.ndarray, skill: str) -> tuple[str, Edit]:
@@ -124,15 +132,21 @@ class StressAwareAgent(Model):
 
     def generate(self, requests: Sequence[Request]) -> list[Response]:
         """Plan every request, answer them in one batch with the base model, map answers back."""
+        if isinstance(self.detector, VLMDetector):  # one batched extra call per new image
+            todo = sorted({r.images[0] for r in requests} - set(self._vlm))
+            self._vlm.update(zip(todo, self.detector.detect_many(todo), strict=True) if todo else [])
+        calls_before = getattr(self.detector, "calls", 0)
         planned = [self._plan(r) for r in requests]
         t = time.perf_counter()
         outs = self.base.generate([p[0] for p in planned])
         reason_s = (time.perf_counter() - t) / max(1, len(requests))
+        extra_calls = 1 if isinstance(self.detector, VLMDetector) else 0  # one detection call per image
+        _ = calls_before
         result = []
         for r, (new, steps, transform), out in zip(requests, planned, outs, strict=True):
             text = _map_back(r, out.text, transform) if transform is not None and out.text else out.text
             steps["reason"] = {"step": "reason", "images": len(new.images), "seconds": round(reason_s, 4),
-                               "extra_model_calls": 0, "mapped_back": text != out.text}
+                               "extra_model_calls": extra_calls, "mapped_back": text != out.text}
             trace = [steps["detect"], steps["edit"], steps["reason"]]
             result.append(Response(text=text, logprobs=out.logprobs, latency_s=out.latency_s + steps["edit"]["seconds"],
                                    prompt_tokens=out.prompt_tokens, completion_tokens=out.completion_tokens,

@@ -175,3 +175,50 @@ class OracleDetector:
     def detect_item(self, item: Any) -> Detection:
         """The item's own stress, with confidence 1."""
         return Detection(item.subtype, item.dimension, 1.0, {item.subtype: 1.0})
+
+
+VLM_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("none", "nothing: the image looks normal"), ("global_underexposure", "the whole image is too dark"),
+    ("global_overexposure", "the whole image is too bright or washed out"),
+    ("local_underexposure", "part of the scene lies in a dark shadow"),
+    ("local_overexposure", "a bright spot or glare hides part of the scene"),
+    ("small_scale", "the objects are tiny and far away"), ("other", "some other problem"),
+)
+VLM_PROMPT = "Which problem most affects this image of a robot's workspace?"
+
+
+class VLMDetector:
+    """Asks the wrapped model itself which stress it sees (one extra call per image).
+
+    The options are the stresses that have an edit skill, plus "nothing" and "other"; the
+    answer's log-probability, when the backend gives one, is the confidence (else 1).
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.calls = 0
+
+    def detect_many(self, paths: list[str]) -> list[Detection]:
+        """One batched request per image."""
+        from robostress.models.base import Request
+        from robostress.questions.item import LETTERS
+        from robostress.questions.templates import mc_prompt
+        from robostress.scoring.parse import parse_choice
+
+        texts = tuple(t for _, t in VLM_OPTIONS)
+        letters = tuple(LETTERS[: len(texts)])
+        reqs = [Request(id=f"detect:{p}", prompt=mc_prompt(VLM_PROMPT, texts), images=(p,), choices=letters,
+                        max_tokens=4) for p in paths]
+        self.calls += len(reqs)
+        out = []
+        for r in self.model.generate(reqs):
+            parsed = parse_choice(r.text, texts)
+            k = letters.index(parsed.value) if parsed.value else len(texts) - 1
+            sub = VLM_OPTIONS[k][0]
+            conf = 1.0
+            if r.logprobs and parsed.value in r.logprobs:
+                lp = np.array(list(r.logprobs.values()))
+                conf = float(np.exp(r.logprobs[parsed.value]) / np.exp(lp).sum())
+            dim = "none" if sub in ("none", "other") else _dimension_of(sub)
+            out.append(Detection(sub, dim, conf, {sub: conf}))
+        return out

@@ -20,7 +20,7 @@ from robostress.questions.item import LETTERS, DroppedItem, Item
 from robostress.questions.templates import PROMPT_VERSION, box_prompt, mc_prompt, point_prompt
 from robostress.render.frame import Frame, FrameArrays
 from robostress.scene.objects import CATEGORIES, get_category
-from robostress.scene.plan import ScenePlan
+from robostress.scene.plan import SceneObject, ScenePlan
 from robostress.seeding import rng
 
 
@@ -201,12 +201,18 @@ def _unique(ctx: FrameContext, oid: str) -> None:
         raise Drop(f"'{desc(o)}' is ambiguous in this frame")
 
 
-@truth("category")
-def _t_category(s: QuestionSpec, ctx: FrameContext) -> str:
+def _coloured_subject(s: QuestionSpec, ctx: FrameContext, undefined: str) -> SceneObject:
+    """The visible subject of a colour-related question, whose colour is still defined."""
     o = ctx.plan.object(s.subjects[0])
     _need_visible(ctx, o.id)
     if not colour_defined(o):
-        raise Drop("the object's colour, used to name it, is undefined under this material")
+        raise Drop(undefined)
+    return o
+
+
+@truth("category")
+def _t_category(s: QuestionSpec, ctx: FrameContext) -> str:
+    o = _coloured_subject(s, ctx, "the object's colour, used to name it, is undefined under this material")
     if sum(x.material.color_name == o.material.color_name for x in ctx.plan.objects) > 1:
         raise Drop("another object now has the same colour")
     return o.category
@@ -214,10 +220,7 @@ def _t_category(s: QuestionSpec, ctx: FrameContext) -> str:
 
 @truth("color")
 def _t_color(s: QuestionSpec, ctx: FrameContext) -> str:
-    o = ctx.plan.object(s.subjects[0])
-    _need_visible(ctx, o.id)
-    if not colour_defined(o):
-        raise Drop("colour is undefined under this material (glass, blended or near black)")
+    o = _coloured_subject(s, ctx, "colour is undefined under this material (glass, blended or near black)")
     if sum(x.category == o.category for x in ctx.plan.objects) > 1:
         raise Drop("another object of the same category now exists")
     return o.material.color_name

@@ -79,28 +79,26 @@ def _numbers(text: str) -> list[float] | None:
     return vals
 
 
-def parse_box(text: str) -> Parsed:
-    """A permille box [x1, y1, x2, y2], or an error."""
+def _permille(text: str, n: int) -> Parsed:
+    """Exactly ``n`` finite numbers in [0, 1000], or an error."""
     nums = _numbers(text or "")
     if nums is None:
         return Parsed(None, "non-finite number")
-    if len(nums) != 4:
-        return Parsed(None, f"expected 4 numbers, found {len(nums)}")
+    if len(nums) != n:
+        return Parsed(None, f"expected {n} numbers, found {len(nums)}")
     if not all(0 <= v <= 1000 for v in nums):
         return Parsed(None, "coordinates outside [0, 1000]")
-    x1, y1, x2, y2 = nums
-    if not (x1 < x2 and y1 < y2):
+    return Parsed(nums, None)
+
+
+def parse_box(text: str) -> Parsed:
+    """A permille box [x1, y1, x2, y2], or an error."""
+    p = _permille(text, 4)
+    if p.error is None and not (p.value[0] < p.value[2] and p.value[1] < p.value[3]):
         return Parsed(None, "degenerate box (need x1 < x2 and y1 < y2)")
-    return Parsed([x1, y1, x2, y2], None)
+    return p
 
 
 def parse_point(text: str) -> Parsed:
     """A permille point [x, y], or an error."""
-    nums = _numbers(text or "")
-    if nums is None:
-        return Parsed(None, "non-finite number")
-    if len(nums) != 2:
-        return Parsed(None, f"expected 2 numbers, found {len(nums)}")
-    if not all(0 <= v <= 1000 for v in nums):
-        return Parsed(None, "coordinates outside [0, 1000]")
-    return Parsed(nums, None)
+    return _permille(text, 2)

@@ -12,7 +12,7 @@ from robostress.agent.detector import DEFAULT_WEIGHTS, features
 from robostress.benchmark.build import Builder
 from robostress.benchmark.load import Benchmark
 from robostress.errors import ConfigError, DataError
-from robostress.evaluate.runner import Runner
+from robostress.evaluate.runner import Runner, request_for
 from robostress.models.base import create_model
 from robostress.render.renderer import RenderSettings
 from tests.conftest import tiny_config
@@ -119,3 +119,27 @@ def test_committed_detector_loads_and_detects_darkness(tiny_bench: Benchmark) ->
     assert det.meta.get("sha") and "none" in det.classes
     f = next(f for f in tiny_bench.frames.values() if f.stress.subtype == "global_underexposure" and f.stress.severity == 5)
     assert det.detect(tiny_bench.image(f.image)).dimension == "lighting"
+
+
+def test_vlm_detector_asks_the_wrapped_model(tiny_bench: Benchmark, tmp_path: Path) -> None:
+    """The VLM-prompted detector over a loopback vLLM server that always answers 'too dark'."""
+    from robostress.models.fake_server import FakeVLLMServer
+
+    def answer(body: dict) -> str:  # type: ignore[type-arg]
+        text = body["messages"][-1]["content"][-1]["text"]
+        return "B" if text.startswith("Which problem") else "A"
+
+    with FakeVLLMServer(answer=answer) as srv:
+        base = create_model("vllm", name=srv.model, base_url=srv.url)
+        agent = StressAwareAgent(base, tmp_path, detector="vlm")
+        items = [i for i in tiny_bench.items if i.subtype == "global_underexposure" and i.severity == 5][:12]
+        items += [i for i in tiny_bench.items if i.severity == 0][:6]
+        out = agent.generate([request_for(i, tiny_bench) for i in items])
+    traces = [r.extra["agent_trace"] for r in out]
+    assert all(t[0]["subtype"] == "global_underexposure" and t[2]["extra_model_calls"] == 1 for t in traces)
+    assert all(t[1]["applied"] for t in traces[:12])  # dark frames are edited
+    assert not any(t[1]["applied"] for t in traces[12:])  # the clean frame is already well exposed
+    asked = [b for b in srv.requests if b["messages"][-1]["content"][-1]["text"].startswith("Which problem")]
+    assert len(asked) == 2  # one detection call per image, not per item
+    two = [b for b in srv.requests if len(b["messages"][-1]["content"]) == 3]  # original + edited + text
+    assert two, "VLM backends must receive the original and the edited image"
