@@ -62,7 +62,7 @@ class StressAwareAgent(Model):
             self.detector = VLMDetector(base)
         else:
             self.detector = OracleDetector()
-        self._vlm: dict[str, Detection] = {}
+        self._detections: dict[str, Detection] = {}
         self._cache: dict[tuple[str, str], tuple[str, Edit]] = {}
 
     def describe(self) -> dict[str, Any]:
@@ -77,8 +77,10 @@ class StressAwareAgent(Model):
             assert r.item is not None
             return self.detector.detect_item(r.item)
         if isinstance(self.detector, VLMDetector):
-            return self._vlm[r.images[0]]
-        return self.detector.detect(rgb)
+            return self._detections[r.images[0]]
+        if r.images[0] not in self._detections:  # about 20 questions share an image: detect it once
+            self._detections[r.images[0]] = self.detector.detect(rgb)
+        return self._detections[r.images[0]]
 
     def _edited(self, path: str, rgb: np.ndarray, skill: str) -> tuple[str, Edit]:
         key = (path, skill)
@@ -133,8 +135,8 @@ class StressAwareAgent(Model):
     def generate(self, requests: Sequence[Request]) -> list[Response]:
         """Plan every request, answer them in one batch with the base model, map answers back."""
         if isinstance(self.detector, VLMDetector):  # one batched extra call per new image
-            todo = sorted({r.images[0] for r in requests} - set(self._vlm))
-            self._vlm.update(zip(todo, self.detector.detect_many(todo), strict=True) if todo else [])
+            todo = sorted({r.images[0] for r in requests} - set(self._detections))
+            self._detections.update(zip(todo, self.detector.detect_many(todo), strict=True) if todo else [])
         calls_before = getattr(self.detector, "calls", 0)
         planned = [self._plan(r) for r in requests]
         t = time.perf_counter()

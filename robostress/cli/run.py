@@ -20,7 +20,7 @@ def main(cfg: DictConfig) -> None:
     out = main_job(build_config(cfg.benchmark, cfg.renderer, cfg.shard, cfg.num_shards), Path(cfg.out_dir),
                    Path(cfg.cache_dir), Path(cfg.runs_dir), main_model=cfg.main_model,
                    sanity_models=list(cfg.sanity_models), agents=list(cfg.agents), batch_size=cfg.batch_size,
-                   progress=cfg.progress)
+                   progress=cfg.progress, skill_ablations=cfg.skill_ablations)
     for label, s in out["rows"].items():
         w = s.get("worst_dimension") or {}
         log.info("%-22s clean %5.1f%%  stressed %5.1f%%  worst dimension: %s (%.1f%%)", label,

@@ -51,7 +51,8 @@ def ensure_benchmark(cfg: BuildConfig, out_dir: Path, cache_dir: Path, progress:
 
 
 def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: Path, *, main_model: str,
-             sanity_models: list[str], agents: list[str], batch_size: int, progress: bool) -> dict[str, Any]:
+             sanity_models: list[str], agents: list[str], batch_size: int, progress: bool,
+             skill_ablations: bool = True) -> dict[str, Any]:
     """Run the main job; returns the report files and the per-model summaries."""
     bench = ensure_benchmark(build_cfg, out_dir, cache_dir, progress)
     rows: dict[str, dict[str, Any]] = {}
@@ -72,6 +73,22 @@ def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: P
         results[r["label"]] = r
         sections.append(agent_section(r["label"], compare(results[main_model]["predictions"], r["predictions"]),
                                       r["predictions"]))
+    if skill_ablations and "stress_aware" in agents:
+        from robostress.agent.skills import SUBTYPE_SKILLS
+
+        base_agent = preset("agent", "stress_aware")
+        table = ["## Skill ablations: the agent with one skill removed (paired gain over the base model)", "",
+                 "| ablation | overall gain % [95% CI] | lighting | viewpoint |", "|---|---|---|---|"]
+        for skill in sorted({k for k in SUBTYPE_SKILLS.values() if k != "identity"}):
+            cfg = {**base_agent, "drop_skill": skill, "label": f"agent-no-{skill}", "suffix": f"+agent-no-{skill}"}
+            r = evaluate(bench.root, preset("model", main_model), runs_dir / f"{main_model}{cfg['suffix']}",
+                         agent_cfg=cfg, batch_size=batch_size, progress=progress, report=False)
+            c = compare(results[main_model]["predictions"], r["predictions"])
+            o, dims = c["overall"], c["by_dimension"]
+            table.append(f"| without {skill} | {100 * o['gain']:+.2f} [{100 * o['gain_ci95'][0]:+.2f}, "
+                         f"{100 * o['gain_ci95'][1]:+.2f}] | {100 * dims.get('lighting', {}).get('gain', 0):+.2f} | "
+                         f"{100 * dims.get('viewpoint', {}).get('gain', 0):+.2f} |")
+        sections.append("\n".join(table))
     main = results[main_model]
     files = write_run_report(bench, main["predictions"], runs_dir, f"{main_model} (main job)",
                              reference_run=None, extra_rows=rows, extra_sections=sections)["files"]

@@ -75,3 +75,19 @@ def test_build_then_contact_sheet(tmp_path: Path) -> None:
 
     with Image.open(sheets[0]) as im:  # two sub-type rows of six severity columns
         assert im.size == (LABEL_W + 6 * CELL, HEAD_H + 2 * CELL)
+
+
+def test_main_job_end_to_end(tmp_path: Path, cache_dir: Path) -> None:
+    """`robostress` alone: build, evaluate sanity rows, agent and ablations, write the report."""
+    args = ["benchmark=tiny", "benchmark.width=48", "benchmark.height=48", "renderer=preview",
+            "benchmark.subtypes=[global_underexposure,local_overexposure,occlusion]", f"cache_dir={cache_dir}",
+            "progress=false"]
+    r = cli(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    md = (tmp_path / "runs/tiny/report.md").read_text()
+    for text in ("## Per dimension", "## Models side by side", "| oracle | 100.0 |", "## Agent: classical+agent",
+                 "## Skill ablations", "without exposure_gamma"):
+        assert text in md, text
+    assert "report: runs/tiny/report.html" in r.stdout + r.stderr
+    again = cli(*args, cwd=tmp_path)  # a rerun resumes everything: nothing is answered twice
+    assert again.returncode == 0 and "0 new" in again.stdout + again.stderr
