@@ -27,7 +27,13 @@ def _item(r: Request) -> Item:
 
 
 def _fmt(values: Sequence[float]) -> str:
-    return json.dumps([int(round(v)) for v in values])
+    """Permille numbers as a JSON list: integers stay integers, others keep 3 decimals (so a
+    truth box is never rounded into a degenerate one, nor a truth point onto another pixel)."""
+    out: list[float | int] = []
+    for v in values:
+        r = round(float(v), 3)
+        out.append(int(r) if r.is_integer() else r)
+    return json.dumps(out)
 
 
 class _Baseline(Model):
@@ -42,8 +48,15 @@ class _Baseline(Model):
         raise NotImplementedError
 
     def generate(self, requests: Sequence[Request]) -> list[Response]:
-        """Answer every request."""
-        return [Response(text=self.answer(_item(r), r)) for r in requests]
+        """Answer every request; an item without the truth a baseline needs gets an error reply."""
+        out = []
+        for r in requests:
+            item = _item(r)
+            try:
+                out.append(Response(text=self.answer(item, r)))
+            except (KeyError, TypeError, ValueError) as e:
+                out.append(Response(text="", error=f"{self.name}: item {item.item_id} lacks usable truth ({e!r})"))
+        return out
 
     def describe(self) -> dict[str, Any]:
         """Name, seed and version."""
@@ -58,6 +71,8 @@ class Oracle(_Baseline):
     def answer(self, item: Item, request: Request) -> str:
         """The correct letter, box or point."""
         if item.format == "mc":
+            if item.answer is None or item.answer not in LETTERS[: len(item.options)]:
+                raise ValueError(f"answer {item.answer!r} is not an option letter")
             return str(item.answer)
         if item.format == "box":
             return _fmt(item.truth["box"])
@@ -78,16 +93,24 @@ class Random(_Baseline):
             x = sorted(g.uniform(0, 1000, 2))
             y = sorted(g.uniform(0, 1000, 2))
             return _fmt([x[0], y[0], max(x[1], x[0] + 1), max(y[1], y[0] + 1)])
-        return _fmt(g.uniform(0, 1000, 2))
+        return _fmt(g.uniform(0, 1000, 2).tolist())
 
 
-# Options a text-only model tends to prefer (language priors); the first match wins.
+# Options a text-only model tends to prefer (language priors about tidy, static tabletops),
+# tried in order; the first option matching the first pattern that matches anything wins:
+# "no" (nothing unusual), "standing upright", resting on the furniture, the direct action,
+# "to the left" (reading order), a count of "1".
 BLIND_PRIORS = (r"^no$", r"^standing upright$", r"^the (table|counter|shelf)$", r"^pick up the \w+ \w+$",
                 r"^to the left$", r"^1$")
 
 
 class Blind(_Baseline):
-    """Answers from the question text alone: a fixed prior over option texts, never the image."""
+    """Answers from the question text alone: a fixed prior over option texts, never the image.
+
+    Multiple choice: the option named by ``BLIND_PRIORS``, else the alphabetically first
+    option text. Boxes: the central box [350, 350, 650, 650]. Points: [500, 700], low in the
+    middle, where the support usually is in a head-camera view.
+    """
 
     name = "blind"
 
