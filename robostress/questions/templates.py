@@ -1,10 +1,16 @@
-"""Prompt templates. Any change to the text sent to models must bump PROMPT_VERSION."""
+"""Every text a model sees: question templates, option phrases and answer instructions.
+
+Any change to a string in this module changes prompts, so it must bump ``PROMPT_VERSION``
+(the golden snapshots in ``tests/questions/golden/`` fail until they are regenerated on purpose
+with ``ROBOSTRESS_UPDATE_GOLDEN=1``).
+"""
 
 from __future__ import annotations
 
+from robostress.errors import ConfigError
 from robostress.questions.item import LETTERS
 
-PROMPT_VERSION = "p1"
+PROMPT_VERSION = "p2"
 
 MC_INSTRUCTION = "Answer with the letter of the correct option only."
 BOX_INSTRUCTION = ("Answer with the bounding box as x1,y1,x2,y2 in permille of the image width and "
@@ -12,18 +18,96 @@ BOX_INSTRUCTION = ("Answer with the bounding box as x1,y1,x2,y2 in permille of t
 POINT_INSTRUCTION = ("Answer with one point as x,y in permille of the image width and height "
                      "(integers from 0 to 1000, origin at the top-left corner).")
 
+QUESTIONS: dict[str, str] = {
+    # recognition
+    "category": "What kind of object is the {colour} one?",
+    "color": "What colour is the {category}?",
+    "count": "How many {plural} are on the {support}?",
+    "existence": "Is there {a_colour} {category} on the {support}?",
+    # spatial (left/right and order are in the image; 'closer' is distance to the camera)
+    "left_right": "In the image, is {a} to the left or to the right of {b}?",
+    "front_behind": "Which is closer to the camera: {a} or {b}?",
+    "on": "What is {a} resting on?",
+    "nearest": "Which of these objects is closest to {ref}?",
+    "ordering": "In what order do {a}, {b} and {c} appear from left to right in the image?",
+    # state
+    "upright": "Is {a} standing upright or lying on its side?",
+    "clear": "Is anything resting on top of {a}?",
+    "goal": "The task is: {a} must rest directly on {dest}. Is the task already done?",
+    # planning
+    "next_action": "The robot must put {a} on {dest}. What should it do next?",
+    "move_first": "The robot wants to pick up {a}. What must it move first?",
+    # grounding
+    "box": "Give the bounding box of {a}.",
+    "point": "Point to {a}.",
+    "placement": "Point to a free spot on the {support} where the robot could put an object down.",
+}
 
-def mc_prompt(question: str, options: tuple[str, ...]) -> str:
+YES, NO = "yes", "no"
+LEFT, RIGHT = "to the left", "to the right"
+UPRIGHT, TIPPED = "standing upright", "lying on its side"
+DONE = "the task is already done"
+NOTHING_FIRST = "nothing, it can be picked up directly"
+
+
+def question(qtype: str, **fields: str) -> str:
+    """The question text of ``qtype`` with its fields filled in."""
+    try:
+        return QUESTIONS[qtype].format(**fields)
+    except KeyError as e:
+        raise ConfigError(f"question type {qtype!r}: no template or missing field {e}; "
+                          f"templates exist for {sorted(QUESTIONS)}") from None
+
+
+def indefinite(words: str) -> str:
+    """'a book', 'an orange cone': a noun phrase with its indefinite article."""
+    return ("an " if words[0] in "aeiou" else "a ") + words
+
+
+def pick_up(name: str) -> str:
+    """Option: pick up the named object."""
+    return f"pick up {name}"
+
+
+def place_on(name: str, dest: str) -> str:
+    """Option: put the held object down."""
+    return f"place {name} on {dest}"
+
+
+def clear_top(name: str) -> str:
+    """Option: take away what rests on the named object."""
+    return f"pick up the object on top of {name} and set it aside"
+
+
+def in_order(names: list[str]) -> str:
+    """Option of an ordering question: names left to right."""
+    return ", then ".join(names)
+
+
+def mc_prompt(question_text: str, options: tuple[str, ...]) -> str:
     """Question, lettered options, and the answer instruction."""
-    lines = [question] + [f"{LETTERS[i]}. {o}" for i, o in enumerate(options)] + [MC_INSTRUCTION]
+    lines = [question_text] + [f"{LETTERS[i]}. {o}" for i, o in enumerate(options)] + [MC_INSTRUCTION]
     return "\n".join(lines)
 
 
-def box_prompt(question: str) -> str:
+def box_prompt(question_text: str) -> str:
     """A box-grounding prompt."""
-    return f"{question}\n{BOX_INSTRUCTION}"
+    return f"{question_text}\n{BOX_INSTRUCTION}"
 
 
-def point_prompt(question: str) -> str:
+def point_prompt(question_text: str) -> str:
     """A point-grounding prompt."""
-    return f"{question}\n{POINT_INSTRUCTION}"
+    return f"{question_text}\n{POINT_INSTRUCTION}"
+
+
+PROMPTS = {"mc": mc_prompt, "box": lambda q, _: box_prompt(q), "point": lambda q, _: point_prompt(q)}
+
+
+def prompt(fmt: str, question_text: str, options: tuple[str, ...], version: str = PROMPT_VERSION) -> str:
+    """The full prompt of a question in answer format ``fmt`` ('mc', 'box', 'point')."""
+    if version != PROMPT_VERSION:
+        raise ConfigError(f"prompt version {version!r} is not available; this code writes "
+                          f"prompts of version {PROMPT_VERSION!r} only")
+    if fmt not in PROMPTS:
+        raise ConfigError(f"unknown answer format {fmt!r}; choose one of: {', '.join(PROMPTS)}")
+    return PROMPTS[fmt](question_text, options)

@@ -1,0 +1,239 @@
+"""Shared machinery of the question generators: specs, the registry, and one frame's context.
+
+A *question type* (registered by name in ``QUESTION_TYPES``) proposes questions on a scene's
+clean twin and computes their truth on any frame of the scene. Truth raises ``Drop`` when the
+frame makes the question undefined (an object that can no longer be seen or named, a truth
+that became ambiguous); the reason is recorded.
+
+Visibility rules (why a referred-to object makes a question undefined):
+
+* less than ``MIN_VISIBLE_SHARE`` of its whole silhouette (occlusion and frame cut together)
+  is visible, or fewer than ``MIN_VISIBLE_PX`` pixels: nothing is left to answer from. A partly
+  visible object is kept: hard is fine, undefined is not;
+* grounding only: more than ``MAX_OUT_OF_FRAME`` of its silhouette is out of the frame (the box
+  of the visible part would no longer describe the object);
+* its name no longer singles it out: another object now has the same colour and category.
+
+An object keeps its name (catalogue colour and category) under a material stress: finding
+'the red mug' once it is dark, glass or blended into the table, by what is left of its colour
+and by elimination, is what that stress tests. Only questions *about* its colour (its colour,
+its category asked by colour, whether a red mug exists) become undefined and are dropped.
+
+On the clean twin, questions are only asked about objects at least ``COMFORT_SHARE`` visible,
+so that clean questions are fair and stresses, not the layout, make them hard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, ClassVar
+
+import numpy as np
+
+from robostress.registry import Registry
+from robostress.render.camera import project
+from robostress.render.frame import Frame, FrameArrays, ObjectGT
+from robostress.scene.objects import world_extent
+from robostress.scene.plan import SceneObject, ScenePlan
+
+MIN_VISIBLE_PX = 6
+MIN_VISIBLE_SHARE = 0.02
+MAX_OUT_OF_FRAME = 0.5
+COMFORT_SHARE = 0.25
+SCENERY_ROLES = ("occluder",)  # panels added by a stress: not objects questions talk about
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """A question chosen on the clean twin; identical on every frame of the scene."""
+
+    key: str  # stable id within the scene, e.g. 'recognition/color/obj03'
+    ability: str
+    qtype: str
+    format: str  # 'mc', 'box' or 'point'
+    question: str
+    options: tuple[str, ...] = ()  # multiple choice only, in their final (balanced) order
+    subjects: tuple[str, ...] = ()  # entity ids the question names
+    params: Mapping[str, Any] = field(default_factory=dict)  # what truth needs beyond subjects
+
+
+class Drop(Exception):
+    """The question is undefined on this frame; the message is the recorded reason."""
+
+
+class QuestionType:
+    """One kind of question: proposes specs on the clean twin, computes truth on any frame."""
+
+    name: ClassVar[str]
+    ability: ClassVar[str]
+    format: ClassVar[str] = "mc"
+
+    def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
+        """Questions about the clean frame ``ctx`` (their options in any order)."""
+        raise NotImplementedError
+
+    def truth(self, spec: QuestionSpec, ctx: FrameContext) -> Any:
+        """The correct option text (mc) or the truth dict (box, point) on ``ctx``; may Drop."""
+        raise NotImplementedError
+
+    def spec(self, key: str, question: str, options: tuple[str, ...] = (),
+             subjects: tuple[str, ...] = (), **params: Any) -> QuestionSpec:
+        """A spec of this type; ``key`` is prefixed with the ability and type name."""
+        return QuestionSpec(f"{self.ability}/{self.name}/{key}".rstrip("/"), self.ability, self.name,
+                            self.format, question, options, subjects, params)
+
+    def defined(self, spec: QuestionSpec, ctx: FrameContext) -> bool:
+        """Whether the truth of ``spec`` is defined on ``ctx``."""
+        try:
+            self.truth(spec, ctx)
+        except Drop:
+            return False
+        return True
+
+    def first_defined(self, specs: list[QuestionSpec], ctx: FrameContext) -> list[QuestionSpec]:
+        """The first candidate whose truth is defined on ``ctx`` (none if none is)."""
+        return next(([s] for s in specs if self.defined(s, ctx)), [])
+
+
+QUESTION_TYPES: Registry[QuestionType] = Registry("question type")
+
+
+def register(cls: type[QuestionType]) -> type[QuestionType]:
+    """Class decorator registering a question type under its ``name``."""
+    QUESTION_TYPES.add(cls.name, cls())
+    return cls
+
+
+def desc(o: SceneObject) -> str:
+    """How questions name an object: colour and category (unique in a clean scene)."""
+    return f"the {o.material.color_name} {o.category}"
+
+
+def nearest_palette_name(rgb: tuple[float, float, float]) -> str:
+    """Name of the palette colour closest to a linear albedo (log-space distance)."""
+    from robostress.scene.sample import PALETTE
+
+    x = np.log(np.asarray(rgb) + 0.01)
+    return min(PALETTE, key=lambda k: float(np.sum((np.log(np.asarray(PALETTE[k]) + 0.01) - x) ** 2)))
+
+
+def colour_undefined(o: SceneObject) -> str | None:
+    """Why an object no longer has the colour its name says, or None if it still has it."""
+    m = o.material
+    if m.transmission >= 0.5:
+        return f"it is glass (transmission {m.transmission:g})"
+    if m.texture is not None:
+        return f"it is covered by a {m.texture.kind} texture"
+    eff = tuple(float(c) * m.albedo_scale for c in m.rgb)
+    seen = nearest_palette_name(eff)  # type: ignore[arg-type]
+    return None if seen == m.color_name else f"its albedo is now nearest to {seen}"
+
+
+@dataclass
+class FrameContext:
+    """A frame with the plan it rendered and its ground truth; what truth functions read."""
+
+    plan: ScenePlan
+    frame: Frame
+    arrays: FrameArrays | None = None
+
+    @cached_property
+    def _gt(self) -> dict[str, ObjectGT]:
+        return {o.id: o for o in self.frame.objects}
+
+    @cached_property
+    def _objects(self) -> dict[str, SceneObject]:
+        return {o.id: o for o in self.plan.objects}
+
+    @cached_property
+    def _numbers(self) -> dict[str, int]:
+        return {v: int(k) for k, v in self.frame.id_map.items()}
+
+    def obj(self, oid: str) -> SceneObject:
+        """The object ``oid`` of this frame's plan."""
+        return self._objects[oid]
+
+    def is_object(self, eid: str) -> bool:
+        """Whether ``eid`` is an object (not a support) of this plan."""
+        return eid in self._objects
+
+    def things(self) -> list[SceneObject]:
+        """Objects questions may talk about (stress scenery such as occluder panels excluded)."""
+        return [o for o in self.plan.objects if o.role not in SCENERY_ROLES]
+
+    def number(self, entity_id: str) -> int:
+        """Instance number of an entity in this frame's masks (0 if absent)."""
+        return self._numbers.get(entity_id, 0)
+
+    def share(self, oid: str) -> float:
+        """Visible share of an object's whole silhouette (occlusion and frame cut)."""
+        gt = self._gt.get(oid)
+        return gt.visible_px / gt.amodal_total_px if gt and gt.amodal_total_px else 0.0
+
+    def comfortable(self, oid: str) -> bool:
+        """Whether an object is visible enough to ask about on the clean twin."""
+        gt = self._gt.get(oid)
+        return bool(gt and gt.visible_px >= 2 * MIN_VISIBLE_PX and self.share(oid) >= COMFORT_SHARE)
+
+    def check_visible(self, oid: str, grounding: bool = False) -> None:
+        """Drop unless the object can still be seen (and, for grounding, is mostly in frame)."""
+        gt = self._gt.get(oid)
+        name = desc(self.obj(oid))
+        if gt is None or gt.visible_px < MIN_VISIBLE_PX or self.share(oid) < MIN_VISIBLE_SHARE:
+            px = gt.visible_px if gt else 0
+            raise Drop(f"{name} is {100 * self.share(oid):.1f}% visible ({px} px): occluded or out of frame")
+        if grounding and gt.out_of_frame_fraction > MAX_OUT_OF_FRAME:
+            raise Drop(f"{name} is {100 * gt.out_of_frame_fraction:.0f}% out of frame")
+
+    def visible(self, oid: str, grounding: bool = False) -> bool:
+        """Whether ``check_visible`` passes."""
+        try:
+            self.check_visible(oid, grounding)
+        except Drop:
+            return False
+        return True
+
+    def refer(self, oid: str, grounding: bool = False) -> str:
+        """The object's name after checking it is visible and still names only this object."""
+        self.check_visible(oid, grounding)
+        o = self.obj(oid)
+        same = [x for x in self.things() if x.category == o.category and x.id != oid]
+        if any(x.material.color_name == o.material.color_name for x in same):
+            raise Drop(f"'{desc(o)}' now names more than one object")
+        return desc(o)
+
+    def centre(self, oid: str) -> np.ndarray:
+        """World centre of an object's bounding cylinder."""
+        (cx, cy), _, z0, z1 = world_extent(self.obj(oid))
+        return np.array([cx, cy, (z0 + z1) / 2])
+
+    def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pixel coordinates (N, 2) and camera depth (N,) of world points in this frame."""
+        return project(self.plan.camera, np.atleast_2d(points), self.frame.width, self.frame.height)
+
+    def image_x(self, oid: str) -> float:
+        """Horizontal image coordinate (pixels, growing to the right) of an object's centre."""
+        return float(self.project(self.centre(oid))[0][0, 0])
+
+    def camera_distance(self, oid: str) -> float:
+        """Euclidean distance (metres) from the camera to an object's centre."""
+        return float(np.linalg.norm(self.centre(oid) - np.asarray(self.plan.camera.position)))
+
+    def above(self, eid: str) -> list[SceneObject]:
+        """Objects (scenery excluded) resting directly on an entity."""
+        return [o for o in self.things() if o.support_id == eid]
+
+    def root_support(self, oid: str) -> str:
+        """The support at the bottom of an object's stack."""
+        cur = self.obj(oid)
+        for _ in range(len(self._objects) + 1):
+            if cur.support_id not in self._objects:
+                return cur.support_id
+            cur = self._objects[cur.support_id]
+        raise Drop(f"{oid} rests on a cycle of objects")
+
+    def name(self, eid: str) -> str:
+        """'the table' for a support, the object's name otherwise (no checks)."""
+        return desc(self.obj(eid)) if self.is_object(eid) else f"the {self.plan.support(eid).kind}"

@@ -1,0 +1,111 @@
+"""Grounding: a box or a point on a named object, and a point on free support surface.
+
+Truth (permille of the image width and height, origin top-left):
+
+* box: the object's *visible* box. Pixel ``i`` covers ``[i, i+1)``, so the inclusive pixel
+  box ``x1..x2`` becomes ``1000*x1/W .. 1000*(x2+1)/W`` (same for y);
+* point: the visible mask (``truth['mask']``, instance ``truth['instances']``) is what scores;
+  ``truth['point']`` is the pixel deepest inside it (a reference answer, always a hit);
+* placement: the free-space mask of the support; ``truth['point']`` is the free pixel farthest
+  from anything that is not free (``cv2.distanceTransform``). Dropped when less than
+  ``MIN_FREE_FRACTION`` of the image is free surface of that support.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+
+from robostress.errors import DataError
+from robostress.questions import templates as T
+from robostress.questions.base import Drop, FrameContext, QuestionSpec, QuestionType, desc, register
+from robostress.render.frame import FrameArrays
+
+MIN_FREE_FRACTION = 0.002
+MIN_FREE_PX = 9
+
+
+def deepest_point(mask: np.ndarray) -> tuple[int, int]:
+    """The (x, y) pixel of a boolean mask farthest from its border (first in raster order on ties)."""
+    m = np.pad(mask.astype(np.uint8), 1)  # the image edge counts as a border
+    dist = cv2.distanceTransform(m, cv2.DIST_L2, 5)[1:-1, 1:-1]
+    y, x = np.unravel_index(int(np.argmax(dist)), dist.shape)
+    return int(x), int(y)
+
+
+def permille_point(x: int, y: int, width: int, height: int) -> list[int]:
+    """Pixel centre -> permille point (lands back on the same pixel for images up to 1000 px)."""
+    return [round(1000 * (x + 0.5) / width), round(1000 * (y + 0.5) / height)]
+
+
+def _arrays(ctx: FrameContext) -> FrameArrays:
+    if ctx.arrays is None:
+        raise DataError(f"frame {ctx.frame.frame_id}: grounding truth needs the frame's arrays (masks)")
+    return ctx.arrays
+
+
+def object_truth(ctx: FrameContext, oid: str) -> dict[str, Any]:
+    """Box, mask reference and an inside point of an object on this frame (may Drop)."""
+    ctx.refer(oid, grounding=True)
+    gt = ctx.frame.gt(oid)
+    if gt.bbox is None:
+        raise DataError(f"frame {ctx.frame.frame_id}: {oid} has visible pixels but no box")
+    w, h = ctx.frame.width, ctx.frame.height
+    x1, y1, x2, y2 = gt.bbox
+    box = [round(1000 * x1 / w), round(1000 * y1 / h), round(1000 * (x2 + 1) / w), round(1000 * (y2 + 1) / h)]
+    n = ctx.number(oid)
+    px, py = deepest_point(_arrays(ctx).ids == n)
+    return {"box": box, "mask": ctx.frame.mask, "instances": [n], "point": permille_point(px, py, w, h),
+            "object_id": oid}
+
+
+class _ObjectGrounding(QuestionType):
+    ability = "target_grounding"
+
+    def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
+        return [self.spec(t, T.question(self.name, a=desc(ctx.obj(t))), (), (t,))
+                for t in ctx.plan.targets if ctx.comfortable(t)]
+
+    def truth(self, spec: QuestionSpec, ctx: FrameContext) -> dict[str, Any]:
+        return object_truth(ctx, spec.subjects[0])
+
+
+@register
+class Box(_ObjectGrounding):
+    """'Give the bounding box of the red mug.'"""
+
+    name, format = "box", "box"
+
+
+@register
+class Point(_ObjectGrounding):
+    """'Point to the red mug.'"""
+
+    name, format = "point", "point"
+
+
+@register
+class Placement(QuestionType):
+    """'Point to a free spot on the table where the robot could put an object down.'"""
+
+    name, ability, format = "placement", "placement_grounding", "point"
+
+    def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
+        by_kind: dict[str, str] = {}  # one question per kind of support: its name must be unique
+        for s in [ctx.root_support(t) for t in ctx.plan.targets] + [s.id for s in ctx.plan.supports]:
+            by_kind.setdefault(ctx.plan.support(s).kind, s)
+        return [self.spec(s, T.question("placement", support=k), (), (s,)) for k, s in by_kind.items()]
+
+    def truth(self, spec: QuestionSpec, ctx: FrameContext) -> dict[str, Any]:
+        sid = spec.subjects[0]
+        n = ctx.number(sid)
+        free = _arrays(ctx).free == n
+        area = int(free.sum()) if n else 0
+        if area < max(MIN_FREE_PX, MIN_FREE_FRACTION * free.size):
+            raise Drop(f"too little free surface of the {ctx.plan.support(sid).kind} is visible ({area} px)")
+        x, y = deepest_point(free)
+        return {"mask": ctx.frame.free, "instances": [n],
+                "point": permille_point(x, y, ctx.frame.width, ctx.frame.height),
+                "area_fraction": round(area / free.size, 6)}

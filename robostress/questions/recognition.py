@@ -1,0 +1,154 @@
+"""Recognition: category, colour, count and existence of objects.
+
+Counting rule: a count question asks how many objects of a category rest on a support
+(directly or on a stack), i.e. what is *in the scene* on that support. Every one of them must
+be visible in the frame (at least ``MIN_VISIBLE_SHARE`` of it): if one is hidden or out of
+frame the image no longer shows the answer and the question is dropped, never re-counted.
+Partly occluded objects count. Existence works the same way: a matching object that is there
+but cannot be seen makes 'is there ...' undefined.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from robostress.questions import templates as T
+from robostress.questions.base import (
+    Drop,
+    FrameContext,
+    QuestionSpec,
+    QuestionType,
+    colour_undefined,
+    desc,
+    register,
+)
+from robostress.scene.objects import CATEGORIES, get_category
+from robostress.scene.plan import SceneObject
+
+COLOUR_CHOICES = ("red", "green", "blue", "yellow", "orange", "purple", "pink", "cyan", "brown", "gray")
+
+
+def _targets(ctx: FrameContext) -> list[SceneObject]:
+    return [ctx.obj(t) for t in ctx.plan.targets if ctx.comfortable(t)]
+
+
+def _others(g: np.random.Generator, pool: list[str], truth: str, k: int = 3) -> tuple[str, ...]:
+    rest = [str(x) for x in g.permutation(sorted(p for p in pool if p != truth))]
+    return (truth, *rest[:k])
+
+
+@register
+class Category(QuestionType):
+    """'What kind of object is the red one?' (the object is named by colour only)."""
+
+    name, ability = "category", "recognition"
+
+    def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
+        return [self.spec(t.id, T.question("category", colour=t.material.color_name),
+                          _others(g, list(CATEGORIES), t.category), (t.id,)) for t in _targets(ctx)]
+
+    def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
+        o = ctx.obj(spec.subjects[0])
+        ctx.check_visible(o.id)
+        if why := colour_undefined(o):
+            raise Drop(f"its colour, which names it, is undefined: {why}")
+        if sum(x.material.color_name == o.material.color_name for x in ctx.things()) > 1:
+            raise Drop(f"more than one object is {o.material.color_name} now")
+        return o.category
+
+
+@register
+class Colour(QuestionType):
+    """'What colour is the mug?' (asked only of an object whose category is unique)."""
+
+    name, ability = "color", "recognition"
+
+    def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
+        out = []
+        for t in _targets(ctx):
+            if sum(x.category == t.category for x in ctx.things()) == 1:
+                out.append(self.spec(t.id, T.question("color", category=t.category),
+                                     _others(g, list(COLOUR_CHOICES), t.material.color_name), (t.id,)))
+        return out
+
+    def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
+        o = ctx.obj(spec.subjects[0])
+        ctx.check_visible(o.id)
+        if why := colour_undefined(o):
+            raise Drop(f"colour is undefined under this material: {why}")
+        if sum(x.category == o.category for x in ctx.things()) > 1:
+            raise Drop(f"'the {o.category}' now names more than one object")
+        return o.material.color_name
+
+
+def _on_support(ctx: FrameContext, support: str) -> list[SceneObject]:
+    return [o for o in ctx.things() if ctx.root_support(o.id) == support]
+
+
+@register
+class Count(QuestionType):
+    """'How many bowls are on the table?'"""
+
+    name, ability = "count", "recognition"
+
+    def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
+        pairs = sorted({(ctx.root_support(o.id), o.category) for o in ctx.things()})
+        ok = [(s, c) for s, c in pairs
+              if all(ctx.comfortable(o.id) for o in _on_support(ctx, s) if o.category == c)]
+        if not ok:
+            return []
+        sup, cat = ok[int(g.integers(len(ok)))]
+        n = sum(o.category == cat for o in _on_support(ctx, sup))
+        lo = n - int(g.integers(min(n, 3) + 1))
+        q = T.question("count", plural=get_category(cat).plural, support=ctx.plan.support(sup).kind)
+        return [self.spec(f"{sup}/{cat}", q, tuple(str(lo + i) for i in range(4)), (),
+                          support=sup, category=cat)]
+
+    def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
+        members = [o for o in _on_support(ctx, spec.params["support"]) if o.category == spec.params["category"]]
+        for o in members:
+            try:
+                ctx.check_visible(o.id)
+            except Drop as e:
+                raise Drop(f"a counted object cannot be seen: {e}") from None
+        return str(len(members))
+
+
+@register
+class Existence(QuestionType):
+    """'Is there a green cone on the table?' once with a present and once with an absent object."""
+
+    name, ability = "existence", "recognition"
+
+    def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
+        seen = [o for o in ctx.things() if ctx.comfortable(o.id)]
+        targets = _targets(ctx)
+        if not targets or len(seen) < 2:
+            return []
+        t = targets[0]
+        out = [self._spec(ctx, "present", t.material.color_name, t.category, ctx.root_support(t.id))]
+        pairs = {(o.material.color_name, o.category) for o in ctx.things()}
+        fakes = sorted({(a.material.color_name, b.category, ctx.root_support(a.id)) for a in seen for b in seen
+                        if (a.material.color_name, b.category) not in pairs})
+        if fakes:  # a colour and a category that are both in the scene, but never together
+            c, cat, sup = fakes[int(g.integers(len(fakes)))]
+            out.append(self._spec(ctx, "absent", c, cat, sup))
+        return out
+
+    def _spec(self, ctx: FrameContext, key: str, colour: str, category: str, support: str) -> QuestionSpec:
+        q = T.question("existence", a_colour=T.indefinite(colour), category=category,
+                       support=ctx.plan.support(support).kind)
+        return self.spec(key, q, (T.YES, T.NO), (), colour=colour, category=category, support=support)
+
+    def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
+        p = spec.params
+        hits = [o for o in _on_support(ctx, p["support"])
+                if o.material.color_name == p["colour"] and o.category == p["category"]]
+        for o in hits:
+            if why := colour_undefined(o):
+                raise Drop(f"{desc(o)} is on the {ctx.plan.support(p['support']).kind} but {why}")
+        if not hits:
+            return T.NO
+        if any(ctx.visible(o.id) for o in hits):
+            return T.YES
+        raise Drop(f"{desc(hits[0])} is there but cannot be seen")

@@ -1,0 +1,196 @@
+"""Spatial relations: left/right and left-to-right order in the image, closer to the camera,
+what an object rests on, and which object is nearest to the gripper (or to a named object).
+
+Image relations come from projecting the objects' 3D centres with the frame's camera (the
+Mitsuba pinhole model of ``robostress.render.camera``), so a viewpoint stress that rolls or
+swings the camera changes them exactly. A relation closer than its margin is ambiguous and the
+question is dropped on that frame.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from robostress.questions import templates as T
+from robostress.questions.base import Drop, FrameContext, QuestionSpec, QuestionType, desc, register
+from robostress.scene.objects import CATEGORIES, world_extent
+from robostress.scene.plan import SceneObject
+
+IMAGE_MARGIN = 0.04  # of the image width: closer horizontally is neither left nor right
+DEPTH_MARGIN = 0.04  # metres: closer in distance to the camera is neither nearer nor farther
+NEAREST_MARGIN = 0.03  # metres between the nearest and the second nearest option
+TRIES = 8  # candidate subject sets tried on the clean twin before giving up
+
+
+def _seen(ctx: FrameContext, but: tuple[str, ...] = ()) -> list[SceneObject]:
+    return [o for o in ctx.things() if ctx.comfortable(o.id) and o.id not in but]
+
+
+def _draw(g: np.random.Generator, pool: list[SceneObject], k: int) -> list[list[SceneObject]]:
+    """Up to TRIES random k-subsets of ``pool``, each in random order."""
+    if len(pool) < k:
+        return []
+    return [[pool[i] for i in g.permutation(len(pool))[:k]] for _ in range(TRIES)]
+
+
+class _Pairwise(QuestionType):
+    """A relation between each target and one other object (each unordered pair asked once)."""
+
+    def make(self, ctx: FrameContext, a: str, b: str) -> QuestionSpec:
+        raise NotImplementedError
+
+    def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
+        out: list[QuestionSpec] = []
+        for t in ctx.plan.targets:
+            if ctx.comfortable(t):
+                asked = {frozenset(s.subjects) for s in out}
+                cands = [self.make(ctx, t, o[0].id) for o in _draw(g, _seen(ctx, (t,)), 1)]
+                out += self.first_defined([c for c in cands if frozenset(c.subjects) not in asked], ctx)
+        return out
+
+
+@register
+class LeftRight(_Pairwise):
+    """'In the image, is the red mug to the left or to the right of the blue box?'"""
+
+    name, ability = "left_right", "spatial"
+
+    def make(self, ctx: FrameContext, a: str, b: str) -> QuestionSpec:
+        q = T.question("left_right", a=desc(ctx.obj(a)), b=desc(ctx.obj(b)))
+        return self.spec(f"{a}/{b}", q, (T.LEFT, T.RIGHT), (a, b))
+
+    def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
+        a, b = spec.subjects
+        ctx.refer(a)
+        ctx.refer(b)
+        dx = ctx.image_x(a) - ctx.image_x(b)
+        if abs(dx) < IMAGE_MARGIN * ctx.frame.width:
+            raise Drop("the two objects are too close horizontally to tell left from right")
+        return T.LEFT if dx < 0 else T.RIGHT
+
+
+@register
+class FrontBehind(_Pairwise):
+    """'Which is closer to the camera: the red mug or the blue box?'"""
+
+    name, ability = "front_behind", "spatial"
+
+    def make(self, ctx: FrameContext, a: str, b: str) -> QuestionSpec:
+        na, nb = desc(ctx.obj(a)), desc(ctx.obj(b))
+        return self.spec(f"{a}/{b}", T.question("front_behind", a=na, b=nb), (na, nb), (a, b))
+
+    def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
+        a, b = spec.subjects
+        na, nb = ctx.refer(a), ctx.refer(b)
+        dd = ctx.camera_distance(a) - ctx.camera_distance(b)
+        dz = ctx.project(ctx.centre(a))[1][0] - ctx.project(ctx.centre(b))[1][0]
+        if abs(dd) < DEPTH_MARGIN or dd * dz <= 0:  # distance and depth must agree
+            raise Drop("the two objects are nearly equally far from the camera")
+        return na if dd < 0 else nb
+
+
+@register
+class RestingOn(QuestionType):
+    """'What is the red mug resting on?' (a support, or any object of a category: 'a book')."""
+
+    name, ability = "on", "spatial"
+
+    def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
+        kinds = sorted({f"the {s.kind}" for s in ctx.plan.supports})
+        flat = [T.indefinite(c) for c in g.permutation(sorted(c for c, s in CATEGORIES.items()
+                                                                if s.flat_top and c != "book"))]
+        opts = tuple((kinds + [T.indefinite("book")] + flat)[:4])  # stacks are built of books
+        return [self.spec(t, T.question("on", a=desc(ctx.obj(t))), opts, (t,))
+                for t in ctx.plan.targets if ctx.comfortable(t)]
+
+    def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
+        ctx.refer(spec.subjects[0])
+        below = ctx.obj(spec.subjects[0]).support_id
+        if ctx.is_object(below):
+            return T.indefinite(ctx.obj(below).category)
+        return f"the {ctx.plan.support(below).kind}"
+
+
+def _gap(p: np.ndarray, o: SceneObject) -> float:
+    """Distance from a point to an object's bounding cylinder."""
+    (cx, cy), r, z0, z1 = world_extent(o)
+    dxy = max(0.0, math.hypot(p[0] - cx, p[1] - cy) - r)
+    return math.hypot(dxy, max(0.0, z0 - p[2], p[2] - z1))
+
+
+def _gripper_in_view(ctx: FrameContext) -> bool:
+    """The fingertips project into the frame (and, with arrays at hand, the gripper is seen)."""
+    if ctx.plan.gripper is None:
+        return False
+    uv, z = ctx.project(np.asarray(ctx.plan.gripper.position))
+    inside = bool(z[0] > 0 and 0 <= uv[0, 0] < ctx.frame.width and 0 <= uv[0, 1] < ctx.frame.height)
+    if ctx.arrays is not None:
+        inside = inside and int((ctx.arrays.ids == ctx.number("gripper")).sum()) >= 6
+    return inside
+
+
+@register
+class Nearest(QuestionType):
+    """'Which of these objects is closest to the gripper?' (or to a named object)."""
+
+    name, ability = "nearest", "spatial"
+
+    def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
+        if _gripper_in_view(ctx):
+            cands = [self.spec("gripper", T.question("nearest", ref="the gripper"),
+                               tuple(desc(o) for o in s), tuple(o.id for o in s), ref=None)
+                     for s in _draw(g, _seen(ctx), 4)]
+        else:
+            cands = [self.spec(s[0].id, T.question("nearest", ref=desc(s[0])), tuple(desc(o) for o in s[1:]),
+                               tuple(o.id for o in s[1:]), ref=s[0].id) for s in _draw(g, _seen(ctx), 5)]
+        return self.first_defined(cands, ctx)
+
+    def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
+        ref = spec.params["ref"]
+        for oid in spec.subjects:
+            ctx.refer(oid)
+        if ref is None:
+            if ctx.plan.gripper is None or not _gripper_in_view(ctx):
+                raise Drop("the gripper is not in view")
+            p = np.asarray(ctx.plan.gripper.position, dtype=float)
+        else:
+            ctx.refer(ref)
+            p = ctx.centre(ref)
+        dist = {o.id: float(np.linalg.norm(ctx.centre(o.id) - p)) for o in ctx.things() if o.id != ref}
+        best = sorted(spec.subjects, key=dist.__getitem__)
+        if dist[best[1]] - dist[best[0]] < NEAREST_MARGIN:
+            raise Drop("two options are nearly equally close")
+        if min(spec.subjects, key=lambda i: _gap(p, ctx.obj(i))) != best[0]:
+            raise Drop("nearest by centre and nearest by surface disagree")
+        if min(dist.values()) < dist[best[0]]:
+            raise Drop("an object that is not an option is now the closest")
+        return desc(ctx.obj(best[0]))
+
+
+@register
+class Ordering(QuestionType):
+    """'In what order do A, B and C appear from left to right in the image?'"""
+
+    name, ability = "ordering", "spatial"
+
+    def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
+        for s in _draw(g, _seen(ctx), 3):
+            names = [desc(o) for o in s]
+            q = T.question("ordering", a=names[0], b=names[1], c=names[2])
+            spec = self.spec("/".join(o.id for o in s), q, (), tuple(o.id for o in s))
+            if self.defined(spec, ctx):  # offer the clean order and 3 of the 5 others
+                right = self.truth(spec, ctx)
+                perms = [T.in_order(list(p)) for p in itertools.permutations(names)]
+                wrong = [perms[i] for i in g.permutation(6) if perms[i] != right][:3]
+                return [QuestionSpec(spec.key, spec.ability, spec.qtype, spec.format, q, (right, *wrong),
+                                     spec.subjects)]
+        return []
+
+    def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
+        xs = sorted((ctx.image_x(i), ctx.refer(i)) for i in spec.subjects)
+        if min(b[0] - a[0] for a, b in itertools.pairwise(xs)) < IMAGE_MARGIN * ctx.frame.width:
+            raise Drop("two of the objects are too close horizontally to order")
+        return T.in_order([n for _, n in xs])
