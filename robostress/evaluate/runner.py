@@ -28,11 +28,11 @@ from robostress.errors import DataError
 from robostress.models.base import Model, Request, Response
 from robostress.questions.item import LETTERS, Item
 from robostress.render.io import write_atomic
+from robostress.scoring import SCORER_VERSION
 from robostress.scoring.prediction import PREDICTION_SCHEMA_VERSION, Prediction
 from robostress.seeding import in_shard
 
 RUN_SCHEMA_VERSION = 1
-SCORER_VERSION = "s1"
 MAX_RAW_CHARS = 8192  # model output kept per prediction (untrusted, bounded)
 
 
