@@ -1,7 +1,9 @@
-"""Report figures (matplotlib, Agg): heatmap, severity curves, ability curves, flip rates."""
+"""Report figures (matplotlib Agg): sub-type x severity heatmaps, severity curves per dimension,
+ability curves per dimension, and flip rates. Each takes a summary and writes one PNG."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,106 +13,170 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from robostress.metrics.stats import wilson  # noqa: E402
-
-DIM_COLORS = {"material": "#8c564b", "lighting": "#ff7f0e", "viewpoint": "#1f77b4", "geometry": "#2ca02c"}
+DPI = 110
 
 
 def _save(fig: Any, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(path, dpi=DPI, metadata={"Software": None})  # no version stamp: stable bytes
     plt.close(fig)
     return path
 
 
+def _annotate(ax: Any, grid: np.ndarray, cmap: Any, norm: Any, fmt: str) -> None:
+    """Write each value in its cell, black or white by the cell's luminance."""
+    for (i, j), v in np.ndenumerate(grid):
+        if np.isnan(v):
+            ax.text(j, i, "–", ha="center", va="center", fontsize=8, color="#888")
+            continue
+        r, g, b, _ = cmap(norm(v))
+        ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=8,
+                color="black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white")
+
+
 def heatmap(summary: dict[str, Any], path: Path) -> Path:
-    """Sub-type x severity accuracy (clean twin accuracy in column 0)."""
-    curves = summary["curves_by_subtype"]
+    """Left: accuracy per sub-type (rows) and severity (columns, clean twins first).
+    Right: the paired drop vs the clean twins in percentage points (red = worse)."""
+    curves, paired = summary["curves_by_subtype"], summary["paired_by_subtype_severity"]
     names = list(curves)
-    grid = np.full((len(names), 6), np.nan)
+    sevs = sorted({s for c in curves.values() for s in c["severities"]})
+    acc = np.full((len(names), len(sevs) + 1), np.nan)
+    drop = np.full((len(names), len(sevs)), np.nan)
     for i, n in enumerate(names):
-        grid[i, 0] = curves[n]["clean"]
-        for s, a in zip(curves[n]["severities"], curves[n]["accuracy"], strict=True):
-            grid[i, int(s)] = a
-    fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(names) + 1.4))
-    im = ax.imshow(grid, vmin=0, vmax=1, cmap="RdYlGn", aspect="auto")
-    ax.set_xticks(range(6), ["clean"] + [f"s{s}" for s in range(1, 6)])
-    ax.set_yticks(range(len(names)), [n.replace("/", " / ") for n in names], fontsize=8)
-    for i in range(len(names)):
-        for j in range(6):
-            if not np.isnan(grid[i, j]):
-                ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=7)
-    fig.colorbar(im, ax=ax, label="accuracy (paired items)")
-    ax.set_title(f"{summary.get('model')}: accuracy by stress sub-type and severity")
+        acc[i, 0] = curves[n]["clean"]
+        for j, s in enumerate(sevs):
+            if s in curves[n]["severities"]:
+                acc[i, j + 1] = curves[n]["accuracy"][curves[n]["severities"].index(s)]
+            if f"{n}/{s}" in paired:
+                drop[i, j] = 100 * paired[f"{n}/{s}"]["drop"]
+    lim = max(10.0, float(np.ceil(np.nanmax(np.abs(drop), initial=0) / 10) * 10))
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, max(3.6, 0.36 * len(names) + 1.9)), sharey=True,
+                                 gridspec_kw={"width_ratios": [len(sevs) + 1, len(sevs)]},
+                                 layout="constrained")
+    panels: list[tuple[Any, ...]] = [
+        (a1, acc, plt.get_cmap("viridis"), plt.Normalize(0, 1), "{:.2f}", ["clean"], "accuracy"),
+        (a2, drop, plt.get_cmap("RdBu_r"), plt.Normalize(-lim, lim), "{:+.0f}", [], "drop (pp)")]
+    for ax, grid, cmap, norm, fmt, first, label in panels:
+        im = ax.imshow(grid, cmap=cmap, norm=norm, aspect="auto")
+        _annotate(ax, grid, cmap, norm, fmt)
+        ax.set_xticks(range(grid.shape[1]), first + [f"s{s}" for s in sevs])
+        ax.xaxis.tick_top()
+        fig.colorbar(im, ax=ax, label=label, shrink=0.8, pad=0.01)
+        dims = [n.split("/")[0] for n in names]
+        for i in range(1, len(dims)):  # separate dimensions
+            if dims[i] != dims[i - 1]:
+                ax.axhline(i - 0.5, color="white", lw=2.5)
+    a1.set_yticks(range(len(names)), [n.replace("/", ": ") for n in names], fontsize=9)
+    fig.suptitle(f"{summary.get('model')}: accuracy (left) and paired drop vs the clean twins in "
+                 "percentage points (right, red = worse) per sub-type and severity")
     return _save(fig, path)
 
 
+def _band_curve(ax: Any, c: dict[str, Any], color: Any, label: str, ms: float = 5) -> None:
+    """Plot the clean point and severities with their 95% Wilson band."""
+    xs = [0] + list(c["severities"])
+    ys = [c["clean"]] + list(c["accuracy"])
+    lo, hi = zip(*([c["clean_ci95"]] + list(c["ci95"])), strict=True)
+    ax.fill_between(xs, lo, hi, color=color, alpha=0.13, lw=0)
+    ax.plot(xs, ys, "-o", color=color, label=label, ms=ms)
+
+
 def severity_curves(summary: dict[str, Any], path: Path) -> Path:
-    """Accuracy vs severity per dimension with Wilson bands and the chance line."""
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    cells = summary["by_dimension_severity"]
-    chance = []
-    for dim, c in summary["curves_by_dimension"].items():
-        xs = [0] + list(c["severities"])
-        ys = [c["clean"]] + list(c["accuracy"])
-        ns = [summary["paired_by_dimension"][dim]["n_pairs"]] + [cells[f"{dim}/{s}"]["n"] for s in c["severities"]]
-        lo, hi = zip(*(wilson(y * n, n) for y, n in zip(ys, ns, strict=True)), strict=True)
-        col = DIM_COLORS.get(dim)
-        ax.plot(xs, ys, "-o", color=col, label=dim)
-        ax.fill_between(xs, lo, hi, color=col, alpha=0.15)
-        chance.append(c["chance"])
-    if chance:
-        ax.axhline(float(np.mean(chance)), ls="--", color="gray", label="chance")
-    ax.set_xlabel("severity (0 = clean twin)")
-    ax.set_ylabel("accuracy")
-    ax.set_ylim(0, 1.02)
-    ax.set_title(f"{summary.get('model')}: severity curves per dimension (95% Wilson bands)")
-    ax.legend(fontsize=8)
+    """One panel per dimension: its accuracy vs severity with a 95% Wilson band, its sub-types as
+    thin lines, the chance line and the breaking point."""
+    dims, subs = summary["curves_by_dimension"], summary["curves_by_subtype"]
+    ncol = min(2, len(dims))
+    nrow = -(-len(dims) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, 3.4 * nrow), sharex=True, sharey=True,
+                             squeeze=False, layout="constrained")
+    top = max(max(c["severities"]) for c in dims.values())
+    for ax, (dim, c) in zip(axes.flat, dims.items(), strict=False):
+        mine = [(k.split("/", 1)[1], v) for k, v in subs.items() if k.split("/")[0] == dim]
+        for j, (name, sc) in enumerate(mine):
+            ax.plot([0] + sc["severities"], [sc["clean"]] + sc["accuracy"], "-", lw=1.1, alpha=0.85,
+                    color=plt.get_cmap("tab10")(j % 10), label=name)
+        _band_curve(ax, c, "black", f"{dim} (all)", ms=5)
+        ax.axhline(c["chance"], color="gray", ls="--", lw=1.2, label=f"chance ({c['chance']:.2f})")
+        bp = c["breaking_point"]
+        if bp is not None:
+            ax.axvline(bp, color="black", ls=":", lw=1.5)
+            ax.plot([bp], [0.5 * (c["clean"] + c["chance"])], "v", color="crimson", ms=9,
+                    label=f"breaking point {bp:.1f} (halfway to chance)")
+        ax.set_title(f"{dim}: breaking point {'>' + str(top) if bp is None else f'{bp:.1f}'}", fontsize=10)
+        ax.set_ylim(0, 1.02)
+        ax.set_xticks(range(top + 1))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="best", ncols=2)
+    for ax in axes.flat[len(dims):]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("severity (0 = clean twin)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("accuracy (paired items)")
+    fig.suptitle(f"{summary.get('model')}: severity curves per dimension "
+                 "(thick: dimension with 95% Wilson band; thin: its sub-types)")
     return _save(fig, path)
 
 
 def ability_curves(summary: dict[str, Any], path: Path) -> Path:
-    """One small panel per dimension: accuracy vs severity for each ability."""
+    """One panel per dimension: accuracy vs severity for each ability (same colour everywhere)."""
     curves = summary["curves_by_dimension_ability"]
-    dims = sorted({k.split("/")[0] for k in curves})
-    fig, axes = plt.subplots(1, max(1, len(dims)), figsize=(3.2 * max(1, len(dims)), 3.2), sharey=True)
-    axes = np.atleast_1d(axes)
-    for ax, dim in zip(axes, dims, strict=False):
-        for k, c in curves.items():
-            if k.split("/")[0] == dim:
-                ax.plot([0] + list(c["severities"]), [c["clean"]] + list(c["accuracy"]), "-o", ms=3,
-                        label=k.split("/", 1)[1])
+    dims = list(dict.fromkeys(k.split("/")[0] for k in curves))
+    abilities = sorted({k.split("/", 1)[1] for k in curves})
+    colors = {ab: plt.get_cmap("tab10")(i % 10) for i, ab in enumerate(abilities)}
+    fig, axes = plt.subplots(1, len(dims), figsize=(3.3 * len(dims) + 0.6, 3.9), sharey=True,
+                             squeeze=False, layout="constrained")
+    for ax, dim in zip(axes[0], dims, strict=True):
+        for ab in abilities:
+            c = curves.get(f"{dim}/{ab}")
+            if c:
+                ax.plot([0] + c["severities"], [c["clean"]] + c["accuracy"], "-o", ms=3, color=colors[ab])
         ax.set_title(dim)
         ax.set_xlabel("severity")
         ax.set_ylim(0, 1.02)
-    axes[0].set_ylabel("accuracy")
-    axes[-1].legend(fontsize=7, loc="lower left")
-    fig.suptitle(f"{summary.get('model')}: which abilities break under which stress")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("accuracy on paired items")
+    handles = [plt.Line2D([], [], color=colors[ab], marker="o", ms=4, label=ab) for ab in abilities]
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(6, len(abilities)), fontsize=8)
+    fig.suptitle(f"{summary.get('model')}: which abilities break under which stress "
+                 "(accuracy per ability; intervals in the report tables)")
     return _save(fig, path)
 
 
 def flip_bars(summary: dict[str, Any], path: Path) -> Path:
-    """Paired flip rates per dimension (clean-correct -> stressed-wrong and back)."""
-    p = summary["paired_by_dimension"]
-    dims = list(p)
-    cw = [p[d].get("flip_correct_to_wrong", 0) for d in dims]
-    wc = [p[d].get("flip_wrong_to_correct", 0) for d in dims]
-    x = np.arange(len(dims))
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    ax.bar(x - 0.2, cw, 0.4, label="correct -> wrong", color="#d62728")
-    ax.bar(x + 0.2, wc, 0.4, label="wrong -> correct", color="#2ca02c")
-    ax.set_xticks(x, dims)
-    ax.set_ylabel("share of paired items")
+    """Share of paired items that flip correct -> wrong and wrong -> correct, per sub-type,
+    with the dimension totals on top."""
+    rows = [(f"{d} (all)", p) for d, p in summary["paired_by_dimension"].items()]
+    rows += [(k.replace("/", ": "), p) for k, p in summary["paired_by_subtype"].items()]
+    y = np.arange(len(rows))[::-1].astype(float)
+    cw = np.array([100 * p["flip_correct_to_wrong"] for _, p in rows])
+    wc = np.array([100 * p["flip_wrong_to_correct"] for _, p in rows])
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.4), layout="constrained")
+    ax.barh(y + 0.2, cw, 0.4, color="#d62728", label="correct → wrong")
+    ax.barh(y - 0.2, wc, 0.4, color="#2ca02c", label="wrong → correct")
+    for yy, a, b in zip(y, cw, wc, strict=True):
+        ax.text(a + 0.3, yy + 0.2, f"{a:.1f}", va="center", fontsize=7)
+        ax.text(b + 0.3, yy - 0.2, f"{b:.1f}", va="center", fontsize=7)
+    ndims = len(summary["paired_by_dimension"])
+    ax.axhline(y[ndims - 1] - 0.5, color="black", lw=0.8)
+    ax.set_yticks(y, [r[0] for r in rows], fontsize=8)
+    for t in ax.get_yticklabels()[:ndims]:
+        t.set_fontweight("bold")
+    ax.set_xlim(0, max(5.0, float(max(cw.max(), wc.max())) * 1.15))
+    ax.set_xlabel("% of paired items (stressed vs its clean twin)")
+    ax.grid(axis="x", alpha=0.3)
     ax.set_title(f"{summary.get('model')}: answer flips vs the clean twin")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="best")
     return _save(fig, path)
 
 
+FIGURES: dict[str, Callable[[dict[str, Any], Path], Path]] = {
+    "heatmap": heatmap, "severity_curves": severity_curves, "ability_curves": ability_curves,
+    "flips": flip_bars}
+
+
 def all_figures(summary: dict[str, Any], out_dir: Path) -> dict[str, Path]:
-    """Write every figure (skipping those without data)."""
-    if not summary.get("curves_by_subtype"):
+    """Write every figure into ``out_dir`` (none when no stressed item has its clean twin)."""
+    if not summary.get("n_pairs"):
         return {}
-    return {"heatmap": heatmap(summary, out_dir / "heatmap.png"),
-            "severity_curves": severity_curves(summary, out_dir / "severity_curves.png"),
-            "ability_curves": ability_curves(summary, out_dir / "ability_curves.png"),
-            "flips": flip_bars(summary, out_dir / "flips.png")}
+    return {name: fn(summary, out_dir / f"{name}.png") for name, fn in FIGURES.items()}

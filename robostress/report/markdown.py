@@ -1,0 +1,54 @@
+"""report.md: the report's blocks as GitHub-flavoured Markdown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from robostress.report.tables import Block, build_blocks
+
+FIGURES = ("heatmap", "severity_curves", "ability_curves", "flips")
+
+
+def _cell(text: str) -> str:
+    """A table cell: a '|' in a label must not split the row, newlines must not end it."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_blocks(blocks: list[Block]) -> list[str]:
+    """Markdown lines of ``blocks`` (each block followed by a blank line)."""
+    out: list[str] = []
+    for b in blocks:
+        if b.kind == "h1":
+            out.append(f"# {b.text}")
+        elif b.kind == "h2":
+            out.append(f"## {b.text}")
+        elif b.kind == "p":
+            out.append(b.text)
+        elif b.kind == "ul":
+            out += [f"- {it}" for it in b.items]
+        elif b.kind == "table":
+            out.append("| " + " | ".join(_cell(h) for h in b.header) + " |")
+            out.append("|" + "---|" * len(b.header))
+            out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in b.rows]
+        else:
+            raise ValueError(f"unknown block kind {b.kind!r}")
+        out.append("")
+    return out
+
+
+def to_markdown(summary: dict[str, Any], title: str, extra_rows: dict[str, dict[str, Any]] | None = None,
+                extra_sections: list[str] | None = None) -> str:
+    """The whole report as Markdown.
+
+    Args:
+        summary: the output of ``robostress.metrics.summarize``.
+        title: the report's title.
+        extra_rows: label -> summary of another run, shown side by side (e.g. 'oracle', 'random').
+        extra_sections: Markdown sections appended verbatim (e.g. the agent's paired gains).
+    """
+    lines = render_blocks(build_blocks(summary, title, extra_rows))
+    for sec in extra_sections or []:
+        lines += [sec.rstrip("\n"), ""]
+    if summary["n_pairs"]:
+        lines += ["Figures: " + ", ".join(f"`figures/{f}.png`" for f in FIGURES) + ".", ""]
+    return "\n".join(lines)

@@ -1,0 +1,61 @@
+"""A synthetic run with known structure, shared by the metrics and report tests.
+
+20 clean items (even: recognition, odd: spatial), items 0..15 correct (clean accuracy 0.8).
+- lighting/global_underexposure at severities 1..5: item i is correct iff i < 16 - 3s, except that
+  item 19 (wrong when clean) is always correct: accuracy (17 - 3s) / 20, 3s flips correct->wrong
+  and 1 flip wrong->correct per severity. Item 17 at s5 has a backend error.
+- viewpoint/small_scale at severities 1, 3, 5 only: same outcomes as clean (no flips). Item 18
+  at s5 is unparsable.
+Chance is 0.25 everywhere.
+"""
+
+from __future__ import annotations
+
+from robostress.scoring.prediction import Prediction
+
+LIGHT = ("lighting", "global_underexposure")
+VIEW = ("viewpoint", "small_scale")
+
+
+def pred(item: str, clean: str, dim: str, sub: str, sev: int, ok: bool, *, ability: str = "recognition",
+         model: str = "m", raw: str = "A", parse_error: str | None = None, error: str | None = None,
+         chance: float = 0.25) -> Prediction:
+    """One multiple-choice prediction."""
+    return Prediction(item_id=item, clean_item_id=clean, frame_id=item.rsplit("/", 1)[0],
+                      scene_id=f"scene{clean}", dimension=dim, subtype=sub, severity=sev, ability=ability,
+                      qtype="q", format="mc", raw=raw, parse_error=parse_error, error=error,
+                      score=float(ok), correct=ok, chance=chance, model=model)
+
+
+def clean_id(i: int) -> str:
+    """Item id of clean item ``i``."""
+    return f"clean/{i}"
+
+
+def synthetic(model: str = "m") -> list[Prediction]:
+    """The synthetic run described in the module docstring."""
+    preds = []
+    for i in range(20):
+        ab = "recognition" if i % 2 == 0 else "spatial"
+        c = clean_id(i)
+        preds.append(pred(c, c, "none", "none", 0, i < 16, ability=ab, model=model))
+        for s in range(1, 6):
+            ok = i < 16 - 3 * s or i == 19
+            err = "timeout" if (i, s) == (17, 5) else None
+            preds.append(pred(f"light/{i}/{s}", c, *LIGHT, s, ok, ability=ab, model=model, error=err,
+                              raw="" if err else "A"))
+        for s in (1, 3, 5):
+            bad = (i, s) == (18, 5)
+            preds.append(pred(f"view/{i}/{s}", c, *VIEW, s, i < 16, ability=ab, model=model,
+                              raw="<script>alert(1)</script>" if bad else "A",
+                              parse_error="no option letter" if bad else None))
+    return preds
+
+
+def reference(model: str = "ref") -> list[Prediction]:
+    """A reference run on the same items: only items 0..3 correct (error 0.8 everywhere)."""
+    out = []
+    for p in synthetic():
+        ok = int(p.item_id.split("/")[1]) < 4
+        out.append(p.model_copy(update={"correct": ok, "score": float(ok), "model": model}))
+    return out
