@@ -4,7 +4,11 @@ Batch-first: ``generate(requests)`` keeps at most ``concurrency`` requests in fl
 5xx / 429 / timeouts / connection errors with seeded exponential back-off (honouring
 Retry-After), and turns every per-request failure into a Response with ``error`` set — a
 batch never raises because one item failed. The API key is read from an environment variable
-at request time and never stored in describe(), logs or exceptions.
+for every batch and never stored in describe(), repr, logs or exceptions.
+
+The client owns a private event loop in a daemon thread, so ``generate`` works from any
+thread (with or without a running loop of its own) and keep-alive connections survive
+between the runner's chunks; ``close()`` (or garbage collection) closes the session.
 """
 
 from __future__ import annotations
@@ -16,17 +20,26 @@ import json
 import logging
 import os
 import random
+import threading
 import time
-from collections.abc import Sequence
-from typing import Any
+import weakref
+from collections.abc import Coroutine, Sequence
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
-from robostress.errors import BackendError
+from robostress.errors import BackendError, ConfigError
 from robostress.models.base import Model, Request, Response
+from robostress.seeding import derive_seed
 
 log = logging.getLogger(__name__)
-RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+MAX_BACKOFF_S = 30.0
+MAX_RETRY_AFTER_S = 60.0
 MAX_BODY = 1 << 20  # replies above 1 MiB are refused as malformed
-_MIME = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+T = TypeVar("T")
+_MIME = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"RIFF": "image/webp"}
 
 
 def data_url(path: str) -> str:
@@ -45,159 +58,352 @@ def _data_url(path: str, mtime_ns: int, size: int) -> str:
 
 
 def chat_messages(r: Request) -> list[dict[str, Any]]:
-    """OpenAI chat messages of a request: images first (data URLs), then the prompt."""
-    content: list[dict[str, Any]] = [{"type": "image_url", "image_url": {"url": data_url(p)}} for p in r.images]
+    """OpenAI chat messages of a request: system (if any), then images (data URLs) and prompt."""
+    content: list[dict[str, Any]] = [{"type": "image_url", "image_url": {"url": data_url(p)}}
+                                     for p in r.images]
     content.append({"type": "text", "text": r.prompt})
     msgs: list[dict[str, Any]] = [{"role": "system", "content": r.system}] if r.system else []
     return msgs + [{"role": "user", "content": content}]
 
 
+def public_url(url: str) -> str:
+    """``url`` without credentials or query string, safe to print and to store in run.json."""
+    try:
+        p = urlsplit(url)
+        host = f"[{p.hostname}]" if p.hostname and ":" in p.hostname else (p.hostname or "")
+        return urlunsplit((p.scheme, host + (f":{p.port}" if p.port else ""), p.path, "", "")).rstrip("/")
+    except ValueError:
+        return "<unparseable URL>"
+
+
+class _Transport:
+    """A private event loop in a daemon thread, with one aiohttp session (a keep-alive pool)
+    and one semaphore, so the in-flight bound holds across concurrent ``generate`` calls."""
+
+    def __init__(self, concurrency: int) -> None:
+        self.concurrency = concurrency
+        self.loop = asyncio.new_event_loop()
+        self._session: Any = None
+        self._sem: asyncio.Semaphore | None = None
+        self.thread = threading.Thread(target=self.loop.run_forever, name="robostress-http", daemon=True)
+        self.thread.start()
+
+    async def session(self) -> tuple[Any, asyncio.Semaphore]:
+        import aiohttp
+
+        if self._session is None:
+            # keep-alive below uvicorn's 5 s, so an idle connection is dropped here first
+            conn = aiohttp.TCPConnector(limit=self.concurrency, keepalive_timeout=4.0)
+            self._session = aiohttp.ClientSession(connector=conn)
+            self._sem = asyncio.Semaphore(self.concurrency)
+        assert self._sem is not None
+        return self._session, self._sem
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on the private loop and wait for it (Ctrl-C cancels it)."""
+        if threading.current_thread() is self.thread:
+            raise RuntimeError("a ChatClient cannot be called from its own event loop")
+        fut = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return fut.result()
+        except BaseException:
+            fut.cancel()
+            raise
+
+    def close(self) -> None:
+        """Close the session and stop the loop (also run by the client's finalizer)."""
+        if self.loop.is_closed() or not self.loop.is_running():
+            return
+        if threading.current_thread() is self.thread:  # collected inside the loop: do not wait
+            if self._session is not None:
+                self.loop.create_task(self._session.close())
+            self.loop.call_soon(self.loop.stop)
+            return
+        if self._session is not None:
+            asyncio.run_coroutine_threadsafe(self._session.close(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        if not self.thread.is_alive():
+            self.loop.close()
+
+
+async def _read_bounded(resp: Any) -> bytes | None:
+    """The whole body (``content.read(n)`` may return one TCP chunk); None above MAX_BODY."""
+    chunks, size = [], 0
+    async for chunk in resp.content.iter_any():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _retry_after(value: str | None, default: float) -> float:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date), capped at 60 s."""
+    if value is None:
+        return default
+    try:
+        secs = float(value)
+    except ValueError:
+        try:
+            secs = (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds()
+        except (TypeError, ValueError):
+            return default
+    return min(max(secs, 0.0), MAX_RETRY_AFTER_S)
+
+
 class ChatClient(Model):
-    """OpenAI-compatible /v1/chat/completions client with bounded concurrency and retries."""
+    """OpenAI-compatible ``/chat/completions`` client with bounded concurrency and retries.
 
-    name = "openai"
+    Args:
+        name: the model name the server serves (``GET /models``).
+        base_url: the API root including ``/v1``.
+        api_key_env: environment variable holding the key (sent as a Bearer token if set).
+        concurrency: most requests in flight at once.
+        timeout_s: per-attempt timeout.
+        max_retries: extra attempts after the first for retryable faults.
+        max_tokens: upper bound on generated tokens (a request may ask for fewer).
+        temperature, seed: decoding settings sent with every request.
+        structured_outputs: send ``structured_outputs: {"choice": [...]}`` for multiple choice.
+        logprobs: if > 0, ask for ``top_logprobs=k`` and map first-token options to log-probs.
+        check: probe ``GET /models`` at construction (BackendError if unreachable or unserved).
+        backoff_s: first back-off delay; doubles per attempt, jittered by a seeded generator.
+        extra_body: extra JSON fields merged into every request body.
+    """
 
-    def __init__(self, name: str, base_url: str, *, api_key_env: str = "OPENAI_API_KEY", concurrency: int = 8,
-                 timeout_s: float = 120.0, max_retries: int = 4, max_tokens: int = 64, temperature: float = 0.0,
-                 seed: int = 0, structured_outputs: bool = False, logprobs: int = 0, check: bool = True,
+    name = "chat"
+
+    def __init__(self, name: str, base_url: str, *, api_key_env: str = "OPENAI_API_KEY",
+                 concurrency: int = 8, timeout_s: float = 120.0, max_retries: int = 4,
+                 max_tokens: int = 64, temperature: float = 0.0, seed: int = 0,
+                 structured_outputs: bool = False, logprobs: int = 0, check: bool = True,
                  backoff_s: float = 0.5, extra_body: dict[str, Any] | None = None) -> None:
         if not name or name == "???":
-            raise BackendError(f"{self.name}: model.name is required (the model the server serves)")
-        self.model_name, self.base_url = name, base_url.rstrip("/")
-        self.api_key_env, self.concurrency = api_key_env, max(1, int(concurrency))
+            raise ConfigError(f"{self.name}: model.name is required (the model the server serves)")
+        if not str(base_url).startswith(("http://", "https://")):
+            raise ConfigError(f"{self.name}: base_url must start with http:// or https:// "
+                               f"(got {public_url(str(base_url))!r})")
+        if int(concurrency) < 1 or float(timeout_s) <= 0 or int(max_retries) < 0 or int(max_tokens) < 1:
+            raise ConfigError(f"{self.name}: need concurrency >= 1, timeout_s > 0, max_retries >= 0 "
+                               "and max_tokens >= 1")
+        self.model_name, self.base_url = name, str(base_url).rstrip("/")
+        self.api_key_env, self.concurrency = api_key_env, int(concurrency)
         self.timeout_s, self.max_retries, self.max_tokens = float(timeout_s), int(max_retries), int(max_tokens)
         self.temperature, self.seed, self.backoff_s = float(temperature), int(seed), float(backoff_s)
         self.structured_outputs, self.logprobs = bool(structured_outputs), int(logprobs)
         self.extra_body = dict(extra_body or {})
+        try:
+            json.dumps(self.extra_body)
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"{self.name}: extra_body must be JSON-serialisable ({e})") from None
+        self._transport: _Transport | None = None
+        self._finalizer: weakref.finalize | None = None
+        self._lock = threading.Lock()
+        self._headers()  # a malformed key fails now, with a message that does not echo it
         if check:
             self._check()
 
+    # -- description and lifecycle --------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
-        """Backend, URL, model and decoding settings (never the key)."""
-        return {"backend": self.name, "base_url": self.base_url, "name": self.model_name,
+        """Backend, URL (credentials and query removed), model and the settings that change
+        answers. Concurrency, timeouts and retries do not, so a resumed run may change them."""
+        return {"backend": self.name, "base_url": public_url(self.base_url), "name": self.model_name,
                 "max_tokens": self.max_tokens, "temperature": self.temperature, "seed": self.seed,
                 "structured_outputs": self.structured_outputs, "logprobs": self.logprobs,
                 "extra_body": self.extra_body}
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.model_name!r} at {self.base_url})"
+        return f"{type(self).__name__}({self.model_name!r} at {public_url(self.base_url)})"
+
+    def __enter__(self) -> ChatClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP session and stop the private loop (a later call reopens them)."""
+        if self._finalizer is not None:
+            self._finalizer()  # runs _Transport.close once
+        self._transport = self._finalizer = None
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        with self._lock:
+            if self._transport is None:
+                self._transport = _Transport(self.concurrency)
+                self._finalizer = weakref.finalize(self, self._transport.close)
+            transport = self._transport
+        return transport.run(coro)
 
     def _headers(self) -> dict[str, str]:
-        key = os.environ.get(self.api_key_env, "")
+        key = os.environ.get(self.api_key_env, "").strip()
+        if any(c.isspace() or not c.isprintable() for c in key):
+            raise BackendError(f"${self.api_key_env} contains whitespace or control characters; "
+                               "set it to the bare key")
         return {"Authorization": f"Bearer {key}"} if key else {}
 
-    # -- health check ---------------------------------------------------------------------------
     def _check(self) -> None:
-        async def probe() -> list[str]:
-            import aiohttp
+        import aiohttp
 
+        url, headers = public_url(self.base_url), self._headers()
+
+        async def probe() -> tuple[int, bytes | None]:
+            assert self._transport is not None
+            s, _ = await self._transport.session()
             timeout = aiohttp.ClientTimeout(total=min(self.timeout_s, 10.0))
-            async with aiohttp.ClientSession(timeout=timeout) as s:
-                async with s.get(f"{self.base_url}/models", headers=self._headers()) as resp:
-                    if resp.status != 200:
-                        raise BackendError(f"{self.base_url}/models answered HTTP {resp.status}")
-                    data = json.loads(await resp.content.read(MAX_BODY))
-            return [str(m.get("id")) for m in data.get("data", []) if isinstance(m, dict)]
+            async with s.get(f"{self.base_url}/models", headers=headers, timeout=timeout) as resp:
+                return resp.status, await _read_bounded(resp)
 
         try:
-            served = asyncio.run(probe())
-        except BackendError:
-            raise
-        except Exception as e:  # connection refused, DNS, timeout, bad JSON
-            raise BackendError(f"cannot reach the model server at {self.base_url} ({type(e).__name__}); "
+            status, raw = self._run(probe())
+        except Exception as e:  # refused, DNS, timeout: each means the server cannot be reached
+            self.close()
+            raise BackendError(f"cannot reach the model server at {url} ({type(e).__name__}); "
                                "is `vllm serve` running and is model.base_url right?") from None
-        if served and self.model_name not in served:
-            raise BackendError(f"the server at {self.base_url} does not serve {self.model_name!r}; "
-                               f"it serves: {', '.join(served)}")
+        served = _served_models(raw) if status == 200 else []
+        if status in (401, 403):
+            problem = f"{url}/models answered HTTP {status}: the API key in ${self.api_key_env} is missing or wrong"
+        elif status != 200:
+            problem = f"{url}/models answered HTTP {status}; is {url} the API root (with /v1)?"
+        elif served and self.model_name not in served:
+            problem = f"the server at {url} does not serve {self.model_name!r}; it serves: {', '.join(served[:20])}"
+        else:
+            return
+        self.close()
+        raise BackendError(problem)
 
     # -- requests -------------------------------------------------------------------------------
     def body(self, r: Request) -> dict[str, Any]:
         """The JSON body of one chat completion request."""
         b: dict[str, Any] = {"model": self.model_name, "messages": chat_messages(r),
-                             "max_tokens": r.max_tokens or self.max_tokens, "temperature": self.temperature,
-                             "seed": self.seed, **self.extra_body}
+                             "max_tokens": min(r.max_tokens or self.max_tokens, self.max_tokens),
+                             "temperature": self.temperature, "seed": self.seed, **self.extra_body}
         if r.choices and self.structured_outputs:
             b["structured_outputs"] = {"choice": list(r.choices)}
-        if self.logprobs:
+        if self.logprobs > 0:
             b["logprobs"], b["top_logprobs"] = True, self.logprobs
         return b
 
     def generate(self, requests: Sequence[Request]) -> list[Response]:
-        """Answer every request; per-item failures become Responses with ``error``."""
+        """Answer every request, in order; per-item failures become Responses with ``error``."""
         if not requests:
             return []
-        return asyncio.run(self._run(list(requests)))
+        headers = self._headers()
 
-    async def _run(self, requests: list[Request]) -> list[Response]:
-        import aiohttp
+        async def batch() -> list[Response]:
+            assert self._transport is not None
+            s, sem = await self._transport.session()
 
-        sem = asyncio.Semaphore(self.concurrency)
-        conn = aiohttp.TCPConnector(limit=self.concurrency)
-        timeout = aiohttp.ClientTimeout(total=self.timeout_s)
-        async with aiohttp.ClientSession(connector=conn, timeout=timeout, headers=self._headers()) as s:
-            async def one(i: int, r: Request) -> Response:
+            async def bounded(r: Request) -> Response:
                 async with sem:
-                    return await self._one(s, r, random.Random(self.seed * 1_000_003 + i))
-            return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(requests))))
+                    return await self._one(s, r, headers)
 
-    async def _one(self, s: Any, r: Request, jitter: random.Random) -> Response:
+            return list(await asyncio.gather(*(bounded(r) for r in requests)))
+
+        out = self._run(batch())
+        if failed := [r.error for r in out if r.error]:
+            log.warning("%s: %d of %d requests failed (first: %s)", self.model_name, len(failed), len(out), failed[0])
+        return out
+
+    async def _one(self, s: Any, r: Request, headers: dict[str, str]) -> Response:
         import aiohttp
 
         t0 = time.perf_counter()
-        body = self.body(r)
-        last = "no attempt"
+        try:
+            body = self.body(r)
+        except OSError as e:
+            return _fail(f"cannot read image {e.filename!r} ({type(e).__name__})", t0, 0)
+        jitter = random.Random(derive_seed(self.seed, r.id, "backoff"))
+        timeout = aiohttp.ClientTimeout(total=self.timeout_s)
+        last, tries = "no attempt", 0
         for attempt in range(self.max_retries + 1):
-            wait = self.backoff_s * (2 ** attempt) * (0.5 + jitter.random())
+            tries = attempt + 1
+            wait = min(self.backoff_s * 2**attempt, MAX_BACKOFF_S) * (0.5 + jitter.random())
             try:
-                async with s.post(f"{self.base_url}/chat/completions", json=body) as resp:
-                    raw = await resp.content.read(MAX_BODY + 1)
+                async with s.post(f"{self.base_url}/chat/completions", json=body, headers=headers,
+                                  timeout=timeout) as resp:
+                    raw = await _read_bounded(resp)
                     if resp.status == 200:
-                        return self._parse(raw, time.perf_counter() - t0, r)
+                        return _parse(raw, r, time.perf_counter() - t0, tries)
                     last = f"HTTP {resp.status}"
                     if resp.status not in RETRY_STATUS:
-                        break
-                    ra = resp.headers.get("Retry-After")
-                    if ra is not None:
-                        try:
-                            wait = min(max(float(ra), 0.0), 60.0)
-                        except ValueError:
-                            pass
+                        return _fail(f"{last} (not retried){_server_message(raw)}", t0, tries)
+                    wait = _retry_after(resp.headers.get("Retry-After"), wait)
             except asyncio.TimeoutError:
-                last = f"timeout after {self.timeout_s:g}s"
-            except aiohttp.ClientError as e:
+                last = f"timeout ({self.timeout_s:g}s)"
+            except (aiohttp.ClientError, OSError) as e:
                 last = f"connection error ({type(e).__name__})"
             if attempt < self.max_retries:
+                log.debug("request %s: %s; retry in %.2fs", r.id, last, wait)
                 await asyncio.sleep(wait)
-        return Response(text="", latency_s=time.perf_counter() - t0,
-                        error=f"{last} (after {self.max_retries + 1} tries)")
-
-    def _parse(self, raw: bytes, latency: float, r: Request) -> Response:
-        if len(raw) > MAX_BODY:
-            return Response(text="", latency_s=latency, error="malformed reply (larger than 1 MiB)")
-        try:
-            data = json.loads(raw)
-            choice = data["choices"][0]
-            text = choice["message"]["content"]
-        except (ValueError, KeyError, IndexError, TypeError):
-            return Response(text="", latency_s=latency, error="malformed JSON reply")
-        if not isinstance(text, str) or not text.strip():
-            return Response(text="", latency_s=latency, error="empty content")
-        usage = data.get("usage") or {}
-        return Response(text=text, latency_s=latency, prompt_tokens=usage.get("prompt_tokens"),
-                        completion_tokens=usage.get("completion_tokens"), logprobs=_choice_logprobs(choice, r))
+        return _fail(f"{last} after {tries} tries", t0, tries)
 
 
-def _choice_logprobs(choice: dict[str, Any], r: Request) -> dict[str, float] | None:
-    """Log-probabilities of the options from the first generated token's top alternatives."""
+def _fail(reason: str, t0: float, tries: int) -> Response:
+    return Response(text="", latency_s=time.perf_counter() - t0, error=reason, extra={"tries": tries})
+
+
+def _server_message(raw: bytes | None) -> str:
+    """A short, printable excerpt of an error body (servers explain a 400 there)."""
+    if not raw:
+        return ""
     try:
-        top = choice["logprobs"]["content"][0]["top_logprobs"]
-    except (KeyError, IndexError, TypeError):
+        msg = json.loads(raw)["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        msg = raw.decode("utf-8", "replace")
+    msg = "".join(c for c in str(msg) if c.isprintable())[:200]
+    return f": {msg}" if msg else ""
+
+
+def _served_models(raw: bytes | None) -> list[str]:
+    try:
+        data = json.loads(raw or b"")
+        return [str(m.get("id")) for m in data.get("data", []) if isinstance(m, dict)]
+    except (ValueError, AttributeError):
+        return []
+
+
+def _parse(raw: bytes | None, r: Request, latency: float, tries: int) -> Response:
+    """A 200 reply body to a Response ('malformed JSON' / 'empty content' when unusable)."""
+    if raw is None:
+        return Response(text="", latency_s=latency, error="malformed JSON (reply over 1 MiB)",
+                        extra={"tries": tries})
+    try:
+        data = json.loads(raw)
+        choice = data["choices"][0]
+        text = choice["message"]["content"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return Response(text="", latency_s=latency, error="malformed JSON", extra={"tries": tries})
+    if not isinstance(text, str) or not text.strip():
+        return Response(text="", latency_s=latency, error="empty content", extra={"tries": tries})
+    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+    return Response(text=text, latency_s=latency, prompt_tokens=_int(usage.get("prompt_tokens")),
+                    completion_tokens=_int(usage.get("completion_tokens")),
+                    logprobs=option_logprobs(choice, r.choices), extra={"tries": tries})
+
+
+def _int(v: Any) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def option_logprobs(choice: Any, options: Sequence[str] | None) -> dict[str, float] | None:
+    """Options' log-probabilities from the first generated token and its top alternatives.
+
+    An option gets a value only when it is exactly one token (after stripping spaces), which
+    holds for option letters; the rest are absent rather than guessed.
+    """
+    if not options:
         return None
-    if not r.choices:
+    try:
+        first = choice["logprobs"]["content"][0]
+        cands = [first, *(first.get("top_logprobs") or [])]
+    except (KeyError, IndexError, TypeError, AttributeError):
         return None
-    out = {}
-    for t in top:
-        tok = str(t.get("token", "")).strip()
-        if tok in r.choices and tok not in out:
-            out[tok] = float(t.get("logprob", float("-inf")))
+    out: dict[str, float] = {}
+    for c in cands:
+        if not isinstance(c, dict) or not isinstance(c.get("logprob"), (int, float)):
+            continue
+        tok = str(c.get("token", "")).strip()
+        if tok in options and tok not in out:
+            out[tok] = float(c["logprob"])
     return out or None
