@@ -16,16 +16,27 @@ from robostress.scene.plan import (
     Gripper,
     Light,
     Material,
+    Robot,
     Room,
     SceneObject,
     ScenePlan,
     Support,
     Texture,
 )
+from robostress.scene.robot import (
+    RobotBox,
+    RobotPart,
+    fingertip_center,
+    robot_boxes,
+    robot_intersects_box,
+    robot_parts,
+    solve_reach,
+)
 from robostress.scene.sample import PALETTE, FamilySpec, load_family, sample_scene
 
 __all__ = [
     "CATEGORIES", "PALETTE", "Camera", "Caster", "CategorySpec", "Deformation", "FamilySpec", "Gripper",
-    "Light", "Material", "Mesh", "Room", "SceneObject", "ScenePlan", "Support", "Texture", "get_category",
-    "load_family", "object_mesh", "sample_scene", "world_extent", "world_mesh",
+    "Light", "Material", "Mesh", "Robot", "RobotBox", "RobotPart", "Room", "SceneObject", "ScenePlan",
+    "Support", "Texture", "fingertip_center", "get_category", "load_family", "object_mesh", "robot_boxes",
+    "robot_intersects_box", "robot_parts", "sample_scene", "solve_reach", "world_extent", "world_mesh",
 ]

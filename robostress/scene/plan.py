@@ -132,6 +132,26 @@ class Gripper(Frozen):
     opening: float = Field(default=0.06, description="distance between the fingers, metres")
 
 
+Joints7 = tuple[float, float, float, float, float, float, float]
+PANDA_HOME: Joints7 = (0.0, 0.19635, 0.0, -2.61799, 0.0, 2.94159, 0.785398)
+"""Panda's usual home pose (robosuite's ``init_qpos``): elbow up, gripper pointing down."""
+
+
+class Robot(Frozen):
+    """A posed Franka Panda arm with its parallel-jaw gripper (meshes from robosuite's MJCF).
+
+    The base frame is link0's: its origin is the centre of the base's bottom face and the arm
+    reaches along the base's +x axis at zero joint angles; ``yaw_deg`` turns that axis about z.
+    """
+
+    position: Vec3 = Field(description="world position of the base (bottom of link0), metres")
+    yaw_deg: float = Field(default=0.0, description="rotation of the base about the world z axis")
+    joints: Joints7 = Field(
+        default=PANDA_HOME, description="the 7 arm joint angles joint1..joint7, radians")
+    opening: float = Field(default=0.06, ge=0.0, le=0.08,
+                           description="distance between the two fingers, metres (0 = closed)")
+
+
 class ScenePlan(Frozen):
     """Everything needed to render a scene and to derive exact ground truth."""
 
