@@ -1,17 +1,22 @@
-"""Robustness metrics: Wilson intervals, paired drops and flips, breaking points, CE, summaries."""
+"""Robustness metrics: scene-level cluster-bootstrap intervals, paired drops and flips, minimum
+detectable drops, chance bands, breaking points, CE, summaries."""
 
 from robostress.metrics.paired import compare, curve, pairs
 from robostress.metrics.stats import (
+    ClusterEstimate,
     Estimate,
     breaking_point,
+    chance_band,
+    cluster_bootstrap,
     corruption_error,
     mean_defined,
+    minimum_detectable_drop,
     paired_bootstrap,
     relative_robustness,
     wilson,
 )
 from robostress.metrics.summary import SUMMARY_SCHEMA_VERSION, cell, group, summarize
 
-__all__ = ["SUMMARY_SCHEMA_VERSION", "Estimate", "breaking_point", "cell", "compare", "corruption_error",
-           "curve", "group", "mean_defined", "paired_bootstrap", "pairs", "relative_robustness",
-           "summarize", "wilson"]
+__all__ = ["SUMMARY_SCHEMA_VERSION", "ClusterEstimate", "Estimate", "breaking_point", "cell", "chance_band",
+           "cluster_bootstrap", "compare", "corruption_error", "curve", "group", "mean_defined",
+           "minimum_detectable_drop", "paired_bootstrap", "pairs", "relative_robustness", "summarize", "wilson"]

@@ -10,12 +10,13 @@ import numpy as np
 
 from robostress.errors import DataError
 from robostress.metrics.stats import (
+    ClusterEstimate,
     breaking_point,
+    cluster_bootstrap,
     corruption_error,
     mean_defined,
-    paired_bootstrap,
+    minimum_detectable_drop,
     relative_robustness,
-    wilson,
 )
 from robostress.scoring.prediction import Prediction
 from robostress.seeding import derive_seed
@@ -44,16 +45,23 @@ def pairs(preds: Sequence[Prediction]) -> list[Pair]:
     return [(by_id[p.clean_item_id], p) for p in preds if p.severity > 0 and p.clean_item_id in by_id]
 
 
+def paired_difference(pp: Sequence[Pair], seed: int, resamples: int) -> ClusterEstimate:
+    """Mean of (second - first) correctness over pairs with a two-stage cluster-bootstrap CI:
+    scenes (of the second item) at the top level, the first item's clean-twin family within."""
+    return cluster_bootstrap([float(b.correct) - float(a.correct) for a, b in pp], [b.scene_id for _, b in pp],
+                             [b.clean_item_id for _, b in pp], seed=seed, resamples=resamples)
+
+
 def paired_cell(pp: Sequence[Pair], seed: int, resamples: int) -> dict[str, Any]:
-    """Clean-twin vs stressed accuracy, paired drop with a cluster-bootstrap CI, flips, robustness."""
+    """Clean-twin vs stressed accuracy, the paired drop with its scene-level bootstrap CI, standard
+    error and minimum detectable drop (``minimum_detectable_drop``), flips and relative robustness."""
     n = len(pp)
-    c = [float(a.correct) for a, _ in pp]
-    s = [float(b.correct) for _, b in pp]
-    diff = paired_bootstrap(s, c, clusters=[a.item_id for a, _ in pp], seed=seed, resamples=resamples)
-    ca, sa = float(np.mean(c)), float(np.mean(s))
-    return {"n_pairs": n, "n_clean_twins": len({a.item_id for a, _ in pp}),
+    ca, sa = float(np.mean([a.correct for a, _ in pp])), float(np.mean([b.correct for _, b in pp]))
+    gain = paired_difference(pp, seed, resamples)  # stressed - clean; the drop is its negation
+    return {"n_pairs": n, "n_scenes": gain.n_scenes, "n_clean_twins": gain.n_families,
             "clean_accuracy": ca, "stressed_accuracy": sa,
-            "drop": diff.value, "drop_ci95": [diff.lo, diff.hi],
+            "drop": -gain.value + 0.0, "drop_ci95": [-gain.hi + 0.0, -gain.lo + 0.0], "drop_se": gain.se,
+            "mdd": minimum_detectable_drop(gain.se),
             "flip_correct_to_wrong": sum(a.correct and not b.correct for a, b in pp) / n,
             "flip_wrong_to_correct": sum(b.correct and not a.correct for a, b in pp) / n,
             "relative_robustness": relative_robustness(sa, ca)}
@@ -65,29 +73,34 @@ def paired_groups(pp: Sequence[Pair], keys: Sequence[str], seed: int, resamples:
             for k, v in split(pp, lambda ab: key_of(ab[1], keys)).items()}
 
 
-def curve(pp: Sequence[Pair]) -> dict[str, Any]:
-    """Severity curve of a group of pairs: the clean point, each severity with a Wilson CI,
-    chance and the breaking point.
+def _acc_ci(preds: Sequence[Prediction], seed: int, resamples: int) -> ClusterEstimate:
+    return cluster_bootstrap([float(p.correct) for p in preds], [p.scene_id for p in preds],
+                             [p.clean_item_id for p in preds], seed=seed, resamples=resamples)
+
+
+def curve(pp: Sequence[Pair], seed: int = 0, resamples: int = 2000) -> dict[str, Any]:
+    """Severity curve of a group of pairs: the clean point, each severity with its scene-level
+    bootstrap CI, chance and the breaking point.
 
     The clean point averages the twins per pair (so that drop = clean - stressed holds); its
-    interval uses the number of distinct twins, the real sample size.
+    interval resamples scenes and twins, so each twin counts with the weight of its pairs.
     """
-    clean = float(np.mean([a.correct for a, _ in pp]))
-    n_twins = len({a.item_id for a, _ in pp})
+    clean = _acc_ci([a for a, _ in pp], derive_seed(seed, "clean"), resamples)
     chance = float(np.mean([b.chance for _, b in pp]))
     by_sev = split([b for _, b in pp], lambda b: f"{b.severity:03d}")
     sevs = [int(k) for k in by_sev]
-    acc = [float(np.mean([b.correct for b in v])) for v in by_sev.values()]
-    ns = [len(v) for v in by_sev.values()]
-    return {"severities": sevs, "accuracy": acc, "n": ns,
-            "ci95": [list(wilson(a * n, n)) for a, n in zip(acc, ns, strict=True)],
-            "clean": clean, "clean_n_twins": n_twins, "clean_ci95": list(wilson(clean * n_twins, n_twins)),
-            "chance": chance, "breaking_point": breaking_point(sevs, acc, clean, chance)}
+    est = [_acc_ci(v, derive_seed(seed, "severity", k), resamples) for k, v in by_sev.items()]
+    acc = [e.value for e in est]
+    return {"severities": sevs, "accuracy": acc, "n": [e.n for e in est], "n_scenes": [e.n_scenes for e in est],
+            "ci95": [[e.lo, e.hi] for e in est],
+            "clean": clean.value, "clean_n_twins": clean.n_families, "clean_n_scenes": clean.n_scenes, "clean_ci95": [clean.lo, clean.hi],
+            "chance": chance, "breaking_point": breaking_point(sevs, acc, clean.value, chance)}
 
 
-def curves(pp: Sequence[Pair], keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """``curve`` per group of the stressed side's ``keys``."""
-    return {k: curve(v) for k, v in split(pp, lambda ab: key_of(ab[1], keys)).items()}
+def curves(pp: Sequence[Pair], keys: Sequence[str], seed: int = 0, resamples: int = 2000) -> dict[str, dict[str, Any]]:
+    """``curve`` per group of the stressed side's ``keys`` (seed derived per group)."""
+    return {k: curve(v, derive_seed(seed, "curve", *keys, k), resamples)
+            for k, v in split(pp, lambda ab: key_of(ab[1], keys)).items()}
 
 
 def ce_against(preds: Sequence[Prediction], reference: Sequence[Prediction]) -> dict[str, Any]:
@@ -117,12 +130,11 @@ def ce_against(preds: Sequence[Prediction], reference: Sequence[Prediction]) -> 
 
 
 def _gain(pp: Sequence[Pair], seed: int, resamples: int) -> dict[str, Any]:
-    x = [float(a.correct) for a, _ in pp]
-    y = [float(b.correct) for _, b in pp]
-    g = paired_bootstrap(x, y, clusters=[b.clean_item_id for _, b in pp], seed=seed, resamples=resamples)
+    g = paired_difference(pp, seed, resamples)
     n = len(pp)
-    return {"n": n, "base": float(np.mean(x)), "other": float(np.mean(y)),
-            "gain": g.value, "gain_ci95": [g.lo, g.hi],
+    return {"n": n, "n_scenes": g.n_scenes, "base": float(np.mean([a.correct for a, _ in pp])),
+            "other": float(np.mean([b.correct for _, b in pp])),
+            "gain": g.value, "gain_ci95": [g.lo, g.hi], "gain_se": g.se, "mdd": minimum_detectable_drop(g.se),
             "helped": sum(b.correct and not a.correct for a, b in pp) / n,
             "hurt": sum(a.correct and not b.correct for a, b in pp) / n}
 
@@ -135,7 +147,8 @@ def compare(base: Sequence[Prediction], other: Sequence[Prediction], seed: int =
             resamples: int = 2000) -> dict[str, Any]:
     """Paired gain of ``other`` over ``base`` on the items both answered (e.g. agent vs base model).
 
-    Gains are other - base accuracy with a 95% bootstrap interval over clean-twin families, plus
+    Gains are other - base accuracy with a 95% two-stage bootstrap interval (scenes, then clean-twin
+    families within them) and the minimum detectable gain (2.80 x its standard error), plus
     the shares of items the other run helped (wrong -> right) and hurt (right -> wrong).
     """
     a = {p.item_id: p for p in base}

@@ -1,10 +1,13 @@
-"""Statistics of robustness: Wilson intervals, a paired (cluster) bootstrap, breaking points and
-ImageNet-C corruption error. Pure functions on numbers; no Prediction objects here."""
+"""Statistics of robustness: a two-stage (scene, then clean-twin family) cluster bootstrap, the
+minimum detectable drop, Wilson intervals (items treated as independent: labelled as such wherever
+shown), breaking points and ImageNet-C corruption error. Pure functions on numbers; no Prediction
+objects here."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -12,6 +15,8 @@ import numpy as np
 from robostress.errors import DataError
 
 Z95 = 1.959963984540054
+Z80_POWER = 0.8416212335729143  # one-sided normal quantile of 80 % power
+MDD_FACTOR = Z95 + Z80_POWER  # 2.80: minimum detectable effect in standard errors
 BOOTSTRAP_RESAMPLES = 2000
 _MAX_DRAW_CELLS = 4_000_000  # resamples x distinct clusters drawn per chunk (bounds memory)
 
@@ -22,6 +27,124 @@ class Estimate(NamedTuple):
     value: float
     lo: float
     hi: float
+
+
+@dataclass(frozen=True)
+class ClusterEstimate:
+    """A mean over items (or pairs) with its two-stage cluster-bootstrap 95% interval."""
+
+    value: float  # mean over items: accuracy, or mean paired difference
+    lo: float  # 2.5th percentile of the bootstrap means
+    hi: float  # 97.5th percentile of the bootstrap means
+    se: float  # standard deviation of the bootstrap means (the bootstrap standard error)
+    n: int  # items (or pairs)
+    n_scenes: int  # distinct scenes: the top-level resampled unit
+    n_families: int  # distinct clean-twin families: the second-stage resampled unit
+
+
+def cluster_bootstrap(values: Sequence[float], scenes: Sequence[object], families: Sequence[object], *,
+                      seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES) -> ClusterEstimate:
+    """Mean of ``values`` with a 95% percentile interval from a two-stage cluster bootstrap.
+
+    Items are not independent: every question about one scene shares its objects and layout, and
+    every stressed version of a clean item shares that item. Each resample therefore draws the
+    scenes with replacement, then, inside every drawn copy of a scene, that scene's clean-twin
+    families with replacement; a drawn family brings all its items. The statistic is the ratio
+    mean (sum of drawn values / number of drawn items). Scenes and families are put in sorted
+    order of their labels first, so the draw does not depend on the input order.
+
+    Args:
+        values: one outcome per item (0/1 correct) or per pair (clean minus stressed).
+        scenes: the scene label of each item.
+        families: the clean-twin family label of each item (its clean item's id); a label is
+            local to its scene.
+        seed: seed of the numpy Generator.
+        resamples: bootstrap resamples.
+
+    Raises:
+        DataError: empty, non-finite or mismatched input.
+    """
+    x = _checked(values, resamples)
+    if len(scenes) != len(x) or len(families) != len(x):
+        raise DataError(f"{len(scenes)} scene and {len(families)} family labels for {len(x)} values")
+    by_scene = _family_totals(x, scenes, families)
+    means = _two_stage_means(np.random.default_rng(seed), by_scene, resamples)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return ClusterEstimate(float(x.mean()) + 0.0, float(lo) + 0.0, float(hi) + 0.0,
+                           float(means.std()) + 0.0, len(x), len(by_scene),
+                           int(sum(int(f) for _, f in by_scene)))
+
+
+def minimum_detectable_drop(se: float) -> float:
+    """Smallest true paired drop that a cell detects with 80% power at two-sided alpha 0.05.
+
+    ``MDD = (z_0.975 + z_0.80) * SE = 2.80 * SE``, where SE is the cell's scene-level bootstrap
+    standard error of the paired drop (its observed variance at its own n). A smaller true drop
+    is more likely than not to go unnoticed (its interval would still contain 0). With SE = 0 (no
+    discordant pairs) the variance is not estimable and the MDD is 0: report it as unknown.
+    """
+    if not math.isfinite(se) or se < 0:
+        raise DataError(f"standard error must be finite and >= 0, got {se}")
+    return MDD_FACTOR * float(se)
+
+
+def _checked(values: Sequence[float], resamples: int) -> np.ndarray:
+    x = np.asarray(values, float)
+    if x.ndim != 1 or len(x) == 0:
+        raise DataError(f"a bootstrap needs a non-empty 1-D sequence of values, got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise DataError("a bootstrap got a non-finite outcome")
+    if resamples < 1:
+        raise DataError(f"resamples must be >= 1, got {resamples}")
+    return x
+
+
+def _family_totals(x: np.ndarray, scenes: Sequence[object],
+                   families: Sequence[object]) -> list[tuple[np.ndarray, int]]:
+    """Per scene (sorted by label): its families as distinct (sum, size) kinds, a K x 3 array of
+    sum, size and how many of the scene's families are of that kind; and the family count."""
+    _, s_code = np.unique(np.asarray([str(s) for s in scenes]), return_inverse=True)
+    f_labels, f_code = np.unique(np.asarray([str(f) for f in families]), return_inverse=True)
+    fam, inv = np.unique(s_code * len(f_labels) + f_code, return_inverse=True)
+    sums, sizes = np.bincount(inv, weights=x), np.bincount(inv).astype(float)
+    scene_of = fam // len(f_labels)
+    out = []
+    for s in np.unique(scene_of):
+        kinds, mult = np.unique(np.stack([sums[scene_of == s], sizes[scene_of == s]], 1), axis=0,
+                                return_counts=True)
+        out.append((np.column_stack([kinds, mult]), int(mult.sum())))
+    return out
+
+
+def _two_stage_means(g: np.random.Generator, by_scene: list[tuple[np.ndarray, int]],
+                     resamples: int) -> np.ndarray:
+    """Bootstrap means: scene counts ~ Multinomial(S, 1/S); the c copies of a scene with F
+    families draw c * F families uniformly, i.e. Multinomial(c * F, kind multiplicity / F) counts
+    over its distinct (sum, size) kinds (exact: a family matters only through its kind)."""
+    n_scenes = len(by_scene)
+    counts = g.multinomial(n_scenes, np.full(n_scenes, 1.0 / n_scenes), size=resamples)
+    num, den = np.zeros(resamples), np.zeros(resamples)
+    for j, (kinds, n_fam) in enumerate(by_scene):
+        c = counts[:, j] * int(n_fam)
+        w = c[:, None] if len(kinds) == 1 else g.multinomial(c, kinds[:, 2] / n_fam)
+        num += w @ kinds[:, 0]
+        den += w @ kinds[:, 1]
+    return num / den
+
+
+def chance_band(chances: Sequence[float], z: float = Z95) -> tuple[float, float]:
+    """Range that a uniformly random answerer's accuracy falls in with 95% probability.
+
+    Random answers are drawn independently per item, so the number of hits is Poisson-binomial
+    with per-item success probabilities ``chances``; the band is its mean +- z standard deviations
+    (normal approximation), clipped to [0, 1]. Items are independent here by construction (unlike
+    a model's answers), which is why no cluster resampling is needed.
+    """
+    p = np.asarray(chances, float)
+    if p.ndim != 1 or len(p) == 0 or ((p < 0) | (p > 1)).any():
+        raise DataError("chance_band needs a non-empty sequence of probabilities in [0, 1]")
+    half = z * math.sqrt(float((p * (1 - p)).sum())) / len(p)
+    return max(0.0, float(p.mean()) - half), min(1.0, float(p.mean()) + half)
 
 
 def wilson(k: float, n: int, z: float = Z95) -> tuple[float, float]:
@@ -45,9 +168,11 @@ def wilson(k: float, n: int, z: float = Z95) -> tuple[float, float]:
 
 def paired_bootstrap(a: Sequence[float], b: Sequence[float], *, clusters: Sequence[object] | None = None,
                      seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES) -> Estimate:
-    """Mean of ``b - a`` over pairs with a 95% percentile-bootstrap interval.
+    """Mean of ``b - a`` over pairs with a 95% percentile-bootstrap interval at ONE level.
 
-    Pairs are resampled with replacement; with ``clusters`` whole clusters are resampled instead
+    Summaries use ``cluster_bootstrap`` (scenes, then families); this single-level version is kept
+    for callers whose units are known to be independent and to show, in tests, what ignoring the
+    scene level costs. Pairs are resampled with replacement; with ``clusters`` whole clusters are resampled instead
     (pairs that share a clean twin are not independent: its outcome is reused by every stressed
     version). Resampling K clusters uniformly only matters through how often each *distinct*
     (sum of differences, size) cluster is drawn, so with few distinct clusters (0/1 outcomes) the

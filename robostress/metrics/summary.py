@@ -3,24 +3,39 @@ roll-ups, paired analyses against clean twins, severity curves and corruption er
 
 Roll-ups are declared as tables of key tuples, never as per-category code. Clean items have
 severity 0 and dimension 'none'; a stressed item reaches its clean twin through clean_item_id.
+
+Every interval resamples scenes, then clean-twin families within each drawn scene (a two-stage
+cluster bootstrap, ``robostress.metrics.stats.cluster_bootstrap``): items of one scene share its
+objects and layout, and the stressed versions of one clean item share that item, so items are not
+independent. Wilson intervals, which do treat items as independent, are kept only under the
+explicitly labelled key ``wilson95_items_independent``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from robostress.errors import DataError
 from robostress.metrics.paired import ce_against, curves, key_of, paired_groups, pairs, split
-from robostress.metrics.stats import BOOTSTRAP_RESAMPLES, mean_defined, wilson
+from robostress.metrics.stats import (
+    BOOTSTRAP_RESAMPLES,
+    chance_band,
+    cluster_bootstrap,
+    mean_defined,
+    wilson,
+)
 from robostress.scoring.prediction import Prediction
+from robostress.seeding import derive_seed
 
-SUMMARY_SCHEMA_VERSION = 2
+SUMMARY_SCHEMA_VERSION = 3
 CLEAN_DIMENSION = "none"
 KEYS = ("dimension", "subtype", "severity", "ability")
 WORST_METRIC = "stressed accuracy, micro over items"
+MDD_DEFINITION = ("minimum detectable drop = 2.80 x the scene-level bootstrap standard error of the paired "
+                  "drop: the smallest true drop detected with 80% power at two-sided alpha 0.05")
 
 # name -> (which items, group keys); every roll-up is this one group-by
 ROLLUPS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -32,33 +47,46 @@ ROLLUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "by_ability_clean": ("clean", ("ability",)),
     "by_ability_stressed": ("stressed", ("ability",)),
     "by_dimension_ability": ("stressed", ("dimension", "ability")),
+    "by_format_clean": ("clean", ("format",)),
+    "by_format_stressed": ("stressed", ("format",)),
 }
 PAIRED = {"paired_by_dimension": ("dimension",), "paired_by_subtype": ("dimension", "subtype"),
           "paired_by_subtype_severity": ("dimension", "subtype", "severity"),
-          "paired_by_ability": ("ability",), "paired_by_dimension_ability": ("dimension", "ability")}
+          "paired_by_ability": ("ability",), "paired_by_dimension_ability": ("dimension", "ability"),
+          "paired_by_cell": KEYS}
 CURVES = {"curves_by_dimension": ("dimension",), "curves_by_subtype": ("dimension", "subtype"),
           "curves_by_dimension_ability": ("dimension", "ability")}
 
 
-def cell(preds: Sequence[Prediction]) -> dict[str, Any]:
-    """n, micro accuracy with a Wilson 95% CI, mean score (IoU for boxes), chance, and the rates
-    of unparsable answers (parse_error set) and backend errors (no answer obtained)."""
+def cell(preds: Sequence[Prediction], seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES) -> dict[str, Any]:
+    """One cell: n items, n scenes, n clean-twin families, micro accuracy with its scene-level
+    bootstrap 95% CI and standard error (and, labelled, the items-independent Wilson CI), mean
+    score (IoU for boxes), chance with the 95% band of a random answerer, and the rates of
+    unparsable answers (parse_error set) and backend errors (no answer obtained)."""
     n = len(preds)
     if not n:
-        return {"n": 0, "correct": 0, "accuracy": None, "ci95": [0.0, 1.0], "mean_score": None,
-                "chance": None, "unparsable_rate": None, "error_rate": None}
+        return {"n": 0, "n_scenes": 0, "n_families": 0, "correct": 0, "accuracy": None, "ci95": [0.0, 1.0],
+                "se": None, "wilson95_items_independent": [0.0, 1.0], "mean_score": None, "chance": None,
+                "chance_band95": None, "unparsable_rate": None, "error_rate": None}
     k = sum(p.correct for p in preds)
-    return {"n": n, "correct": int(k), "accuracy": k / n, "ci95": list(wilson(k, n)),
+    est = cluster_bootstrap([float(p.correct) for p in preds], [p.scene_id for p in preds],
+                            [p.clean_item_id for p in preds], seed=seed, resamples=resamples)
+    chances = [p.chance for p in preds]
+    return {"n": n, "n_scenes": est.n_scenes, "n_families": est.n_families, "correct": int(k),
+            "accuracy": k / n, "ci95": [est.lo, est.hi], "se": est.se,
+            "wilson95_items_independent": list(wilson(k, n)),
             "mean_score": float(np.mean([p.score for p in preds])),
-            "chance": float(np.mean([p.chance for p in preds])),
+            "chance": float(np.mean(chances)), "chance_band95": list(chance_band(chances)),
             "unparsable_rate": sum(p.parse_error is not None for p in preds) / n,
             "error_rate": sum(p.error is not None for p in preds) / n}
 
 
-def group(preds: Sequence[Prediction], keys: Sequence[str],
-          fn: Callable[[Sequence[Prediction]], dict[str, Any]] = cell) -> dict[str, dict[str, Any]]:
-    """``fn`` of each group of predictions sharing ``keys``, named 'a/b/c' and sorted by name."""
-    return {k: fn(v) for k, v in split(preds, lambda p: key_of(p, keys)).items()}
+def group(preds: Sequence[Prediction], keys: Sequence[str], seed: int = 0,
+          resamples: int = BOOTSTRAP_RESAMPLES) -> dict[str, dict[str, Any]]:
+    """``cell`` of each group of predictions sharing ``keys``, named 'a/b/c' and sorted by name
+    (each group's bootstrap seed is derived from ``seed``, ``keys`` and its name)."""
+    return {k: cell(v, derive_seed(seed, "cell", *keys, k), resamples)
+            for k, v in split(preds, lambda p: key_of(p, keys)).items()}
 
 
 def validate(preds: Sequence[Prediction]) -> None:
@@ -92,7 +120,7 @@ def _worst(by_dim: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
         return None
     acc, dim = min(scored)  # ties resolve to the alphabetically first dimension
     return {"dimension": dim, "accuracy": acc, "ci95": by_dim[dim]["ci95"], "n": by_dim[dim]["n"],
-            "metric": WORST_METRIC}
+            "n_scenes": by_dim[dim]["n_scenes"], "metric": WORST_METRIC}
 
 
 def summarize(preds: Sequence[Prediction], reference: Sequence[Prediction] | None = None,
@@ -120,12 +148,15 @@ def summarize(preds: Sequence[Prediction], reference: Sequence[Prediction] | Non
         "n_stressed": len(subsets["stressed"]), "n_pairs": len(pp),
         "n_unpaired_stressed": len(subsets["stressed"]) - len(pp),
         "bootstrap": {"resamples": resamples, "interval": "95% percentile",
-                      "resampled_unit": "clean-twin family (a clean item and all its stressed versions)"},
-        "clean": cell(subsets["clean"]), "stressed_micro": cell(subsets["stressed"]),
+                      "resampled_unit": "scene, then clean-twin family (a clean item and all its "
+                                        "stressed versions) within each drawn scene",
+                      "mdd": MDD_DEFINITION},
+        "clean": cell(subsets["clean"], derive_seed(seed, "clean"), resamples),
+        "stressed_micro": cell(subsets["stressed"], derive_seed(seed, "stressed"), resamples),
     }
-    out.update({name: group(subsets[which], keys) for name, (which, keys) in ROLLUPS.items()})
+    out.update({name: group(subsets[which], keys, seed, resamples) for name, (which, keys) in ROLLUPS.items()})
     out.update({name: paired_groups(pp, keys, seed, resamples) for name, keys in PAIRED.items()})
-    out.update({name: curves(pp, keys) for name, keys in CURVES.items()})
+    out.update({name: curves(pp, keys, seed, resamples) for name, keys in CURVES.items()})
     by_sub = out["by_subtype"]
     out["stressed_macro_over_subtypes"] = mean_defined([c["accuracy"] for c in by_sub.values()])
     out["macro_by_dimension"] = {d: mean_defined([by_sub[k]["accuracy"] for k in ks])

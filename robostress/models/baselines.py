@@ -15,6 +15,7 @@ from typing import Any
 from robostress.errors import ConfigError
 from robostress.models.base import MODELS, Model, Request, Response
 from robostress.questions.item import LETTERS, Item
+from robostress.scoring.chance import random_boxes, random_letter, random_points
 from robostress.seeding import rng
 
 BASELINE_VERSION = "b1"
@@ -80,7 +81,8 @@ class Oracle(_Baseline):
 
 
 class Random(_Baseline):
-    """Uniform random answers, seeded per item (independent of batching and order)."""
+    """Uniform random answers, seeded per item (independent of batching and order). They come
+    from the samplers of ``robostress.scoring.chance``, which also compute every item's chance."""
 
     name = "random"
 
@@ -88,12 +90,10 @@ class Random(_Baseline):
         """A random letter, box or point."""
         g = rng(self.seed, "random", item.item_id)
         if item.format == "mc":
-            return LETTERS[int(g.integers(len(item.options)))]
+            return random_letter(g, len(item.options))
         if item.format == "box":
-            x = sorted(g.uniform(0, 1000, 2))
-            y = sorted(g.uniform(0, 1000, 2))
-            return _fmt([x[0], y[0], max(x[1], x[0] + 1), max(y[1], y[0] + 1)])
-        return _fmt(g.uniform(0, 1000, 2).tolist())
+            return _fmt(random_boxes(g, 1)[0])
+        return _fmt(random_points(g, 1)[0])
 
 
 # Options a text-only model tends to prefer (language priors about tidy, static tabletops),

@@ -73,7 +73,7 @@ def heatmap(summary: dict[str, Any], path: Path) -> Path:
 
 
 def _band_curve(ax: Any, c: dict[str, Any], color: Any, label: str, ms: float = 5) -> None:
-    """Plot the clean point and severities with their 95% Wilson band."""
+    """Plot the clean point and severities with their 95% scene-bootstrap band."""
     xs = [0] + list(c["severities"])
     ys = [c["clean"]] + list(c["accuracy"])
     lo, hi = zip(*([c["clean_ci95"]] + list(c["ci95"])), strict=True)
@@ -82,7 +82,7 @@ def _band_curve(ax: Any, c: dict[str, Any], color: Any, label: str, ms: float = 
 
 
 def severity_curves(summary: dict[str, Any], path: Path) -> Path:
-    """One panel per dimension: its accuracy vs severity with a 95% Wilson band, its sub-types as
+    """One panel per dimension: its accuracy vs severity with a 95% scene-bootstrap band, its sub-types as
     thin lines, the chance line and the breaking point."""
     dims, subs = summary["curves_by_dimension"], summary["curves_by_subtype"]
     ncol = min(2, len(dims))
@@ -114,7 +114,7 @@ def severity_curves(summary: dict[str, Any], path: Path) -> Path:
     for ax in axes[:, 0]:
         ax.set_ylabel("accuracy (paired items)")
     fig.suptitle(f"{summary.get('model')}: severity curves per dimension "
-                 "(thick: dimension with 95% Wilson band; thin: its sub-types)")
+                 "(thick: dimension with 95% scene-bootstrap band; thin: its sub-types)")
     return _save(fig, path)
 
 

@@ -9,17 +9,26 @@ from typing import Any
 HOW_TO_READ = (
     "How to read this: every stressed image is rendered from the same scene as its clean twin, so "
     "results are *paired*. A drop is clean-twin accuracy minus stressed accuracy on the same items, in "
-    "percentage points (positive = worse), with a 95% bootstrap interval that resamples whole clean-twin "
-    "families (a clean item and all its stressed versions). Flips count paired items that went from "
-    "correct to wrong (c→w) and back (w→c). Accuracies carry 95% Wilson intervals, which treat items as "
-    "independent. *Micro* averages over items, *macro* averages over sub-types with equal weight. The "
-    "worst dimension (lowest stressed accuracy, micro) is the number an aggregate hides. The breaking "
-    "point is the severity at which accuracy falls halfway from clean to chance, interpolated on the "
-    "severity curve ('>5': never; 'n/a': clean accuracy is not above chance). CE is the ImageNet-C "
-    "corruption error relative to the reference model (summed errors over severities, per sub-type; "
-    "mCE averages sub-types): below 1 is more robust than the reference. † marks a drop interval "
-    "resampled from fewer than 10 clean-twin families: too few to trust.")
-FEW_TWINS = 10
+    "percentage points (positive = worse). Items are not independent (questions about one scene share its "
+    "objects and layout; the stressed versions of one clean item share that item), so every interval is a "
+    "95% two-stage cluster bootstrap: it resamples scenes, then clean-twin families (a clean item and all "
+    "its stressed versions) within each drawn scene. Each estimate shows its interval and, in parentheses, "
+    "n (items, or pairs for drops) and the number of scenes (sc). The MDD (minimum detectable drop) of a "
+    "paired cell is 2.80 x the scene-level bootstrap standard error of its drop: the smallest true drop "
+    "found with 80% power at two-sided alpha 0.05 at that cell's n and observed variance ('–' when no pair "
+    "flips, so the variance is not estimable); a drop below it is not evidence of robustness. Chance is "
+    "computed per item from the `random` baseline's own answer distribution (1/options for multiple "
+    "choice, P(IoU >= 0.5) of its random box for boxes, the mask's area fraction for points and "
+    "placement); the chance band is where a random answerer's accuracy falls with 95% probability. "
+    "Flips count paired items that went from correct to wrong (c→w) and back (w→c). *Micro* averages over "
+    "items, *macro* averages over sub-types with equal weight (a point estimate, no interval). The worst "
+    "dimension (lowest stressed accuracy, micro) is the number an aggregate hides. The breaking point is "
+    "the severity at which accuracy falls halfway from clean to chance, interpolated on the severity curve "
+    "('>5': never; 'n/a': clean accuracy is not above chance). CE is the ImageNet-C corruption error "
+    "relative to the reference model (summed errors over severities, per sub-type; mCE averages "
+    "sub-types): below 1 is more robust than the reference. † marks an interval resampled from fewer than "
+    f"{10} scenes: too few to trust.")
+FEW_SCENES = 10
 
 
 @dataclass
@@ -46,19 +55,40 @@ def num(x: float | None, digits: int = 2) -> str:
     return "–" if x is None else f"{float(x):.{digits}f}"
 
 
+def _size(n: int | None, scenes: int | None) -> str:
+    """' (n N, S sc)', with † when fewer than FEW_SCENES scenes were resampled."""
+    few = " †" if scenes is not None and scenes < FEW_SCENES else ""
+    return f" (n {n}, {scenes} sc){few}"
+
+
 def acc_ci(c: dict[str, Any] | None) -> str:
-    """'acc [lo, hi]' in percent for a cell."""
+    """'acc [lo, hi] (n N, S sc)' in percent for a cell."""
     if not c or c.get("accuracy") is None:
         return "–"
-    return f"{pct(c['accuracy'])} [{pct(c['ci95'][0])}, {pct(c['ci95'][1])}]"
+    return f"{pct(c['accuracy'])} [{pct(c['ci95'][0])}, {pct(c['ci95'][1])}]{_size(c['n'], c.get('n_scenes'))}"
 
 
 def drop_ci(p: dict[str, Any] | None) -> str:
-    """'drop [lo, hi]' in percentage points for a paired cell."""
+    """'drop [lo, hi] (n N, S sc)' in percentage points for a paired cell (n counts pairs)."""
     if not p or "drop" not in p:
         return "–"
-    few = " †" if p.get("n_clean_twins", FEW_TWINS) < FEW_TWINS else ""
-    return f"{pct(p['drop'])} [{pct(p['drop_ci95'][0])}, {pct(p['drop_ci95'][1])}]{few}"
+    return (f"{pct(p['drop'], True)} [{pct(p['drop_ci95'][0], True)}, {pct(p['drop_ci95'][1], True)}]"
+            f"{_size(p['n_pairs'], p.get('n_scenes'))}")
+
+
+def mdd(p: dict[str, Any] | None) -> str:
+    """The minimum detectable drop in percentage points ('–' when not estimable)."""
+    return pct(p["mdd"]) if p and p.get("mdd") else "–"
+
+
+def curve_point(c: dict[str, Any], i: int | None) -> str:
+    """'acc [lo, hi] (n N, S sc)' of severity index ``i`` of a curve, or of its clean point (None)."""
+    if i is None:
+        few = " †" if c["clean_n_scenes"] < FEW_SCENES else ""
+        return (f"{pct(c['clean'])} [{pct(c['clean_ci95'][0])}, {pct(c['clean_ci95'][1])}] "
+                f"({c['clean_n_twins']} twins, {c['clean_n_scenes']} sc){few}")
+    lo, hi = c["ci95"][i]
+    return f"{pct(c['accuracy'][i])} [{pct(lo)}, {pct(hi)}]{_size(c['n'][i], c['n_scenes'][i])}"
 
 
 def bp(curve: dict[str, Any] | None) -> str:
@@ -76,13 +106,13 @@ def _headline(s: dict[str, Any]) -> Block:
     ce = s.get("corruption_error")
     items = [f"model: {s['model']} ({s['n_predictions']} predictions: {s['n_clean']} clean, "
              f"{s['n_stressed']} stressed, {s['n_pairs']} paired with their clean twin)",
-             f"clean accuracy: {acc_ci(s['clean'])} (n={s['clean']['n']})",
-             f"stressed accuracy, micro over items: {acc_ci(s['stressed_micro'])} (n={s['stressed_micro']['n']})",
+             f"clean accuracy: {acc_ci(s['clean'])}",
+             f"stressed accuracy, micro over items: {acc_ci(s['stressed_micro'])}",
              f"stressed accuracy, macro over sub-types: {pct(s['stressed_macro_over_subtypes'])}"]
     w = s.get("worst_dimension")
     if w:
-        items.append(f"worst dimension ({w['metric']}): {w['dimension']} {pct(w['accuracy'])} "
-                     f"[{pct(w['ci95'][0])}, {pct(w['ci95'][1])}]")
+        items.append(f"worst dimension ({w['metric']}): {w['dimension']} "
+                     f"{acc_ci(s['by_dimension'][w['dimension']])}")
     if ce:
         items.append(f"mCE vs reference '{ce['reference_model']}' (mean over sub-types): {num(ce['mCE'], 3)}")
     st = s["stressed_micro"]
@@ -98,12 +128,13 @@ def _per_dimension(s: dict[str, Any]) -> list[Block]:
     rows = []
     for dim, c in s["by_dimension"].items():
         p = s["paired_by_dimension"].get(dim, {})
-        rows.append([dim, str(c["n"]), acc_ci(c), pct(p.get("clean_accuracy")), drop_ci(p),
+        curve = s["curves_by_dimension"].get(dim)
+        rows.append([dim, acc_ci(c), curve_point(curve, None) if curve else "–", drop_ci(p), mdd(p),
                      pct(p.get("flip_correct_to_wrong")), pct(p.get("flip_wrong_to_correct")),
-                     num(p.get("relative_robustness")), bp(s["curves_by_dimension"].get(dim)),
+                     num(p.get("relative_robustness")), bp(curve),
                      pct(s["macro_by_dimension"].get(dim)), num(mce.get(dim))])
-    header = ["dimension", "n", "stressed acc % [95% CI] (micro)", "clean twins acc %", "drop pp [95% CI]",
-              "flips c→w %", "flips w→c %", "rel. robustness", "breaking point",
+    header = ["dimension", "stressed acc % [95% CI] (micro)", "clean twins acc % [95% CI]", "drop pp [95% CI]",
+              "MDD pp", "flips c→w %", "flips w→c %", "rel. robustness", "breaking point",
               "macro over sub-types %", "mCE"]
     return [Block("h2", "Per dimension (stressed items vs their clean twins)"),
             Block("table", header=header, rows=rows)]
@@ -115,10 +146,12 @@ def _subtype_severity(s: dict[str, Any]) -> list[Block]:
     ce = (s.get("corruption_error") or {}).get("per_subtype", {})
     rows = []
     for name, c in curves.items():
-        acc = dict(zip(c["severities"], c["accuracy"], strict=True))
-        rows.append([name, pct(c["clean"])] + [pct(acc.get(v)) for v in sevs] + [bp(c), num(ce.get(name))])
+        at = {v: i for i, v in enumerate(c["severities"])}
+        rows.append([name, curve_point(c, None)] + [curve_point(c, at[v]) if v in at else "–" for v in sevs]
+                    + [bp(c), num(ce.get(name))])
     header = ["dimension/sub-type", "clean"] + [f"s{v}" for v in sevs] + ["breaking point", "CE"]
-    return [Block("h2", "Accuracy % per sub-type and severity (paired items; clean = their clean twins)"),
+    return [Block("h2", "Accuracy % [95% CI] per sub-type and severity (paired items; clean = their clean "
+                        "twins)"),
             Block("table", header=header, rows=rows)]
 
 
@@ -126,10 +159,10 @@ def _paired_subtype(s: dict[str, Any]) -> list[Block]:
     rows = []
     for name, p in s["paired_by_subtype"].items():
         unp = s["by_subtype"].get(name, {}).get("unparsable_rate")
-        rows.append([name, str(p["n_pairs"]), pct(p["clean_accuracy"]), pct(p["stressed_accuracy"]),
-                     drop_ci(p), pct(p["flip_correct_to_wrong"]), pct(p["flip_wrong_to_correct"]),
+        rows.append([name, pct(p["clean_accuracy"]), pct(p["stressed_accuracy"]),
+                     drop_ci(p), mdd(p), pct(p["flip_correct_to_wrong"]), pct(p["flip_wrong_to_correct"]),
                      num(p["relative_robustness"]), pct(unp)])
-    header = ["dimension/sub-type", "pairs", "clean %", "stressed %", "drop pp [95% CI]", "flips c→w %",
+    header = ["dimension/sub-type", "clean %", "stressed %", "drop pp [95% CI]", "MDD pp", "flips c→w %",
               "flips w→c %", "rel. robustness", "unparsable %"]
     return [Block("h2", "Paired drops and flips per sub-type (all severities)"),
             Block("table", header=header, rows=rows)]
@@ -140,10 +173,10 @@ def _abilities(s: dict[str, Any]) -> list[Block]:
     rows = []
     for ab in abilities:
         c, t = s["by_ability_clean"].get(ab), s["by_ability_stressed"].get(ab)
-        rows.append([ab, str(c["n"] if c else 0), acc_ci(c), str(t["n"] if t else 0), acc_ci(t),
-                     drop_ci(s["paired_by_ability"].get(ab)), pct(t["unparsable_rate"] if t else None)])
-    header = ["ability", "n clean", "clean acc % [95% CI]", "n stressed", "stressed acc % [95% CI]",
-              "drop pp [95% CI]", "unparsable %"]
+        p = s["paired_by_ability"].get(ab)
+        rows.append([ab, acc_ci(c), acc_ci(t), drop_ci(p), mdd(p), pct(t["unparsable_rate"] if t else None)])
+    header = ["ability", "clean acc % [95% CI]", "stressed acc % [95% CI]", "drop pp [95% CI]", "MDD pp",
+              "unparsable %"]
     dims = list(s["by_dimension"])
     grid = []
     for ab in abilities:
@@ -151,11 +184,28 @@ def _abilities(s: dict[str, Any]) -> list[Block]:
         for d in dims:
             c = s["by_dimension_ability"].get(f"{d}/{ab}")
             p = s["paired_by_dimension_ability"].get(f"{d}/{ab}")
-            cells.append("–" if not c else f"{pct(c['accuracy'])} ({pct(p['drop'], True) if p else '–'})")
+            cells.append("–" if not c else f"{acc_ci(c)}; drop {drop_ci(p)}")
         grid.append([ab] + cells)
     return [Block("h2", "Per ability"), Block("table", header=header, rows=rows),
-            Block("h2", "Which stress breaks which ability: stressed acc % (paired drop, pp)"),
+            Block("h2", "Which stress breaks which ability: stressed acc % [95% CI]; paired drop pp [95% CI]"),
             Block("table", header=["ability"] + dims, rows=grid)]
+
+
+def _chance(s: dict[str, Any]) -> list[Block]:
+    rows = []
+    for which in ("clean", "stressed"):
+        for fmt, c in s.get(f"by_format_{which}", {}).items():
+            lo, hi = c["chance_band95"]
+            rows.append([fmt, which, acc_ci(c), pct(c["chance"]), f"[{pct(lo)}, {pct(hi)}]", num(c["mean_score"], 3)])
+    header = ["format", "subset", "accuracy % [95% CI]", "chance % (computed)", "random answerer's 95% band %",
+              "mean score (IoU for boxes)"]
+    return [Block("h2", "Accuracy against chance per answer format"), Block("table", header=header, rows=rows)]
+
+
+def _cells(s: dict[str, Any]) -> list[Block]:
+    rows = [[name, acc_ci(s["by_cell"].get(name)), drop_ci(p), mdd(p)] for name, p in s["paired_by_cell"].items()]
+    header = ["dimension/sub-type/severity/ability", "stressed acc % [95% CI]", "drop pp [95% CI]", "MDD pp"]
+    return [Block("h2", "Per cell: dimension × sub-type × severity × ability"), Block("table", header=header, rows=rows)]
 
 
 def _side_by_side(rows_in: dict[str, dict[str, Any]]) -> list[Block]:
@@ -163,14 +213,12 @@ def _side_by_side(rows_in: dict[str, dict[str, Any]]) -> list[Block]:
     rows = []
     for label, r in rows_in.items():
         w = r.get("worst_dimension") or {}
-        rows.append([label, pct((r.get("clean") or {}).get("accuracy")),
-                     pct((r.get("stressed_micro") or {}).get("accuracy")),
+        rows.append([label, acc_ci(r.get("clean")), acc_ci(r.get("stressed_micro")),
                      pct(r.get("stressed_macro_over_subtypes"))]
-                    + [pct(r.get("by_dimension", {}).get(d, {}).get("accuracy")) for d in dims]
-                    + [f"{w.get('dimension', '–')} ({pct(w.get('accuracy'))})",
-                       num((r.get("corruption_error") or {}).get("mCE"))])
-    header = ["model", "clean", "stressed (micro)", "stressed (macro)"] + dims + ["worst dimension", "mCE"]
-    return [Block("h2", "Models side by side (accuracy %; per-dimension columns are stressed, micro)"),
+                    + [acc_ci(r.get("by_dimension", {}).get(d)) for d in dims]
+                    + [w.get("dimension", "–"), num((r.get("corruption_error") or {}).get("mCE"))])
+    header = ["model", "clean", "stressed (micro)", "stressed (macro, no CI)"] + dims + ["worst dimension", "mCE"]
+    return [Block("h2", "Models side by side (accuracy % [95% CI]; per-dimension columns are stressed, micro)"),
             Block("table", header=header, rows=rows)]
 
 
@@ -180,7 +228,9 @@ def build_blocks(summary: dict[str, Any], title: str,
     blocks = [Block("h1", title), Block("p", HOW_TO_READ), _headline(summary)]
     if summary["n_stressed"]:
         blocks += _per_dimension(summary) + _subtype_severity(summary) + _paired_subtype(summary)
-    blocks += _abilities(summary)
+    blocks += _abilities(summary) + _chance(summary)
+    if summary["n_stressed"]:
+        blocks += _cells(summary)
     if extra_rows:
         blocks += _side_by_side(extra_rows)
     return blocks

@@ -5,13 +5,12 @@ score, whether it counts as correct, the chance level and format-specific detail
 
 * ``mc``: score 1 for the correct letter, else 0; chance = 1 / number of options.
 * ``box``: score = IoU with the truth box (both permille x1, y1, x2, y2); correct when
-  IoU >= 0.5; details ``iou``, ``iou@0.5``, ``iou@0.95``. Chance is reported as 0: a uniformly
-  random box almost never reaches IoU 0.5 with the small objects of these scenes, and a report
-  should not subtract a made-up chance line.
+  IoU >= 0.5; details ``iou``, ``iou@0.5``, ``iou@0.95``. Chance = P(IoU >= 0.5) of the
+  ``random`` baseline's box distribution with this truth box (``robostress.scoring.chance``).
 * ``point``: the permille point falls on pixel (floor(x * W / 1000), floor(y * H / 1000)),
   clamped to the image, i.e. the pixel whose centre is nearest; correct when that pixel's value
   in the truth mask is one of ``truth['instances']``. Chance = share of the mask's pixels that
-  count as inside (the hit rate of a uniformly random point).
+  count as inside (the hit rate of a uniformly random point; ``robostress.scoring.chance``).
 
 Malformed items (missing truth keys, a mask that is not 2-D) raise ``DataError`` naming the
 item: they are benchmark bugs, not model errors.
@@ -27,11 +26,11 @@ import numpy as np
 
 from robostress.errors import DataError
 from robostress.questions.item import LETTERS, Item
+from robostress.scoring.chance import BOX_SUCCESS_IOU, box_chance, box_chance_iou, mask_chance
 from robostress.scoring.parse import Parsed, parse_box, parse_choice, parse_point
 
 MaskLoader = Callable[[str], np.ndarray]
-BOX_SUCCESS_IOU = 0.5
-SCORER_VERSION = "s2"  # bump when a parsing or scoring rule changes results
+SCORER_VERSION = "s3"  # bump when a parsing or scoring rule changes results (s3: computed box chance)
 
 
 @dataclass(frozen=True)
@@ -101,15 +100,16 @@ def _score_box(item: Item, raw: str, masks: MaskLoader) -> ScoreResult:
     if not (isinstance(box, (list, tuple)) and len(box) == 4):
         raise DataError(f"item {item.item_id}: truth['box'] must be [x1, y1, x2, y2], got {box!r}")
     p = parse_box(raw)
-    v = iou(p.value, [float(b) for b in box]) if p.error is None else 0.0
-    return ScoreResult(p.value, p.error, v, v >= BOX_SUCCESS_IOU, 0.0,
-                       {"iou": v, "iou@0.5": v >= 0.5, "iou@0.95": v >= 0.95})
+    truth = [float(b) for b in box]
+    v = iou(p.value, truth) if p.error is None else 0.0
+    return ScoreResult(p.value, p.error, v, v >= BOX_SUCCESS_IOU, box_chance(truth),
+                       {"iou": v, "iou@0.5": v >= 0.5, "iou@0.95": v >= 0.95, "chance_iou": box_chance_iou(truth)})
 
 
 def _score_point(item: Item, raw: str, masks: MaskLoader) -> ScoreResult:
     inst = [int(i) for i in _truth(item, "instances")]
     mask = _mask(item, masks)
-    chance = float(np.isin(mask, inst).mean())
+    chance = mask_chance(mask, inst)
     p = parse_point(raw)
     if p.error is not None:
         return ScoreResult(None, p.error, 0.0, False, chance, {"in_mask": False})
@@ -133,7 +133,7 @@ def parse_answer(item: Item, raw: str | None) -> Parsed:
 
 
 def chance(item: Item, masks: MaskLoader) -> float:
-    """Probability that a uniformly random answer to ``item`` is correct (see module doc)."""
+    """Probability that the ``random`` baseline's answer to ``item`` is correct (see module doc)."""
     return score(item, "", masks).chance
 
 

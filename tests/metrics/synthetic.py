@@ -6,7 +6,8 @@
   and 1 flip wrong->correct per severity. Item 17 at s5 has a backend error.
 - viewpoint/small_scale at severities 1, 3, 5 only: same outcomes as clean (no flips). Item 18
   at s5 is unparsable.
-Chance is 0.25 everywhere.
+Chance is 0.25 everywhere. Clean items 2k and 2k + 1 (and all their stressed versions) belong to
+scene k: 10 scenes of 2 clean-twin families each.
 """
 
 from __future__ import annotations
@@ -22,9 +23,15 @@ def pred(item: str, clean: str, dim: str, sub: str, sev: int, ok: bool, *, abili
          chance: float = 0.25) -> Prediction:
     """One multiple-choice prediction."""
     return Prediction(item_id=item, clean_item_id=clean, frame_id=item.rsplit("/", 1)[0],
-                      scene_id=f"scene{clean}", dimension=dim, subtype=sub, severity=sev, ability=ability,
+                      scene_id=scene_of(clean), dimension=dim, subtype=sub, severity=sev, ability=ability,
                       qtype="q", format="mc", raw=raw, parse_error=parse_error, error=error,
                       score=float(ok), correct=ok, chance=chance, model=model)
+
+
+def scene_of(clean: str) -> str:
+    """Scene of a clean item id 'clean/i' (two clean items per scene); other ids are their own scene."""
+    tail = clean.rsplit("/", 1)[-1]
+    return f"scene{int(tail) // 2}" if tail.isdigit() else f"scene-{clean}"
 
 
 def clean_id(i: int) -> str:

@@ -1,4 +1,5 @@
-"""Statistics against textbook values, independent implementations and simulation."""
+"""Statistics against textbook values, hand-computed cases, independent implementations and
+simulation (coverage of clustered data, power of the minimum detectable drop)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,20 @@ import pytest
 from robostress.errors import DataError
 from robostress.metrics import (
     breaking_point,
+    chance_band,
+    cluster_bootstrap,
     corruption_error,
+    minimum_detectable_drop,
     paired_bootstrap,
     relative_robustness,
     wilson,
 )
-from robostress.metrics.stats import _draw_indices, _draw_multinomial
+from robostress.metrics.stats import (
+    _draw_indices,
+    _draw_multinomial,
+    _family_totals,
+    _two_stage_means,
+)
 
 
 def test_wilson_matches_textbook_values() -> None:
@@ -146,3 +155,116 @@ def test_relative_robustness() -> None:
     assert relative_robustness(0.6, 0.8) == pytest.approx(0.75)
     assert relative_robustness(0.6, 0.0) is None and relative_robustness(None, 0.8) is None
     assert relative_robustness(0.0, 0.5) == 0.0
+
+
+# -- two-stage cluster bootstrap (scenes, then clean-twin families) ---------------------------------
+def test_two_stage_bootstrap_distribution_by_hand() -> None:
+    """Scene A holds families worth 1 and 0, scene B one family worth 1 (one item each).
+
+    Scenes drawn: AA (1/4), AB (1/2), BB (1/4); each copy of A redraws its two families. The mean
+    is 1 for BB; for AB it is (Bin(2, 1/2) + 1) / 3; for AA Bin(4, 1/2) / 4. So P(mean = 1) =
+    1/4 + 1/2 * 1/4 + 1/4 * 1/16 = 0.390625 and P(mean = 0) = 1/4 * 1/16 = 0.015625.
+    """
+    by_scene = _family_totals(np.array([1.0, 0.0, 1.0]), ["A", "A", "B"], ["f1", "f2", "f3"])
+    means = _two_stage_means(np.random.default_rng(0), by_scene, 400_000)
+    assert (means == 1).mean() == pytest.approx(0.390625, abs=0.003)
+    assert (means == 0).mean() == pytest.approx(0.015625, abs=0.001)
+    assert (np.isclose(means, 1 / 3)).mean() == pytest.approx(0.5 * 0.25, abs=0.002)
+    est = cluster_bootstrap([1, 0, 1], ["A", "A", "B"], ["f1", "f2", "f3"], seed=1)
+    assert (est.value, est.n, est.n_scenes, est.n_families) == (pytest.approx(2 / 3), 3, 2, 3)
+
+
+def test_two_stage_bootstrap_single_family_scenes_is_the_plain_bootstrap() -> None:
+    """With one item per scene the two stages reduce to resampling items: SE = sd / sqrt(n)."""
+    x = np.r_[np.ones(30), np.zeros(70)]
+    est = cluster_bootstrap(x, np.arange(100), np.arange(100), seed=2, resamples=20000)
+    assert est.se == pytest.approx(np.sqrt(0.3 * 0.7 / 100), rel=0.03)
+    assert est.lo == pytest.approx(0.21, abs=0.011) and est.hi == pytest.approx(0.39, abs=0.011)
+
+
+def test_cluster_bootstrap_is_seeded_and_order_free() -> None:
+    g = np.random.default_rng(4)
+    x, sc, fa = (g.random(300) < 0.6).astype(float), g.integers(0, 12, 300), g.integers(0, 40, 300)
+    est = cluster_bootstrap(x, sc, fa, seed=3)
+    perm = g.permutation(300)
+    assert cluster_bootstrap(x[perm], sc[perm], fa[perm], seed=3) == est
+    assert cluster_bootstrap(x, sc, fa, seed=4) != est
+    with pytest.raises(DataError, match="labels"):
+        cluster_bootstrap(x, sc[:10], fa)
+    with pytest.raises(DataError, match="non-empty"):
+        cluster_bootstrap([], [], [])
+
+
+def _clustered_run(g: np.random.Generator, n_scenes: int = 30) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                          np.ndarray]:
+    """Clean outcome, stressed outcome, scene and family per pair, with a strong scene effect.
+
+    Each scene has 4 clean items (families) with 5 stressed versions each. A scene is either
+    robust (a correct answer survives the stress w.p. 0.9) or fragile (w.p. 0.2), half and half;
+    clean items are correct w.p. 0.9. True drop = 0.9 * (1 - 0.55) = 0.405.
+    """
+    scenes = np.repeat(np.arange(n_scenes), 20)
+    families = np.repeat(np.arange(n_scenes * 4), 5)
+    survive = np.where(g.random(n_scenes) < 0.5, 0.9, 0.2)[scenes]
+    clean = np.repeat((g.random(n_scenes * 4) < 0.9).astype(float), 5)
+    stressed = clean * (g.random(len(scenes)) < survive)
+    return clean, stressed, scenes, families
+
+
+def test_scene_bootstrap_covers_a_clustered_drop_where_item_and_family_bootstraps_do_not() -> None:
+    """Coverage of the true drop (0.405) over 300 simulated benchmarks of 30 scenes."""
+    g = np.random.default_rng(21)
+    truth, hits = 0.9 * 0.45, {"scene": 0, "family": 0, "item": 0}
+    for s in range(300):
+        clean, stressed, scenes, families = _clustered_run(g)
+        est = cluster_bootstrap(clean - stressed, scenes, families, seed=s, resamples=1000)
+        hits["scene"] += est.lo <= truth <= est.hi
+        lo, hi = paired_bootstrap(stressed, clean, clusters=families, seed=s, resamples=1000)[1:]
+        hits["family"] += lo <= truth <= hi
+        lo, hi = paired_bootstrap(stressed, clean, seed=s, resamples=1000)[1:]
+        hits["item"] += lo <= truth <= hi
+    cover = {k: v / 300 for k, v in hits.items()}
+    assert 0.90 <= cover["scene"] <= 0.985, cover
+    assert cover["family"] <= 0.80 and cover["item"] <= 0.75, cover
+
+
+def test_scene_bootstrap_covers_clustered_accuracy_where_wilson_does_not() -> None:
+    """Stressed accuracy (true 0.9 * 0.55 = 0.495) of the same runs: Wilson is far too narrow."""
+    g = np.random.default_rng(22)
+    truth, scene_hits, wilson_hits = 0.9 * 0.55, 0, 0
+    for s in range(300):
+        _, stressed, scenes, families = _clustered_run(g)
+        est = cluster_bootstrap(stressed, scenes, families, seed=s, resamples=1000)
+        scene_hits += est.lo <= truth <= est.hi
+        lo, hi = wilson(stressed.sum(), len(stressed))
+        wilson_hits += lo <= truth <= hi
+    assert 0.90 <= scene_hits / 300 <= 0.985 and wilson_hits / 300 <= 0.75, (scene_hits, wilson_hits)
+
+
+def test_minimum_detectable_drop_has_80_percent_power() -> None:
+    """A true drop equal to the MDD of a design is detected (interval excludes 0) about 80% of the time."""
+    g = np.random.default_rng(23)
+    scenes, families = np.repeat(np.arange(40), 10), np.repeat(np.arange(200), 2)
+
+    def run(drop: float) -> np.ndarray:
+        """Paired differences in {-1, 0, 1}: per scene a drop d_s ~ N(drop, 0.1), and per pair
+        P(+1) = 0.25 + d_s / 2, P(-1) = 0.25 - d_s / 2 (flips both ways), so E = d_s."""
+        d = np.clip(drop + g.normal(0, 0.1, 40), -0.5, 0.5)[scenes]
+        u = g.random(400)
+        return (u < 0.25 + d / 2).astype(float) - ((u >= 0.25 + d / 2) & (u < 0.5)).astype(float)
+
+    mdd = np.mean([minimum_detectable_drop(cluster_bootstrap(run(0.0), scenes, families, seed=s,
+                                                             resamples=500).se) for s in range(20)])
+    detected = sum(cluster_bootstrap(run(mdd), scenes, families, seed=s, resamples=500).lo > 0
+                   for s in range(200))
+    assert minimum_detectable_drop(0.05) == pytest.approx(0.05 * 2.8016, abs=1e-4)
+    assert 0.68 <= detected / 200 <= 0.92, (mdd, detected)
+
+
+def test_chance_band_by_hand() -> None:
+    # 100 items at chance 0.25: sd of the hit rate = sqrt(100 * 0.1875) / 100 = 0.0433
+    lo, hi = chance_band([0.25] * 100)
+    assert (lo, hi) == pytest.approx((0.25 - 1.96 * 0.0433, 0.25 + 1.96 * 0.0433), abs=1e-3)
+    assert chance_band([0.0, 0.0]) == (0.0, 0.0) and chance_band([1.0]) == (1.0, 1.0)
+    with pytest.raises(DataError, match="probabilities"):
+        chance_band([1.5])

@@ -31,8 +31,14 @@ def test_cells_and_rollups(summary: dict) -> None:
     assert s["by_dimension_severity"]["viewpoint/3"]["n"] == 20
     assert s["by_ability_clean"]["recognition"]["accuracy"] == pytest.approx(0.8)
     assert s["by_dimension_ability"]["viewpoint/spatial"]["accuracy"] == pytest.approx(0.8)
-    lo, hi = s["by_dimension"]["lighting"]["ci95"]
-    assert lo < 0.4 < hi and s["by_dimension"]["lighting"]["n"] == 100
+    light = s["by_dimension"]["lighting"]
+    lo, hi = light["ci95"]
+    assert lo < 0.4 < hi and (light["n"], light["n_scenes"], light["n_families"]) == (100, 10, 20)
+    # the scene bootstrap is wider than the (labelled) Wilson interval that treats items as independent
+    wlo, whi = light["wilson95_items_independent"]
+    assert hi - lo > 1.5 * (whi - wlo)
+    assert s["by_format_stressed"]["mc"]["chance"] == 0.25 and s["by_format_clean"]["mc"]["n"] == 20
+    assert s["bootstrap"]["resampled_unit"].startswith("scene, then clean-twin family")
 
 
 def test_unparsable_and_error_rates(summary: dict) -> None:
@@ -50,11 +56,14 @@ def test_paired_drops_flips_and_robustness(summary: dict) -> None:
     assert light["flip_correct_to_wrong"] == pytest.approx(45 / 100)  # 3s items at each severity s
     assert light["flip_wrong_to_correct"] == pytest.approx(5 / 100)  # item 19 at every severity
     assert light["relative_robustness"] == pytest.approx(0.5)
-    assert light["n_clean_twins"] == 20
+    assert (light["n_clean_twins"], light["n_scenes"]) == (20, 10)
+    assert light["mdd"] == pytest.approx(2.8016 * light["drop_se"], rel=1e-4) and light["mdd"] > 0
     cell = summary["paired_by_subtype_severity"]["lighting/global_underexposure/2"]
     assert cell["drop"] == pytest.approx(0.8 - 11 / 20) and cell["flip_correct_to_wrong"] == pytest.approx(6 / 20)
     view = summary["paired_by_dimension"]["viewpoint"]
     assert view["drop"] == 0 and view["drop_ci95"] == [0, 0] and view["flip_correct_to_wrong"] == 0
+    assert view["mdd"] == 0  # no pair flips: the variance is not estimable (the report shows '–')
+    assert summary["paired_by_cell"]["lighting/global_underexposure/3/recognition"]["n_pairs"] == 10
     assert summary["paired_by_ability"]["recognition"]["n_pairs"] == 80
 
 
@@ -98,8 +107,8 @@ def test_summary_is_json_deterministic_and_order_free(summary: dict) -> None:
     preds = synthetic()
     random.Random(0).shuffle(preds)
     assert json.dumps(summarize(preds, reference=reference()), sort_keys=True) == text
-    assert summarize(synthetic(), seed=1)["paired_by_dimension"]["lighting"]["drop_ci95"] != \
-        summary["paired_by_dimension"]["lighting"]["drop_ci95"]
+    assert summarize(synthetic(), seed=1)["paired_by_dimension"]["lighting"]["drop_se"] != \
+        summary["paired_by_dimension"]["lighting"]["drop_se"]
 
 
 def test_unpaired_items_are_counted_not_paired() -> None:

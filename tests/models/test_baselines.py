@@ -17,7 +17,7 @@ import pytest
 from robostress.benchmark.load import Benchmark
 from robostress.errors import ConfigError
 from robostress.evaluate.runner import Runner, request_for
-from robostress.metrics.stats import wilson
+from robostress.metrics.stats import chance_band, wilson
 from robostress.models.base import Request, create_model
 from robostress.models.classical import Classical, mentions
 from robostress.questions.item import LETTERS, Item
@@ -219,6 +219,18 @@ def test_deterministic_backends_ignore_batch_size(tiny_bench: Benchmark, tmp_pat
         a = run(tiny_bench, name, tmp_path, batch=1)
         b = run(tiny_bench, name, tmp_path, batch=8)
         assert [(p.item_id, p.raw, p.score) for p in a] == [(p.item_id, p.raw, p.score) for p in b]
+
+
+def test_random_lands_inside_computed_chance_on_rendered_items(tiny_bench: Benchmark, tmp_path: Path) -> None:
+    """Per answer format (placement apart from object points), random's accuracy on the rendered
+    benchmark lies in the 99.7% band of its computed chance, and box chance is no longer 0."""
+    preds = run(tiny_bench, "random", tmp_path)
+    for kind in ("mc", "box", "point", "placement"):
+        mine = [p for p in preds if (p.qtype if p.format == "point" else p.format) == kind]
+        assert mine, kind
+        lo, hi = chance_band([p.chance for p in mine], z=3.0)
+        assert lo <= np.mean([p.correct for p in mine]) <= hi, kind
+    assert np.mean([p.chance for p in preds if p.format == "box"]) > 0
 
 
 def test_classical_degrades_with_rendered_underexposure(tiny_bench: Benchmark, tmp_path: Path) -> None:

@@ -52,7 +52,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def test_files_exist_and_summary_parses(report: dict[str, Path]) -> None:
     data = json.loads(report["summary"].read_text())
-    assert data["schema_version"] == 2 and data["worst_dimension"]["dimension"] == "lighting"
+    assert data["schema_version"] == 3 and data["worst_dimension"]["dimension"] == "lighting"
     assert {"md", "html", "figure_heatmap", "figure_severity_curves", "figure_ability_curves",
             "figure_flips"} <= set(report)
 
@@ -105,6 +105,20 @@ def test_markdown_table_cells_cannot_break_rows() -> None:
     s = summarize(synthetic())
     md = to_markdown(s, "t", extra_rows={"a|b": s})
     assert "| a\\|b |" in md
+
+
+def test_every_estimate_cell_shows_its_interval_n_and_scenes() -> None:
+    """Each accuracy or drop cell reads 'value [lo, hi] (n N, S sc)'; paired tables carry the MDD."""
+    s = summarize(synthetic(), reference=reference())
+    md = to_markdown(s, "t", extra_rows={"m": s})
+    cell = re.compile(r"[+-]?\d+\.\d \[[+-]?\d+\.\d, [+-]?\d+\.\d\] \((n \d+|\d+ twins), \d+ sc\)")
+    for table in ("Per dimension", "Accuracy % [95% CI] per sub-type", "Per ability", "Per cell",
+                  "Models side by side", "Accuracy against chance"):
+        block = md.split(f"## {table}", 1)[1].split("\n## ", 1)[0]
+        rows = [r for r in block.splitlines() if r.startswith("| ") and not r.startswith("| dimension |")][1:]
+        assert rows and all(cell.search(r) for r in rows), table
+    assert md.count("MDD pp") == 4 and "2.80 x the scene-level bootstrap standard error" in md
+    assert "| lighting/global_underexposure/3/recognition | 40.0 [" in md
 
 
 def test_markdown_golden() -> None:

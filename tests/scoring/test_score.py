@@ -64,11 +64,12 @@ def test_multiple_choice(masks: Any) -> None:
 def test_box_iou_and_flags(masks: Any) -> None:
     box = make_item("box", truth={"box": [200, 200, 500, 500]})
     exact = score(box, "[200, 200, 500, 500]", masks)
-    assert exact.score == 1.0 and exact.correct and exact.details == {"iou": 1.0, "iou@0.5": True, "iou@0.95": True}
+    assert exact.score == 1.0 and exact.correct
+    assert exact.details == {"iou": 1.0, "iou@0.5": True, "iou@0.95": True, "chance_iou": pytest.approx(0.08, abs=0.005)}
     half = score(box, "(200,200),(500,350)", masks)  # half the truth: IoU exactly 0.5 counts
     assert half.score == pytest.approx(0.5) and half.correct and not half.details["iou@0.95"]
     miss = score(box, "[500, 500, 900, 900]", masks)
-    assert miss.score == 0.0 and not miss.correct and miss.chance == 0.0
+    assert miss.score == 0.0 and not miss.correct and 0.0 < miss.chance < 0.02  # computed (chance.py)
     broken = score(box, "[500, 500, 400, 900]", masks)
     assert broken.score == 0.0 and broken.parse_error and broken.details["iou"] == 0.0
     with pytest.raises(DataError, match=r"no truth\['box'\]"):
