@@ -3,8 +3,10 @@
 Prints: raw Mitsuba frames/s (mi.render of the RGB pass only), the build pipeline's frames/s
 (RGB + ground-truth passes, amodal masks, measures, PNG encoding, cache and manifest), their
 ratio (goal >= 0.8), and the chosen variant's speed over scalar_rgb (goal >= 2.5x).
+``--families`` adds the build pipeline on real-asset robot-lab scenes vs procedural scenes,
+each in its own process so that its peak memory is its own (goal: assets >= 0.5x procedural).
 
-    python bench/render.py [--size 256] [--spp 25] [--scenes 1] [--subtypes 6]
+    python bench/render.py [--size 256] [--spp 25] [--scenes 1] [--subtypes 6] [--families]
 """
 
 from __future__ import annotations
@@ -55,12 +57,13 @@ def raw_fps(plans: list, variant: str, size: int, spp: int, reps: int = 2) -> fl
     return best
 
 
-def pipeline_fps(n_scenes: int, subs: list[str], size: int, spp: int, reps: int = 2) -> tuple[float, int]:
+def pipeline_fps(n_scenes: int, subs: list[str], size: int, spp: int, reps: int = 2,
+                 family: str = "tabletop") -> tuple[float, int]:
     from robostress.benchmark.build import BuildConfig, Builder
     from robostress.render.renderer import RenderSettings
 
     cfg = BuildConfig(name="bench", num_scenes=n_scenes, subtypes=subs, severities=[1, 3, 5], questions=True,
-                      render=RenderSettings(width=size, height=size, spp=spp))
+                      family=family, render=RenderSettings(width=size, height=size, spp=spp))
     best, n = 0.0, 0
     for _ in range(reps):
         tmp = Path(tempfile.mkdtemp())
@@ -74,12 +77,38 @@ def pipeline_fps(n_scenes: int, subs: list[str], size: int, spp: int, reps: int 
     return best, n
 
 
+def _family_run(args: tuple[str, int, list[str], int, int]) -> tuple[float, int, float]:
+    import resource
+
+    family, n_scenes, subs, size, spp = args
+    fps, n = pipeline_fps(n_scenes, subs, size, spp, reps=1, family=family)
+    return fps, n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def families(n_scenes: int, subs: list[str], size: int, spp: int) -> None:
+    """Build pipeline frames/s and peak RSS, procedural vs real-asset scenes, interleaved twice."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    res: dict[str, list[tuple[float, int, float]]] = {"tabletop": [], "lab_tabletop": []}
+    for _ in range(2):  # interleaved so that machine noise hits both alike
+        for fam in res:
+            with ctx.Pool(1) as pool:
+                res[fam].append(pool.map(_family_run, [(fam, n_scenes, subs, size, spp)])[0])
+    for fam, runs in res.items():
+        fps = max(r[0] for r in runs)
+        print(f"{'build ' + fam:32s} {fps:7.2f} frames/s  ({runs[0][1]} frames, peak RSS {max(r[2] for r in runs):.0f} MB)")
+    ratio = max(r[0] for r in res["lab_tabletop"]) / max(r[0] for r in res["tabletop"])
+    print(f"assets / procedural = {ratio:.2f}   (goal >= 0.5)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--spp", type=int, default=25)
     ap.add_argument("--scenes", type=int, default=1)
     ap.add_argument("--subtypes", type=int, default=6)
+    ap.add_argument("--families", action="store_true", help="also compare real-asset and procedural scenes")
     a = ap.parse_args()
     from robostress.render.variant import choose_variant
 
@@ -94,6 +123,8 @@ def main() -> None:
     print(f"{'scalar_rgb raw':32s} {scalar:7.2f} frames/s")
     print(f"pipeline / raw = {pipe / raw:.2f}   (goal >= 0.8)")
     print(f"{chosen} / scalar_rgb = {raw / scalar:.2f}x   (goal >= 2.5x)")
+    if a.families:
+        families(a.scenes, subs, a.size, a.spp)
     _ = np  # numpy imported for users extending the bench
 
 

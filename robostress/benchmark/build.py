@@ -281,7 +281,18 @@ class Builder:
                        "subtypes": cfg.subtype_names(), "severities": cfg.severities,
                        "questions": cfg.questions, "shard": cfg.shard, "num_shards": cfg.num_shards},
             "renderer": self.renderer.describe(),
+            "assets": _asset_provenance(plans),
             "counts": {"scenes": len(plans), "frames": len(frames), "skipped": len(skipped),
                        "items": len(items), "dropped": len(dropped),
                        "frames_by_stress": dict(sorted(counts.items()))},
         }
+
+
+def _asset_provenance(plans: list[ScenePlan]) -> dict[str, dict[str, str]]:
+    """Source package, version, path, licence and content hash of every real asset a scene or
+    its stresses may show (stresses draw clutter and stacks from the whole catalog)."""
+    if not any(o.asset for p in plans for o in p.objects):
+        return {}
+    from robostress.scene.assets import asset_catalog, load_asset
+
+    return {a: load_asset(a).provenance for a in sorted(asset_catalog().assets)}

@@ -107,8 +107,18 @@ def register(cls: type[QuestionType]) -> type[QuestionType]:
 
 
 def desc(o: SceneObject) -> str:
-    """How questions name an object: colour and category (unique in a clean scene)."""
+    """How questions name an object: colour and category, or the category alone for an object
+    with no single colour (unique in a clean scene)."""
+    if not has_colour_name(o):
+        return f"the {o.category}"
     return f"the {o.material.color_name} {o.category}"
+
+
+def has_colour_name(o: SceneObject) -> bool:
+    """Whether the object has one dominant, nameable colour (real objects may not)."""
+    from robostress.scene.sample import PALETTE
+
+    return o.material.color_name in PALETTE
 
 
 def nearest_palette_name(rgb: tuple[float, float, float]) -> str:
@@ -122,12 +132,13 @@ def nearest_palette_name(rgb: tuple[float, float, float]) -> str:
 def colour_undefined(o: SceneObject) -> str | None:
     """Why an object no longer has the colour its name says, or None if it still has it."""
     m = o.material
+    if not has_colour_name(o):
+        return "it has no single dominant colour"
     if m.transmission >= 0.5:
         return f"it is glass (transmission {m.transmission:g})"
     if m.texture is not None:
         return f"it is covered by a {m.texture.kind} texture"
-    eff = tuple(float(c) * m.albedo_scale for c in m.rgb)
-    seen = nearest_palette_name(eff)  # type: ignore[arg-type]
+    seen = nearest_palette_name(m.effective_rgb())
     return None if seen == m.color_name else f"its albedo is now nearest to {seen}"
 
 

@@ -20,6 +20,7 @@ from robostress.questions.base import (
     QuestionType,
     colour_undefined,
     desc,
+    has_colour_name,
     register,
 )
 from robostress.scene.objects import CATEGORIES, get_category
@@ -30,6 +31,15 @@ COLOUR_CHOICES = ("red", "green", "blue", "yellow", "orange", "purple", "pink", 
 
 def _targets(ctx: FrameContext) -> list[SceneObject]:
     return [ctx.obj(t) for t in ctx.plan.targets if ctx.comfortable(t)]
+
+
+def category_pool(o: SceneObject) -> list[str]:
+    """Answer options for an object's category: real-object categories for a real object."""
+    if o.asset is None:
+        return list(CATEGORIES)
+    from robostress.scene.assets import asset_catalog
+
+    return list(asset_catalog().categories)
 
 
 def _others(g: np.random.Generator, pool: list[str], truth: str, k: int = 3) -> tuple[str, ...]:
@@ -45,7 +55,8 @@ class Category(QuestionType):
 
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
         return [self.spec(t.id, T.question("category", colour=t.material.color_name),
-                          _others(g, list(CATEGORIES), t.category), (t.id,)) for t in _targets(ctx)]
+                          _others(g, category_pool(t), t.category), (t.id,))
+                for t in _targets(ctx) if has_colour_name(t)]
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
         o = ctx.obj(spec.subjects[0])
@@ -66,7 +77,7 @@ class Colour(QuestionType):
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
         out = []
         for t in _targets(ctx):
-            if sum(x.category == t.category for x in ctx.things()) == 1:
+            if has_colour_name(t) and sum(x.category == t.category for x in ctx.things()) == 1:
                 out.append(self.spec(t.id, T.question("color", category=t.category),
                                      _others(g, list(COLOUR_CHOICES), t.material.color_name), (t.id,)))
         return out
@@ -122,14 +133,14 @@ class Existence(QuestionType):
 
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
         seen = [o for o in ctx.things() if ctx.comfortable(o.id)]
-        targets = _targets(ctx)
+        targets = [t for t in _targets(ctx) if has_colour_name(t)]
         if not targets or len(seen) < 2:
             return []
         t = targets[0]
         out = [self._spec(ctx, "present", t.material.color_name, t.category, ctx.root_support(t.id))]
         pairs = {(o.material.color_name, o.category) for o in ctx.things()}
         fakes = sorted({(a.material.color_name, b.category, ctx.root_support(a.id)) for a in seen for b in seen
-                        if (a.material.color_name, b.category) not in pairs})
+                        if has_colour_name(a) and (a.material.color_name, b.category) not in pairs})
         if fakes:  # a colour and a category that are both in the scene, but never together
             c, cat, sup = fakes[int(g.integers(len(fakes)))]
             out.append(self._spec(ctx, "absent", c, cat, sup))

@@ -6,6 +6,7 @@ ground-truth passes can map Mitsuba shapes back to plan entities by id, never by
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -23,11 +24,40 @@ def _rgb(value: Any) -> dict[str, Any]:
     return {"type": "rgb", "value": [float(c) for c in value]}
 
 
+def _albedo_image(m: Material) -> np.ndarray:
+    """Linear albedo image of an image-textured material with its stresses applied.
+
+    Dark coating scales it, camouflage blends it toward ``blend_rgb``, and a distracting
+    pattern multiplies it by a checker laid out in the image's own uv space.
+    """
+    from robostress.scene.assets import srgb_to_linear, texture_image
+
+    img = srgb_to_linear(texture_image(str(m.texture_map))) * m.albedo_scale
+    img = (1.0 - m.blend) * img + m.blend * np.asarray(m.blend_rgb) * m.albedo_scale
+    if m.texture is not None:
+        h, w = img.shape[:2]
+        f = float(m.texture.frequency)
+        u = (np.arange(w) + 0.5) / w
+        v = (np.arange(h) + 0.5) / h
+        if m.texture.kind == "checker":
+            cell = (np.floor(u[None, :] * f) + np.floor(v[:, None] * f)) % 2
+        else:
+            cell = np.broadcast_to(np.floor(u[None, :] * f) % 2, (h, w))
+        img = img * (1.0 - m.texture.contrast * cell)[..., None]
+    return np.ascontiguousarray(np.clip(img, 0.0, 1.0), np.float32)
+
+
 def material_bsdf(m: Material) -> dict[str, Any]:
-    """Layered BSDF: diffuse (optionally textured) -> blend metal coat -> blend glass."""
-    albedo = np.clip(np.asarray(m.rgb) * m.albedo_scale, 0.0, 1.0)
-    if m.texture is None:
-        reflectance: dict[str, Any] = _rgb(albedo)
+    """Layered BSDF: diffuse (image-textured, patterned or flat) -> blend metal coat -> blend glass."""
+    base = (1.0 - m.blend) * np.asarray(m.rgb) + m.blend * np.asarray(m.blend_rgb)
+    albedo = np.clip(base * m.albedo_scale, 0.0, 1.0)
+    if m.texture_map is not None:
+        import mitsuba as mi
+
+        reflectance: dict[str, Any] = {"type": "bitmap", "data": mi.TensorXf(_albedo_image(m)), "raw": True,
+                                       "to_uv": mi.ScalarTransform4f().scale([m.uv_scale, m.uv_scale, 1.0])}
+    elif m.texture is None:
+        reflectance = _rgb(albedo)
     else:
         import mitsuba as mi
 
@@ -47,6 +77,29 @@ def material_bsdf(m: Material) -> dict[str, Any]:
     return bsdf
 
 
+def _loaded_bsdf(bsdf: dict[str, Any]) -> Any:
+    """``mi.load_dict(bsdf)``, shared between shapes and frames when the dictionary is plain data.
+
+    Loading a rough plastic precomputes Fresnel tables (~40 ms); a robot has ~30 parts in a
+    few colours, so loading each distinct one once keeps scene building cheap.
+    """
+    import mitsuba as mi
+
+    try:
+        key = json.dumps(bsdf, sort_keys=True)
+    except TypeError:  # holds Mitsuba objects (bitmaps, transforms): not shareable by value
+        return mi.load_dict(bsdf)
+    key = mi.variant() + key
+    if key not in _BSDF_CACHE:
+        if len(_BSDF_CACHE) > 256:
+            _BSDF_CACHE.clear()
+        _BSDF_CACHE[key] = mi.load_dict(bsdf)
+    return _BSDF_CACHE[key]
+
+
+_BSDF_CACHE: dict[str, Any] = {}
+
+
 def mesh_shape(name: str, mesh: Any, bsdf: dict[str, Any]) -> Any:
     """A Mitsuba mesh built in memory with its BSDF (works in scalar and JIT variants).
 
@@ -56,7 +109,7 @@ def mesh_shape(name: str, mesh: Any, bsdf: dict[str, Any]) -> Any:
 
     vertices, faces, uv = mesh.vertices, mesh.faces, mesh.uv
     props = mi.Properties()
-    props["bsdf"] = mi.load_dict(bsdf)
+    props["bsdf"] = _loaded_bsdf(bsdf)
     m = mi.Mesh(name, int(len(vertices)), int(len(faces)), props=props, has_vertex_normals=False,
                 has_vertex_texcoords=uv is not None)
     p = mi.traverse(m)
@@ -123,10 +176,21 @@ def scene_dict(plan: ScenePlan, width: int, height: int, sampler: dict[str, Any]
         d["room:wall"] = {"type": "rectangle", "bsdf": material_bsdf(plan.room.wall),
                           "to_world": T().translate([0, plan.room.wall_y, ROOM_HALF_EXTENT])
                           @ T().rotate([1, 0, 0], 90) @ T().scale([ROOM_HALF_EXTENT] * 3)}
+    if plan.room.side_x is not None and plan.room.wall is not None:
+        for sign, name in ((-1, "left"), (1, "right")):
+            d["room:" + name] = {"type": "rectangle", "bsdf": material_bsdf(plan.room.wall),
+                                 "to_world": T().translate([sign * plan.room.side_x, 0, ROOM_HALF_EXTENT])
+                                 @ T().rotate([0, 1, 0], -90 * sign) @ T().scale([ROOM_HALF_EXTENT] * 3)}
     for s in plan.supports:
         cz = s.center[2] - s.thickness / 2
         m = box_mesh((s.size[0], s.size[1], s.thickness), (s.center[0], s.center[1], cz))
         d[s.id] = mesh_shape(s.id, m, material_bsdf(s.material))
+        if s.legs:
+            h = s.center[2] - s.thickness
+            for i, (sx, sy) in enumerate(((-1, -1), (-1, 1), (1, -1), (1, 1))):
+                c = (s.center[0] + sx * (s.size[0] / 2 - 0.05), s.center[1] + sy * (s.size[1] / 2 - 0.05), h / 2)
+                key = f"room:{s.id}_leg{i}"  # legs are part of the room, not of the support's free top
+                d[key] = mesh_shape(key, box_mesh((0.05, 0.05, h), c), material_bsdf(s.material))
     for o in plan.objects:
         m = world_mesh(o)
         d[o.id] = mesh_shape(o.id, m, material_bsdf(o.material))
@@ -136,7 +200,18 @@ def scene_dict(plan: ScenePlan, width: int, height: int, sampler: dict[str, Any]
         d["caster:" + c.id] = {"type": "rectangle", "flip_normals": True,
                                "to_world": T().translate(list(c.center)) @ T().scale([c.size[0] / 2, c.size[1] / 2, 1]),
                                "bsdf": {"type": "diffuse", "reflectance": _rgb((0.0, 0.0, 0.0))}}
-    if plan.gripper is not None:
+    if plan.robot is not None:
+        from robostress.scene.robot import robot_parts
+
+        b = plan.robot.position  # the arm stands on a dark pedestal that reaches the floor
+        d["robot:pedestal"] = mesh_shape("robot:pedestal", box_mesh((0.2, 0.2, b[2]), (b[0], b[1], b[2] / 2)),
+                                         {"type": "roughplastic", "alpha": 0.3, "diffuse_reflectance": _rgb((0.05,) * 3)})
+        for p in robot_parts(plan.robot):  # the hand and fingers are the gripper entity
+            entity = "gripper" if p.name.startswith(("hand", "finger")) else "robot"
+            key = entity + GT_SEP + p.name
+            d[key] = mesh_shape(key, p, {"type": "roughplastic", "alpha": 0.25,
+                                         "diffuse_reflectance": _rgb(p.rgb)})
+    elif plan.gripper is not None:
         for part, m in gripper_meshes(plan.gripper):
             key = "gripper" + GT_SEP + part
             d[key] = mesh_shape(key, m, GRIPPER_BSDF)

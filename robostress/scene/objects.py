@@ -55,12 +55,31 @@ CATEGORIES: dict[str, CategorySpec] = {c.name: c for c in (
 
 
 def get_category(name: str) -> CategorySpec:
-    """The spec of ``name``; ConfigError listing the categories if unknown."""
-    try:
+    """The spec of ``name`` (procedural or real-asset category); ConfigError listing them if unknown."""
+    if name in CATEGORIES:
         return CATEGORIES[name]
-    except KeyError:
-        raise ConfigError(f"unknown object category {name!r}; choose one of: "
-                          f"{', '.join(CATEGORIES)}") from None
+    from robostress.scene.assets import asset_catalog
+
+    cat = asset_catalog()
+    if name in cat.categories:
+        c = cat.categories[name]
+        sizes = np.array([_asset_size(a) for a, s in cat.assets.items() if s.category == name] or [(0.1,) * 3])
+        return CategorySpec(name, tuple(float(x) for x in sizes.mean(0)), c.flat_top, c.can_tip, c.plural)  # type: ignore[arg-type]
+    raise ConfigError(f"unknown object category {name!r}; choose one of: "
+                      f"{', '.join(all_categories())}") from None
+
+
+def _asset_size(asset_id: str) -> Vec3:
+    from robostress.scene.assets import load_asset
+
+    return load_asset(asset_id).size
+
+
+def all_categories() -> list[str]:
+    """Every category name: the procedural library's, then the real assets' (answer options)."""
+    from robostress.scene.assets import asset_catalog
+
+    return list(CATEGORIES) + [c for c in asset_catalog().categories if c not in CATEGORIES]
 
 
 def lathe(profile: list[tuple[float, float]], segments: int = SEGMENTS) -> Mesh:
@@ -191,9 +210,16 @@ def _deform(v: np.ndarray, d: Deformation, size: np.ndarray) -> np.ndarray:
 NO_DEFORMATION = Deformation()
 
 
-def object_mesh(category: str, size: Vec3, deformation: Deformation = NO_DEFORMATION) -> Mesh:
-    """Mesh of ``category`` scaled to ``size`` (object frame), then deformed."""
-    m = _nominal(category)
+def object_mesh(category: str, size: Vec3, deformation: Deformation = NO_DEFORMATION,
+                asset: str | None = None) -> Mesh:
+    """Mesh of ``category`` (or of the real ``asset``) scaled to ``size`` (object frame), then deformed."""
+    if asset is not None:
+        from robostress.scene.assets import load_asset
+
+        a = load_asset(asset)
+        m = Mesh(a.vertices, a.faces, a.uv)
+    else:
+        m = _nominal(category)
     v = m.vertices.astype(np.float64)
     lo, hi = v.min(0), v.max(0)
     centre = np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]])
@@ -211,7 +237,7 @@ def _yaw(v: np.ndarray, deg: float) -> np.ndarray:
 
 def world_mesh(obj: SceneObject) -> Mesh:
     """The object's mesh in world space (deformed, tipped, yawed, placed)."""
-    m = object_mesh(obj.category, obj.size, obj.deformation)
+    m = object_mesh(obj.category, obj.size, obj.deformation, obj.asset)
     v = m.vertices.astype(np.float64)
     if obj.tipped:  # lie on the side: height axis along -y, lowest point on the support
         v = np.stack([v[:, 0], -v[:, 2], v[:, 1]], -1)

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PLAN_SCHEMA_VERSION = 1
+PLAN_SCHEMA_VERSION = 2
 
 Vec3 = tuple[float, float, float]
 RGB = tuple[float, float, float]
@@ -48,6 +48,15 @@ class Material(Frozen):
     transmission: float = Field(default=0.0, ge=0, le=1, description="blend weight of glass")
     tint: RGB = Field(default=(1.0, 1.0, 1.0), description="glass transmittance tint")
     texture: Texture | None = Field(default=None, description="optional albedo pattern")
+    texture_map: str | None = Field(default=None, description="image albedo: 'asset:<id>' or 'surface:<name>'")
+    uv_scale: float = Field(default=1.0, gt=0, description="repeats of the image per unit of uv")
+    blend: float = Field(default=0.0, ge=0, le=1, description="weight of blend_rgb mixed into the albedo")
+    blend_rgb: RGB = Field(default=(0.0, 0.0, 0.0), description="colour the albedo is blended toward")
+
+    def effective_rgb(self) -> RGB:
+        """The mean albedo after blending and scaling (what a flat version of it looks like)."""
+        c = [((1 - self.blend) * a + self.blend * b) * self.albedo_scale for a, b in zip(self.rgb, self.blend_rgb, strict=True)]
+        return (c[0], c[1], c[2])
 
 
 class Deformation(Frozen):
@@ -71,6 +80,7 @@ class SceneObject(Frozen):
     support_id: str = Field(description="id of the support or object it rests on")
     role: Literal["target", "distractor", "occluder", "stack"] = "distractor"
     deformation: Deformation = Deformation()
+    asset: str | None = Field(default=None, description="asset-catalog id of a real textured mesh (None: procedural)")
 
 
 class Support(Frozen):
@@ -82,6 +92,7 @@ class Support(Frozen):
     size: tuple[float, float] = Field(description="extent of the top face along x and y")
     thickness: float = 0.04
     material: Material
+    legs: bool = Field(default=False, description="draw four legs down to the floor (a table)")
 
 
 class Light(Frozen):
@@ -122,6 +133,7 @@ class Room(Frozen):
     floor: Material
     wall: Material | None = None
     wall_y: float | None = Field(default=None, description="y of the back wall plane")
+    side_x: float | None = Field(default=None, description="|x| of the two side walls (None: none)")
 
 
 class Gripper(Frozen):
@@ -165,7 +177,8 @@ class ScenePlan(Frozen):
     lights: tuple[Light, ...]
     casters: tuple[Caster, ...] = ()
     camera: Camera
-    gripper: Gripper | None = None
+    gripper: Gripper | None = Field(default=None, description="the gripper's fingertip frame (questions use it)")
+    robot: Robot | None = Field(default=None, description="a posed arm whose hand is the gripper (rendered)")
     targets: tuple[str, ...] = Field(description="ids of the objects stresses focus on")
 
     def object(self, object_id: str) -> SceneObject:
@@ -199,4 +212,4 @@ class ScenePlan(Frozen):
 def entity_ids(plan: ScenePlan) -> list[str]:
     """Ids that get an instance number in masks, in a stable order (1-based numbering)."""
     ids = [s.id for s in plan.supports] + [o.id for o in plan.objects]
-    return ids + (["gripper"] if plan.gripper is not None else [])
+    return ids + (["gripper"] if plan.gripper is not None else []) + (["robot"] if plan.robot is not None else [])

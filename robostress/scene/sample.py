@@ -17,6 +17,7 @@ from robostress.scene.plan import (
     Gripper,
     Light,
     Material,
+    Robot,
     Room,
     SceneObject,
     ScenePlan,
@@ -36,8 +37,10 @@ SURFACES: dict[str, tuple[float, float, float]] = {
     "oak": (0.40, 0.25, 0.13), "marble": (0.60, 0.60, 0.58), "slate": (0.12, 0.13, 0.15),
     "beige": (0.55, 0.48, 0.38),
 }
+NO_COLOUR = "multicolour"  # colour name of a real object with no single dominant colour (never asked)
 MARGIN = 0.012  # metres between footprints
 ATTEMPTS = 200
+LAYOUTS, CAMERAS = 20, 40  # layouts tried; hover points tried for the robot
 
 
 class _Strict(BaseModel):
@@ -53,6 +56,9 @@ class SupportSpec(_Strict):
     size: tuple[float, float]
     thickness: float = 0.04
     color: str
+    texture: str | None = Field(default=None, description="surface texture name (LIBERO textures/)")
+    uv_scale: float = Field(default=1.0, gt=0, description="texture repeats across the top")
+    legs: bool = Field(default=False, description="a table on four legs")
 
 
 class CameraSpec(_Strict):
@@ -63,6 +69,19 @@ class CameraSpec(_Strict):
     look_at: tuple[float, float, float]
     look_jitter: float = 0.0
     fov_deg: tuple[float, float] = (55.0, 55.0)
+    weight: float = Field(default=1.0, gt=0, description="relative probability among the family's cameras")
+
+
+class RobotSpec(_Strict):
+    """A Franka Panda on a pedestal beside the table, its gripper hovering over the workspace."""
+
+    base: tuple[float, float, float] = Field(description="bottom of the arm's base (top of the pedestal)")
+    yaw_deg: float = Field(default=-90.0, description="the direction the arm reaches (deg about z)")
+    prob: float = Field(default=0.9, ge=0, le=1, description="probability that a scene shows the robot")
+    hover: tuple[float, float] = Field(default=(0.2, 0.3), description="fingertips above the table, metres")
+    reach: tuple[float, float] = Field(default=(0.5, 0.35), description="half extents (x, y) of hover points")
+    reach_center: tuple[float, float] = Field(default=(0.0, 0.0), description="centre of hover points, from the table centre")
+    clearance: float = Field(default=0.03, ge=0, description="kept between the robot and any object")
 
 
 class LightSpec(_Strict):
@@ -88,8 +107,16 @@ class FamilySpec(_Strict):
     tipped_prob: float = Field(default=0.1, ge=0, le=1)
     targets: tuple[int, int] = (1, 2)
     workspace: tuple[float, float] = (0.7, 0.5)
-    camera: CameraSpec
+    camera: CameraSpec | None = None
+    cameras: tuple[CameraSpec, ...] = Field(default=(), description="alternative cameras, drawn by weight")
     key_light: LightSpec
+    floor_texture: str | None = None
+    wall_texture: str | None = None
+    side_x: float | None = Field(default=None, description="|x| of side walls (None: none)")
+    real_assets: bool = Field(default=False, description="categories are real textured asset categories")
+    duplicate_prob: float = Field(default=0.0, ge=0, le=1, description="P(a second instance of a category)")
+    stack_prob: float = Field(default=0.0, ge=0, le=1, description="P(one object rests on another in a clean scene)")
+    robot: RobotSpec | None = None
     ambient_intensity: float = Field(default=0.3, ge=0)
     gripper_prob: float = Field(default=0.5, ge=0, le=1)
     palette: tuple[str, ...]
@@ -113,6 +140,15 @@ def load_family(name: str) -> FamilySpec:
 
 
 def _check(spec: FamilySpec, where: str) -> None:
+    if (spec.camera is None) == (not spec.cameras):
+        raise ConfigError(f"{where}: give exactly one of 'camera' or 'cameras'")
+    if spec.real_assets:
+        from robostress.scene.assets import asset_catalog
+
+        known = asset_catalog().categories
+        bad = [c for c in spec.categories if c not in known]
+        if bad:
+            raise ConfigError(f"{where}: unknown real-asset categories {bad}; the catalog has {sorted(known)}")
     for c in spec.categories:
         get_category(c)
     unknown = [c for c in spec.palette if c not in PALETTE]
@@ -124,7 +160,7 @@ def _check(spec: FamilySpec, where: str) -> None:
     lo, hi = spec.object_count
     if not 1 <= lo <= hi:
         raise ConfigError(f"{where}: object_count must be [min, max] with 1 <= min <= max")
-    if hi > len(spec.palette):
+    if not spec.real_assets and hi > len(spec.palette):
         raise ConfigError(f"{where}: {hi} objects need at least {hi} palette colours (have {len(spec.palette)})")
 
 
@@ -132,22 +168,67 @@ def _material(name: str, table: dict[str, tuple[float, float, float]]) -> Materi
     return Material(color_name=name, rgb=table[name])
 
 
-def _place(spec: FamilySpec, g: np.random.Generator, n: int) -> list[SceneObject]:
-    colours = list(g.permutation(spec.palette))
+def _draws(spec: FamilySpec, g: np.random.Generator, n: int, index: int, seed: int) -> list[tuple[str, str | None, Material]]:
+    """(category, asset, material) of each object to place.
+
+    Procedural families colour each object from the palette. Real-asset families walk a seeded
+    permutation of their categories scene by scene, so that consecutive scenes cover every
+    category, and may add a second instance of a category in another colour (count questions).
+    """
+    if not spec.real_assets:  # the category is drawn per placement attempt (see _place)
+        colours = list(g.permutation(spec.palette))
+        return [("", None, _material(colours[k], PALETTE)) for k in range(n)]
+    from robostress.scene.assets import asset_catalog
+
+    cat = asset_catalog()
+    perm = rng(seed, spec.name, "categories").permutation(len(spec.categories))
+    start = index * spec.object_count[0]  # consecutive scenes overlap, never leave a gap
+    cats = [spec.categories[int(perm[(start + j) % len(perm)])] for j in range(n)]
+    by_cat = {c: sorted(a for a, s in cat.assets.items() if s.category == c) for c in cats}
+    picks = [str(g.choice(by_cat[c])) for c in cats]
+    if g.random() < spec.duplicate_prob:  # one more object: a differently coloured twin category
+        colour = {a: cat.assets[a].color for a in cat.assets}
+        options = [(c, a) for c, p in zip(cats, picks, strict=True) for a in by_cat[c]
+                   if colour[p] and colour[a] and colour[a] != colour[p] and cats.count(c) == 1]
+        if options:
+            c, a = options[int(g.integers(len(options)))]
+            cats.append(c)
+            picks.append(a)
+    return [(c, a, asset_material(a)) for c, a in zip(cats, picks, strict=True)]
+
+
+def asset_material(asset_id: str) -> Material:
+    """The material of a real asset: its texture, its mean albedo and its colour name."""
+    from robostress.scene.assets import asset_spec, load_asset
+
+    return Material(color_name=asset_spec(asset_id).color or NO_COLOUR, rgb=load_asset(asset_id).mean_rgb,
+                    texture_map=f"asset:{asset_id}")
+
+
+def _place(spec: FamilySpec, g: np.random.Generator, n: int, index: int = 0, seed: int = 0) -> list[SceneObject]:
+    draws = _draws(spec, g, n, index, seed)
+    n = len(draws)
     areas = np.array([s.size[0] * s.size[1] for s in spec.supports])
     placed: list[tuple[str, float, float, float]] = []  # support id, x, y, radius
     objects: list[SceneObject] = []
     for k in range(n):
         for _ in range(ATTEMPTS):
             sup = spec.supports[int(g.choice(len(spec.supports), p=areas / areas.sum()))]
-            cat = get_category(str(g.choice(spec.categories)))
-            size = tuple(float(s * g.uniform(1 - spec.size_jitter, 1 + spec.size_jitter))
-                         for s in cat.nominal_size)
+            cname, asset, material = draws[k]
+            cat = get_category(cname or str(g.choice(spec.categories)))
+            if asset is None:
+                size = tuple(float(s * g.uniform(1 - spec.size_jitter, 1 + spec.size_jitter))
+                             for s in cat.nominal_size)
+            else:
+                from robostress.scene.assets import load_asset
+
+                f = g.uniform(1 - spec.size_jitter, 1 + spec.size_jitter)
+                size = tuple(float(s * f) for s in load_asset(asset).size)
             wx = min(spec.workspace[0], sup.size[0]) / 2
             wy = min(spec.workspace[1], sup.size[1]) / 2
             x = sup.center[0] + g.uniform(-wx, wx)
             y = sup.center[1] + g.uniform(-wy, wy)
-            obj = SceneObject(id=f"obj{k:02d}", category=cat.name, material=_material(colours[k], PALETTE),
+            obj = SceneObject(id=f"obj{k:02d}", category=cat.name, material=material, asset=asset,
                               position=(float(x), float(y), sup.center[2]), yaw_deg=float(g.uniform(0, 360)),
                               tipped=bool(cat.can_tip and g.random() < spec.tipped_prob), size=size,  # type: ignore[arg-type]
                               support_id=sup.id)
@@ -167,6 +248,25 @@ def _place(spec: FamilySpec, g: np.random.Generator, n: int) -> list[SceneObject
     return objects
 
 
+def _stack_one(g: np.random.Generator, objects: list[SceneObject]) -> list[SceneObject]:
+    """Put one object on top of a flat-topped one (clean scenes with stacks: 'on', 'clear' and
+    planning questions then have varied answers). Returns the list unchanged if none fits."""
+    pairs = []
+    for a in objects:
+        if a.tipped or not get_category(a.category).flat_top:
+            continue
+        half = min(a.size[0], a.size[1]) / 2
+        for b in objects:
+            if b.id != a.id and world_extent(b)[1] < 0.95 * half:
+                pairs.append((a, b))
+    if not pairs:
+        return objects
+    a, b = pairs[int(g.integers(len(pairs)))]
+    (ax, ay), _, _, top = world_extent(a)
+    moved = b.model_copy(update={"position": (ax, ay, top), "support_id": a.id})
+    return [moved if o.id == b.id else o for o in objects]
+
+
 def _clears_above(spec: FamilySpec, sup_id: str, cx: float, cy: float, r: float, zmax: float) -> bool:
     """An object under a higher support (e.g. below a shelf) must fit beneath it."""
     top = next(s.center[2] for s in spec.supports if s.id == sup_id)
@@ -180,7 +280,12 @@ def _clears_above(spec: FamilySpec, sup_id: str, cx: float, cy: float, r: float,
 
 
 def _camera(spec: FamilySpec, g: np.random.Generator) -> Camera:
-    c = spec.camera
+    if spec.cameras:
+        w = np.array([c.weight for c in spec.cameras])
+        c = spec.cameras[int(g.choice(len(w), p=w / w.sum()))]
+    else:
+        assert spec.camera is not None
+        c = spec.camera
     pos = np.asarray(c.position) + g.uniform(-1, 1, 3) * np.asarray(c.position_jitter)
     look = np.asarray(c.look_at) + g.uniform(-1, 1, 3) * c.look_jitter
     return Camera(position=tuple(map(float, pos)), look_at=tuple(map(float, look)),  # type: ignore[arg-type]
@@ -195,38 +300,117 @@ def _targets_in_view(cam: Camera, objs: list[SceneObject], targets: list[str]) -
     return bool((z > 0).all() and (np.abs(uv - 50) < 35).all())
 
 
+def object_box(o: SceneObject) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """(centre, size) of an axis-aligned box that encloses a placed object."""
+    (cx, cy), r, z0, z1 = world_extent(o)
+    return (cx, cy, (z0 + z1) / 2), (2 * r, 2 * r, z1 - z0)
+
+
+def robot_collides(robot: Robot, objects: tuple[SceneObject, ...] | list[SceneObject], clearance: float) -> bool:
+    """Whether the posed robot comes within ``clearance`` of any object's bounding box."""
+    from robostress.scene.robot import robot_intersects_box
+
+    return any(robot_intersects_box(robot, *object_box(o), margin=clearance) for o in objects)
+
+
+def _robot(spec: FamilySpec, g: np.random.Generator, objects: list[SceneObject],
+           targets: list[str], cam: Camera) -> tuple[Robot | None, Gripper | None]:
+    """A collision-free arm pose, the gripper hovering in view over the workspace, not over a target."""
+    rs = spec.robot
+    if rs is None or g.random() >= rs.prob:
+        return None, None
+    from robostress.render.camera import project
+    from robostress.scene.robot import fingertip_center, solve_reach
+
+    top = spec.supports[0].center
+    for _ in range(CAMERAS):
+        x = top[0] + rs.reach_center[0] + g.uniform(-rs.reach[0], rs.reach[0])
+        y = top[1] + rs.reach_center[1] + g.uniform(-rs.reach[1], rs.reach[1])
+        if any(math.hypot(x - o.position[0], y - o.position[1]) < 0.08 for o in objects if o.id in targets):
+            continue  # keep the hand from hiding a target from the camera
+        z = top[2] + g.uniform(*rs.hover)
+        try:
+            robot = solve_reach(rs.base, rs.yaw_deg, (float(x), float(y), float(z)),
+                                opening=float(g.uniform(0.03, 0.08)), seed=int(g.integers(1 << 30)))
+        except ValueError:
+            continue
+        tip = fingertip_center(robot)
+        uv, depth = project(cam, np.array([tip, tip + [0, 0, 0.1]]), 100, 100)
+        if (depth > 0).all() and (np.abs(uv - 50) < 42).all() and not robot_collides(robot, objects, rs.clearance):
+            return robot, Gripper(position=tuple(float(c) for c in tip),  # type: ignore[arg-type]
+                                  yaw_deg=0.0, opening=robot.opening)
+    return None, None
+
+
+def _support(s: SupportSpec) -> Support:
+    m = _material(s.color, SURFACES)
+    if s.texture is not None:
+        from robostress.scene.assets import texture_mean_rgb
+
+        key = f"surface:{s.texture}"
+        m = m.model_copy(update={"texture_map": key, "uv_scale": s.uv_scale, "rgb": texture_mean_rgb(key)})
+    return Support(id=s.id, kind=s.kind, center=s.center, size=s.size,  # type: ignore[arg-type]
+                   thickness=s.thickness, material=m, legs=s.legs)
+
+
+def _surface(colour: str, texture: str | None, uv_scale: float) -> Material:
+    m = _material(colour, SURFACES)
+    if texture is None:
+        return m
+    from robostress.scene.assets import texture_mean_rgb
+
+    key = f"surface:{texture}"
+    return m.model_copy(update={"texture_map": key, "uv_scale": uv_scale, "rgb": texture_mean_rgb(key)})
+
+
+def _lights(spec: FamilySpec, g: np.random.Generator) -> tuple[Light, ...]:
+    """One key area light and a dim environment.
+
+    One area light only, on purpose: Mitsuba 3.9 does not keep the order of several area
+    emitters stable between loads of the same scene, and the order decides which random sample
+    goes to which light, so two area lights would break byte-identical renders.
+    """
+    kl = spec.key_light
+    pos = np.asarray(kl.position) + g.uniform(-kl.jitter, kl.jitter, 3) * np.array([1, 1, 0.3])
+    return (Light(id="key", kind="area", role="key", position=tuple(map(float, pos)),  # type: ignore[arg-type]
+                  target=spec.supports[0].center, size=kl.size, intensity=kl.intensity),
+            Light(id="ambient", kind="ambient", role="ambient", intensity=spec.ambient_intensity))
+
+
 def sample_scene(family: str | FamilySpec, seed: int, index: int = 0) -> ScenePlan:
     """A clean scene of ``family``, fully determined by (family, seed, index)."""
     spec = load_family(family) if isinstance(family, str) else family
     g = rng(seed, spec.name, index, "scene")
     n = int(g.integers(spec.object_count[0], spec.object_count[1] + 1))
-    for _ in range(20):
-        objects = _place(spec, g, n)
+    error: LayoutError | None = None
+    for _ in range(LAYOUTS):
+        try:
+            objects = _place(spec, g, n, index, seed)
+        except LayoutError as e:  # an unlucky arrangement: lay the scene out again
+            error = e
+            continue
         k = int(g.integers(spec.targets[0], min(spec.targets[1], n) + 1))
         targets = [o.id for o in objects[:k]]
         cam = _camera(spec, g)
         if _targets_in_view(cam, objects, targets):
             break
     else:
-        raise LayoutError(f"scene family {spec.name!r}: could not keep the targets in view of the camera")
+        raise error or LayoutError(f"scene family {spec.name!r}: could not keep the targets in view of the camera")
     objects = [o.model_copy(update={"role": "target"}) if o.id in targets else o for o in objects]
-    kl = spec.key_light
-    light_pos = np.asarray(kl.position) + g.uniform(-kl.jitter, kl.jitter, 3) * np.array([1, 1, 0.3])
+    if g.random() < spec.stack_prob:
+        objects = _stack_one(g, objects)
+    lights = _lights(spec, g)
     sup0 = spec.supports[0]
-    lights = (Light(id="key", kind="area", role="key", position=tuple(map(float, light_pos)),  # type: ignore[arg-type]
-                    target=sup0.center, size=kl.size, intensity=kl.intensity),
-              Light(id="ambient", kind="ambient", role="ambient", intensity=spec.ambient_intensity))
-    gripper = None
-    if g.random() < spec.gripper_prob:
+    robot, gripper = _robot(spec, g, objects, targets, cam)
+    if spec.robot is None and g.random() < spec.gripper_prob:
         gx = sup0.center[0] + g.uniform(-0.25, 0.25)
         gy = sup0.center[1] + g.uniform(-0.2, 0.1)
         gripper = Gripper(position=(float(gx), float(gy), sup0.center[2] + 0.22),
                           yaw_deg=float(g.uniform(-30, 30)), opening=float(g.uniform(0.04, 0.08)))
-    supports = tuple(Support(id=s.id, kind=s.kind, center=s.center, size=s.size,  # type: ignore[arg-type]
-                             thickness=s.thickness, material=_material(s.color, SURFACES))
-                     for s in spec.supports)
-    room = Room(floor=_material(spec.floor_color, SURFACES),
-                wall=_material(spec.wall_color, SURFACES) if spec.wall_color else None, wall_y=spec.wall_y)
+    supports = tuple(_support(s) for s in spec.supports)
+    wall = _surface(spec.wall_color, spec.wall_texture, 4.0) if spec.wall_color else None
+    room = Room(floor=_surface(spec.floor_color, spec.floor_texture, 6.0), wall=wall, wall_y=spec.wall_y,
+                side_x=spec.side_x)
     return ScenePlan(scene_id=f"{spec.name}-{seed}-{index:04d}", family=spec.name, seed=seed, room=room,
                      supports=supports, objects=tuple(objects), lights=lights, camera=cam,
-                     gripper=gripper, targets=tuple(targets))
+                     gripper=gripper, robot=robot, targets=tuple(targets))

@@ -111,9 +111,22 @@ def apply_stress(plan: ScenePlan, subtype: str, severity: int) -> tuple[ScenePla
         # One generator per (scene, sub-type), not per severity: random choices (which side to
         # orbit, which distractors) stay the same across severities, so severities are nested.
         out = spec.fn(plan, params, rng(plan.seed, plan.scene_id, subtype))
+        _check_robot_clear(plan, out)
     except StressNotApplicable as e:
         return plan, record.model_copy(update={"skipped": e.reason})
     return out, record
+
+
+def _check_robot_clear(clean: ScenePlan, out: ScenePlan) -> None:
+    """A stress that adds, moves or reshapes objects must not push them into the robot arm."""
+    if out.robot is None:
+        return
+    from robostress.scene.sample import robot_collides
+
+    before = {o.id: o for o in clean.objects}
+    changed = [o for o in out.objects if before.get(o.id) != o]
+    if changed and robot_collides(out.robot, changed, 0.0):
+        raise StressNotApplicable("the stressed layout would intersect the robot arm")
 
 
 def _load_all() -> None:

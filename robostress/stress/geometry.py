@@ -110,10 +110,18 @@ def _stack(plan: ScenePlan, t: SceneObject, levels: int, side: float, yaw0: floa
     thick = get_category("book").nominal_size[2]
     z = plan.support(t.support_id).center[2]
     below, stack = t.support_id, []
+    real = _real(plan)
     for i in range(levels):
-        mat = NEUTRAL if colours[i] == "white" else _palette(colours[i])
+        if real:  # real books (LIBERO's), alternating covers
+            from robostress.scene.sample import asset_material
+
+            asset: str | None = REAL_BOOKS[i % len(REAL_BOOKS)]
+            mat = asset_material(str(asset))
+        else:
+            asset, mat = None, NEUTRAL if colours[i] == "white" else _palette(colours[i])
         s = SceneObject(id=f"stk{i}", category="book", material=mat, position=(t.position[0], t.position[1], z),
-                        yaw_deg=yaw0 + 7.0 * i, size=(side, side * 1.3, thick), support_id=below, role="stack")
+                        yaw_deg=yaw0 + 7.0 * i, size=(side, side * 1.3, thick), support_id=below, role="stack",
+                        asset=asset)
         stack.append(s)
         below, z = s.id, z + thick
     lifted = t.model_copy(update={"position": (t.position[0], t.position[1], z), "support_id": below})
@@ -122,6 +130,35 @@ def _stack(plan: ScenePlan, t: SceneObject, levels: int, side: float, yaw0: floa
     if not _on_support(trial, base) or _collides(trial, base, {t.id}):
         return None
     return trial.model_copy(update={"objects": trial.objects + tuple(stack)})
+
+
+REAL_BOOKS = ("black_book", "yellow_book")
+
+
+def _real(plan: ScenePlan) -> bool:
+    """Whether the scene is made of real textured assets (added objects then are real too)."""
+    return any(o.asset is not None for o in plan.objects)
+
+
+def _distractor(plan: ScenePlan, g: np.random.Generator, k: int, free_colours: list[str],
+                spare: list[str]) -> tuple[str, str | None, Material, tuple[float, float, float]]:
+    """(category, asset, material, size) of the k-th clutter object."""
+    if _real(plan):
+        from robostress.scene.assets import asset_catalog, load_asset
+        from robostress.scene.sample import asset_material
+
+        taken = {plan.object(i).category for i in plan.targets}
+        pool = sorted(a for a, s in asset_catalog().assets.items()
+                      if s.category not in taken and max(load_asset(a).size[:2]) < 0.2)
+        a = str(g.choice(pool))
+        f = g.uniform(0.8, 1.0)
+        return asset_catalog().assets[a].category, a, asset_material(a), tuple(float(s * f) for s in load_asset(a).size)  # type: ignore[return-value]
+    cat = get_category(str(g.choice(CLUTTER)))
+    colour = free_colours[k] if k < len(free_colours) else str(g.choice(spare))
+    return cat.name, None, _palette(colour), tuple(float(s * g.uniform(0.8, 1.0)) for s in cat.nominal_size)  # type: ignore[return-value]
+
+
+CLUTTER = ("block", "can", "ball", "cone", "box", "mug", "bottle", "pyramid")
 
 
 def _palette(name: str) -> Material:
@@ -142,19 +179,16 @@ def cluttered_layout(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generat
     target_colours = {plan.object(i).material.color_name for i in plan.targets}
     free_colours = [c for c in PALETTE if c not in used and c not in ("white", "black")]
     spare = [c for c in PALETTE if c not in target_colours and c not in ("white", "black")]
-    cats = [c for c in ("block", "can", "ball", "cone", "box", "mug", "bottle", "pyramid")]
     added: list[SceneObject] = []
     current = plan
     for k in range(200):  # the same draws at every severity: clutter grows by nesting
         if len(added) >= int(p["distractors"]):
             break
-        cat = get_category(str(g.choice(cats)))
-        colour = free_colours[k] if k < len(free_colours) else str(g.choice(spare))
-        size = tuple(float(s * g.uniform(0.8, 1.0)) for s in cat.nominal_size)
+        cname, asset, mat, size = _distractor(plan, g, k, free_colours, spare)
         ang, rad = g.uniform(0, 2 * math.pi), g.uniform(0.08, 0.35)
         pos = (float(t.position[0] + rad * math.cos(ang)), float(t.position[1] + rad * math.sin(ang)), sup.center[2])
-        o = SceneObject(id=f"clt{k:03d}", category=cat.name, material=_palette(colour), position=pos,
-                        yaw_deg=float(g.uniform(0, 360)), size=size, support_id=sup.id)  # type: ignore[arg-type]
+        o = SceneObject(id=f"clt{k:03d}", category=cname, material=mat, position=pos, asset=asset,
+                        yaw_deg=float(g.uniform(0, 360)), size=size, support_id=sup.id)
         if _on_support(current, o) and not _collides(current, o, set()):
             added.append(o)
             current = current.model_copy(update={"objects": current.objects + (o,)})

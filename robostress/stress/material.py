@@ -23,9 +23,9 @@ def dark_absorptive(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generato
         severities=[{"blend": t} for t in (0.35, 0.55, 0.72, 0.86, 0.96)])
 def low_contrast_blend(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
     """Target colour converges to the colour of the surface it rests on (camouflage)."""
-    def blend(o: Any, m: Material) -> Material:
-        rgb = (1 - p["blend"]) * np.asarray(m.rgb) + p["blend"] * np.asarray(support_rgb(plan, o))
-        return m.model_copy(update={"rgb": tuple(float(c) for c in rgb)})
+    def blend(o: Any, m: Material) -> Material:  # works on flat and image-textured albedos alike
+        to = tuple(float(c) for c in support_rgb(plan, o))
+        return m.model_copy(update={"blend": float(p["blend"]), "blend_rgb": to})
     return map_target_materials(plan, blend)
 
 
