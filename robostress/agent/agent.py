@@ -26,7 +26,7 @@ from robostress.models.base import Model, Request, Response
 from robostress.render.io import encode_rgb, read_rgb, write_atomic
 from robostress.scoring.parse import parse_box, parse_point
 
-SINGLE_IMAGE = {"classical", "oracle", "random", "blind"}
+SINGLE_IMAGE = {"classical", "oracle", "random", "blind", "prior"}
 MIN_CHANGE = 1.0  # mean absolute change (of 255) below which an edit is not worth showing
 
 

@@ -38,7 +38,7 @@ from robostress.seeding import derive_seed, in_shard
 from robostress.stress.base import CLEAN, StressRecord, all_stresses, apply_stress, check_severity
 
 log = logging.getLogger(__name__)
-GENERATOR_VERSION = "g1"
+GENERATOR_VERSION = "g2"  # g2: balanced question truths and letters (scene ordinals)
 SUBDIRS = {"image": "images", "mask": "masks", "depth": "depth", "free": "free"}
 
 
@@ -111,6 +111,7 @@ class Builder:
         self.cache = RenderCache(cache_dir)
         self.renderer = Renderer(cfg.render)
         self.stats: Counter[str] = Counter()
+        self.ordinals: dict[str, int] = {}  # scene id -> position in the benchmark (set by scenes())
 
     def _check_writable(self) -> None:
         try:
@@ -126,6 +127,7 @@ class Builder:
         from robostress.scene.sample import sample_scene
 
         plans = [sample_scene(self.cfg.family, self.cfg.seed, i) for i in range(self.cfg.num_scenes)]
+        self.ordinals = {p.scene_id: i for i, p in enumerate(plans)}  # balanced question draws use them
         return [p for p in plans if in_shard(p.scene_id, self.cfg.shard, self.cfg.num_shards)]
 
     def jobs(self, clean: ScenePlan) -> Iterator[tuple[ScenePlan, StressRecord]]:
@@ -253,7 +255,8 @@ class Builder:
 
         clean = scene_frames[0]
         twins = [(rf.plan, rf.frame, self.arrays(rf)) for rf in scene_frames]
-        out = generate_items(clean.plan, clean.frame, twins, self.cfg.seed)
+        out = generate_items(clean.plan, clean.frame, twins, self.cfg.seed,
+                             self.ordinals.get(clean.plan.scene_id))
         for rf in scene_frames:
             rf.arrays = None  # free memory: items are computed for this scene
         return out

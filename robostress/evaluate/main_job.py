@@ -1,5 +1,11 @@
 """The main job: build the benchmark if needed, evaluate the default model, sanity rows and the
-agent, and write one per-dimension report comparing them."""
+agent, and write one per-dimension report comparing them.
+
+The sanity rows (``SANITY_MODELS``, the ``sanity_models`` of ``conf/run.yaml``) anchor the report:
+``oracle`` must be perfect, ``random`` sits on chance, and the two text-only rows, ``blind`` (fixed
+rules) and ``prior`` (answer priors fitted on the train split), show how much of the benchmark
+can be answered without looking at the image.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from robostress.evaluate.evaluate import evaluate, write_run_report
 from robostress.metrics import compare
 
 log = logging.getLogger(__name__)
+SANITY_MODELS = ("oracle", "random", "blind", "prior")
 
 
 def preset(kind: str, name: str) -> dict[str, Any]:
@@ -51,13 +58,14 @@ def ensure_benchmark(cfg: BuildConfig, out_dir: Path, cache_dir: Path, progress:
 
 
 def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: Path, *, main_model: str,
-             sanity_models: list[str], agents: list[str], batch_size: int, progress: bool,
+             agents: list[str], batch_size: int, progress: bool, sanity_models: list[str] | None = None,
              skill_ablations: bool = True) -> dict[str, Any]:
     """Run the main job; returns the report files and the per-model summaries."""
     bench = ensure_benchmark(build_cfg, out_dir, cache_dir, progress)
     rows: dict[str, dict[str, Any]] = {}
     ref_run = runs_dir / main_model
-    order = [main_model] + [m for m in sanity_models if m != main_model]
+    sanity = list(SANITY_MODELS) if sanity_models is None else sanity_models
+    order = [main_model] + [m for m in sanity if m != main_model]
     results = {}
     for name in order:
         r = evaluate(bench.root, preset("model", name), runs_dir / name, batch_size=batch_size,

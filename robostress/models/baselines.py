@@ -1,4 +1,5 @@
-"""Weight-free baselines: oracle (reads the truth), random (chance), blind (text only).
+"""Weight-free baselines: oracle (reads the truth), random (chance), blind (text only); the
+text-only ``prior`` (fitted on the train split) lives in ``robostress.models.prior``.
 
 They run anywhere, instantly and deterministically, and anchor every report: the oracle must
 score 100% on every valid item, random must sit on the chance line, and blind measures what
@@ -138,3 +139,12 @@ def _classical(**kw: Any) -> Model:
 
 
 MODELS.add("classical", _classical)
+
+
+def _prior(**kw: Any) -> Model:
+    from robostress.models.prior import Prior
+
+    return Prior(**kw)
+
+
+MODELS.add("prior", _prior)

@@ -21,6 +21,27 @@ its category asked by colour, whether a red mug exists) become undefined and are
 
 On the clean twin, questions are only asked about objects at least ``COMFORT_SHARE`` visible,
 so that clean questions are fair and stresses, not the layout, make them hard.
+
+Balance (why a text-only model stays at chance): a question type draws the *truth value* it
+will ask about first (``Slots.draw``) and then builds the question to match (which object,
+which order of the pair, which destination), and the correct letter is drawn the same way.
+``Slots`` hands out values from seeded permutations laid out as a Latin square over (scene
+ordinal, k-th question of the type in the scene): each value comes up once in every run of
+``n`` consecutive scenes and once in every ``n`` questions of a type within a scene, so value
+and letter shares stay uniform even over a handful of scenes.
+
+What the generator cannot balance alone, the scenes must supply (measured by
+``robostress.evaluate.leakage``; the ``prior`` baseline shows what is left):
+
+* ``on``: objects resting on objects (stacks, on books and other flat tops) and objects on
+  every support, so that 'what is X resting on?' is not always 'the table';
+* ``goal`` and ``next_action``: the same stacks, so that 'put X on <an object>' is sometimes
+  already done (today an object destination always means 'no' / 'pick up X'), and with them
+  the 'clear the top' answers; scenes with two supports (kitchen_shelf) already balance the
+  support destinations;
+* ``count``: a category present two and three times on a support as often as once;
+* ``upright``: a tipped object in more scenes (asked only where a scene has both states);
+* ``clear`` and ``move_first``: stacks at all (asked only in scenes that hold one).
 """
 
 from __future__ import annotations
@@ -37,6 +58,7 @@ from robostress.render.camera import project
 from robostress.render.frame import Frame, FrameArrays, ObjectGT
 from robostress.scene.objects import world_extent
 from robostress.scene.plan import SceneObject, ScenePlan
+from robostress.seeding import derive_seed, rng
 
 MIN_VISIBLE_PX = 6
 MIN_VISIBLE_SHARE = 0.02
@@ -57,6 +79,25 @@ class QuestionSpec:
     options: tuple[str, ...] = ()  # multiple choice only, in their final (balanced) order
     subjects: tuple[str, ...] = ()  # entity ids the question names
     params: Mapping[str, Any] = field(default_factory=dict)  # what truth needs beyond subjects
+
+
+@dataclass(frozen=True)
+class Slots:
+    """Balanced draws of one scene: value ``k`` of a type's ``n`` possible values, by Latin square."""
+
+    seed: int  # the benchmark's question seed
+    ordinal: int  # the scene's position in its benchmark (or a stable hash of its id)
+
+    @classmethod
+    def of(cls, seed: int, scene_id: str, ordinal: int | None = None) -> Slots:
+        """Slots of a scene; without its ordinal, a stable hash of its id stands in (balance
+        within the scene stays exact, across scenes it is then only random)."""
+        return cls(int(seed), derive_seed(seed, scene_id, "ordinal") if ordinal is None else int(ordinal))
+
+    def draw(self, purpose: str, k: int, n: int) -> int:
+        """The slot (0..n-1) of the ``k``-th draw for ``purpose`` (e.g. 'letter/left_right')."""
+        block = rng(self.seed, "slots", purpose, n, self.ordinal // n).permutation(n)
+        return int(block[(self.ordinal + k) % n])
 
 
 class Drop(Exception):
@@ -149,6 +190,11 @@ class FrameContext:
     plan: ScenePlan
     frame: Frame
     arrays: FrameArrays | None = None
+    slots: Slots = field(default_factory=lambda: Slots(0, 0))  # balanced draws (proposing only)
+
+    def draw(self, purpose: str, k: int, values: list[Any]) -> Any:
+        """The ``k``-th balanced draw among ``values`` (a fixed list) for ``purpose``."""
+        return values[self.slots.draw(purpose, k, len(values))]
 
     @cached_property
     def _gt(self) -> dict[str, ObjectGT]:

@@ -1,22 +1,25 @@
 """Question sets of scenes, realised on every frame and paired across clean/stressed twins.
 
 The question set of a scene is chosen ONCE, on its clean twin (``plan_questions``): every
-registered question type proposes questions, questions undefined on the clean twin are left
-out, and each multiple-choice question gets its final option order, with the correct letter
-drawn from shuffled blocks of all letters so each letter is correct equally often. Each
+registered question type proposes questions (drawing the truth value it asks about first, see
+``robostress.questions.base``), questions undefined on the clean twin are left out, and each
+multiple-choice question gets its final option order, with the correct letter drawn per
+question type from a Latin square over (scene ordinal, question of the type), so each letter
+is correct equally often for every type, within a scene and across consecutive scenes. Each
 question is then *realised* on every frame of the scene (``realise``): same text and option
 order, truth recomputed on that frame's plan and ground truth, or dropped with the reason.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
 
 from robostress.errors import DataError
 from robostress.questions import grounding, planning, recognition, spatial, state  # noqa: F401 (register)
-from robostress.questions.base import QUESTION_TYPES, Drop, FrameContext, QuestionSpec
+from robostress.questions.base import QUESTION_TYPES, Drop, FrameContext, QuestionSpec, Slots
 from robostress.questions.item import ABILITIES, LETTERS, DroppedItem, Item
 from robostress.questions.templates import PROMPT_VERSION, prompt
 from robostress.render.frame import Frame, FrameArrays
@@ -27,7 +30,7 @@ NOT_ON_CLEAN = "undefined on the clean twin"
 
 
 def plan_questions(clean_plan: ScenePlan, clean_frame: Frame, seed: int,
-                   arrays: FrameArrays | None = None) -> list[QuestionSpec]:
+                   arrays: FrameArrays | None = None, ordinal: int | None = None) -> list[QuestionSpec]:
     """The question set of a scene, chosen on its clean twin (deterministic in seed and scene id).
 
     Args:
@@ -36,6 +39,9 @@ def plan_questions(clean_plan: ScenePlan, clean_frame: Frame, seed: int,
         seed: the benchmark's question seed.
         arrays: the clean frame's arrays; when given, grounding questions undefined on the
             clean twin are left out here too (else ``generate_items`` leaves them out).
+        ordinal: the scene's position in its benchmark (``Builder`` passes it): balanced draws
+            are then uniform over any run of consecutive scenes; without it a stable hash of the
+            scene id stands in (uniform within a scene, random across scenes).
 
     Returns:
         Specs grouped by ability (in ``ABILITIES`` order); multiple-choice options in their
@@ -45,7 +51,7 @@ def plan_questions(clean_plan: ScenePlan, clean_frame: Frame, seed: int,
         raise DataError(f"plan_questions needs the clean twin; frame {clean_frame.frame_id} is stressed "
                         f"({clean_frame.stress.subtype} s{clean_frame.stress.severity})")
     _check_pair(clean_plan, clean_frame)
-    ctx = FrameContext(clean_plan, clean_frame, arrays)
+    ctx = FrameContext(clean_plan, clean_frame, arrays, Slots.of(seed, clean_plan.scene_id, ordinal))
     specs: list[QuestionSpec] = []
     for name in QUESTION_TYPES:  # each type draws from its own stream: adding one moves no other
         specs += QUESTION_TYPES.get(name).propose(ctx, rng(seed, clean_plan.scene_id, "questions", name))
@@ -57,10 +63,9 @@ def plan_questions(clean_plan: ScenePlan, clean_frame: Frame, seed: int,
 
 
 def _balance(specs: list[QuestionSpec], ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
-    """Leave out questions undefined on the clean twin; put each clean answer in a slot drawn
-    from shuffled blocks of all slots (per option count), the wrong options around it in a
-    seeded order."""
-    slots: dict[int, list[int]] = {}
+    """Leave out questions undefined on the clean twin; put each clean answer in a balanced slot
+    (per question type and option count), the wrong options around it in a seeded order."""
+    asked: Counter[tuple[str, int]] = Counter()
     out = []
     for s in specs:
         qt = QUESTION_TYPES.get(s.qtype)
@@ -75,9 +80,8 @@ def _balance(specs: list[QuestionSpec], ctx: FrameContext, g: np.random.Generato
         if right not in s.options or len(set(s.options)) != len(s.options):
             raise AssertionError(f"{s.key}: clean answer {right!r} must be one of distinct options {s.options}")
         n = len(s.options)
-        if not slots.get(n):
-            slots[n] = [int(i) for i in g.permutation(n)]
-        slot = slots[n].pop()
+        slot = ctx.slots.draw(f"letter/{s.qtype}", asked[(s.qtype, n)], n)
+        asked[(s.qtype, n)] += 1
         wrong = [o for o in s.options if o != right]
         wrong = [wrong[i] for i in g.permutation(len(wrong))]
         opts = (*wrong[:slot], right, *wrong[slot:])
@@ -120,18 +124,19 @@ def realise(spec: QuestionSpec, plan: ScenePlan, frame: Frame, arrays: FrameArra
 
 
 def generate_items(clean_plan: ScenePlan, clean_frame: Frame,
-                   frames: Sequence[tuple[ScenePlan, Frame, FrameArrays | None]], seed: int
-                   ) -> tuple[list[Item], list[DroppedItem]]:
+                   frames: Sequence[tuple[ScenePlan, Frame, FrameArrays | None]], seed: int,
+                   ordinal: int | None = None) -> tuple[list[Item], list[DroppedItem]]:
     """Items of every frame of one scene, clean twin first.
 
     ``frames`` holds (plan, frame, arrays) of the scene's frames and must include the clean
     frame. A stressed item is kept only when its clean twin item exists, so every stressed item
-    has its pair; otherwise it is dropped as undefined on the clean twin.
+    has its pair; otherwise it is dropped as undefined on the clean twin. ``ordinal`` is the
+    scene's position in its benchmark (see ``plan_questions``).
     """
     clean = [f for f in frames if f[1].frame_id == clean_frame.frame_id]
     if not clean:
         raise DataError(f"generate_items: the clean frame {clean_frame.frame_id} is not among the frames")
-    specs = plan_questions(clean_plan, clean_frame, seed, clean[0][2])
+    specs = plan_questions(clean_plan, clean_frame, seed, clean[0][2], ordinal)
     items: list[Item] = []
     dropped: list[DroppedItem] = []
     clean_keys: set[str] = set()

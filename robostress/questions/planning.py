@@ -18,7 +18,7 @@ import numpy as np
 
 from robostress.questions import templates as T
 from robostress.questions.base import Drop, FrameContext, QuestionSpec, QuestionType, desc, register
-from robostress.questions.state import destination
+from robostress.questions.state import goal_pair
 from robostress.scene.objects import get_category
 
 Action = tuple[str, str, str]  # ('pick', x, '') or ('place', x, y)
@@ -115,15 +115,18 @@ class NextAction(QuestionType):
     name, ability = "next_action", "planning"
 
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
-        out = []
-        for t in ctx.plan.targets:
-            if ctx.comfortable(t):
-                dest = destination(ctx, g, t)
-                a, d = desc(ctx.obj(t)), ctx.name(dest)
-                fourth = T.clear_top(d) if ctx.is_object(dest) else T.place_on(a, d)
-                opts = (T.pick_up(a), T.clear_top(a), fourth, T.DONE)
-                out.append(self.spec(t, T.question("next_action", a=a, dest=d), opts, (t,), dest=dest))
+        out: list[QuestionSpec] = []
+        for _ in [t for t in ctx.plan.targets if ctx.comfortable(t)]:  # as many as visible targets
+            pair = goal_pair(ctx, g, self.name, len(out), {s.subjects[0] for s in out})
+            if pair is not None:
+                out += self.first_defined([self._make(ctx, *pair)], ctx)
         return out
+
+    def _make(self, ctx: FrameContext, t: str, dest: str) -> QuestionSpec:
+        a, d = desc(ctx.obj(t)), ctx.name(dest)
+        fourth = T.clear_top(d) if ctx.is_object(dest) else T.place_on(a, d)
+        opts = (T.pick_up(a), T.clear_top(a), fourth, T.DONE)
+        return self.spec(t, T.question("next_action", a=a, dest=d), opts, (t,), dest=dest)
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
         t, dest = spec.subjects[0], spec.params["dest"]

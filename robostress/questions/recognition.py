@@ -10,6 +10,8 @@ but cannot be seen makes 'is there ...' undefined.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from robostress.questions import templates as T
@@ -42,9 +44,15 @@ def category_pool(o: SceneObject) -> list[str]:
     return list(asset_catalog().categories)
 
 
-def _others(g: np.random.Generator, pool: list[str], truth: str, k: int = 3) -> tuple[str, ...]:
-    rest = [str(x) for x in g.permutation(sorted(p for p in pool if p != truth))]
-    return (truth, *rest[:k])
+def _others(g: np.random.Generator, ctx: FrameContext, truth: str, key: Callable[[SceneObject], str],
+            pool: list[str], k: int = 3) -> tuple[str, ...]:
+    """The truth and ``k`` wrong answers: first those of other visible objects in the scene, then
+    the rest of ``pool``. The wrong answers are thus drawn like the truth (from the scene), so
+    which names tend to be right cannot be learned from the options alone."""
+    scene = sorted(({key(o) for o in ctx.things() if ctx.comfortable(o.id)} & set(pool)) - {truth})
+    rest = sorted(set(pool) - set(scene) - {truth})
+    picks = [str(x) for x in g.permutation(scene)] + [str(x) for x in g.permutation(rest)]
+    return (truth, *picks[:k])
 
 
 @register
@@ -55,7 +63,7 @@ class Category(QuestionType):
 
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
         return [self.spec(t.id, T.question("category", colour=t.material.color_name),
-                          _others(g, category_pool(t), t.category), (t.id,))
+                          _others(g, ctx, t.category, lambda o: o.category, category_pool(t)), (t.id,))
                 for t in _targets(ctx) if has_colour_name(t)]
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
@@ -79,7 +87,8 @@ class Colour(QuestionType):
         for t in _targets(ctx):
             if has_colour_name(t) and sum(x.category == t.category for x in ctx.things()) == 1:
                 out.append(self.spec(t.id, T.question("color", category=t.category),
-                                     _others(g, list(COLOUR_CHOICES), t.material.color_name), (t.id,)))
+                                     _others(g, ctx, t.material.color_name, lambda o: o.material.color_name,
+                                             list(COLOUR_CHOICES)), (t.id,)))
         return out
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
@@ -98,22 +107,28 @@ def _on_support(ctx: FrameContext, support: str) -> list[SceneObject]:
 
 @register
 class Count(QuestionType):
-    """'How many bowls are on the table?'"""
+    """'How many bowls are on the table?' Options are always 0-3; the count asked about is drawn
+    first (uniform over 0-3) and the category chosen to match; a count the scene cannot offer
+    (no category there twice or three times) falls back to one it can."""
 
     name, ability = "count", "recognition"
+    VALUES = (0, 1, 2, 3)
 
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
-        pairs = sorted({(ctx.root_support(o.id), o.category) for o in ctx.things()})
-        ok = [(s, c) for s, c in pairs
-              if all(ctx.comfortable(o.id) for o in _on_support(ctx, s) if o.category == c)]
-        if not ok:
+        by_count: dict[int, list[tuple[str, str]]] = {}
+        for sup in sorted({ctx.root_support(o.id) for o in ctx.things()}):
+            for cat in sorted(CATEGORIES):
+                members = [o for o in _on_support(ctx, sup) if o.category == cat]
+                if len(members) in self.VALUES and all(ctx.comfortable(o.id) for o in members):
+                    by_count.setdefault(len(members), []).append((sup, cat))
+        if not by_count:
             return []
-        sup, cat = ok[int(g.integers(len(ok)))]
-        n = sum(o.category == cat for o in _on_support(ctx, sup))
-        lo = n - int(g.integers(min(n, 3) + 1))
+        want = ctx.draw("value/count", 0, list(self.VALUES))
+        if want not in by_count:
+            want = ctx.draw("value/count-fallback", 0, sorted(by_count))
+        sup, cat = by_count[want][int(g.integers(len(by_count[want])))]
         q = T.question("count", plural=get_category(cat).plural, support=ctx.plan.support(sup).kind)
-        return [self.spec(f"{sup}/{cat}", q, tuple(str(lo + i) for i in range(4)), (),
-                          support=sup, category=cat)]
+        return [self.spec(f"{sup}/{cat}", q, tuple(str(v) for v in self.VALUES), (), support=sup, category=cat)]
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
         members = [o for o in _on_support(ctx, spec.params["support"]) if o.category == spec.params["category"]]

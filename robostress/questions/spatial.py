@@ -37,7 +37,12 @@ def _draw(g: np.random.Generator, pool: list[SceneObject], k: int) -> list[list[
 
 
 class _Pairwise(QuestionType):
-    """A relation between each target and one other object (each unordered pair asked once)."""
+    """A relation between each target and one other object (each unordered pair asked once).
+
+    The truth is drawn first (the first or the second of the two canonical options: 'to the
+    left' or 'to the right', the first-named or the second-named object) and the pair is put
+    in the order that makes it true, so the order of the names says nothing about the answer.
+    """
 
     def make(self, ctx: FrameContext, a: str, b: str) -> QuestionSpec:
         raise NotImplementedError
@@ -46,9 +51,13 @@ class _Pairwise(QuestionType):
         out: list[QuestionSpec] = []
         for t in ctx.plan.targets:
             if ctx.comfortable(t):
+                want = ctx.draw(f"value/{self.name}", len(out), [0, 1])
                 asked = {frozenset(s.subjects) for s in out}
-                cands = [self.make(ctx, t, o[0].id) for o in _draw(g, _seen(ctx, (t,)), 1)]
-                out += self.first_defined([c for c in cands if frozenset(c.subjects) not in asked], ctx)
+                pairs = [o[0].id for o in _draw(g, _seen(ctx, (t,)), 1)]
+                cands = [c for o in pairs for c in (self.make(ctx, t, o), self.make(ctx, o, t))
+                         if frozenset(c.subjects) not in asked]
+                out += [c for c in cands if self.defined(c, ctx)
+                        and c.options.index(self.truth(c, ctx)) == want][:1]
         return out
 
 
@@ -103,8 +112,17 @@ class RestingOn(QuestionType):
         flat = [T.indefinite(c) for c in g.permutation(sorted(c for c, s in CATEGORIES.items()
                                                                 if s.flat_top and c != "book"))]
         opts = tuple((kinds + [T.indefinite("book")] + flat)[:4])  # stacks are built of books
-        return [self.spec(t, T.question("on", a=desc(ctx.obj(t))), opts, (t,))
-                for t in ctx.plan.targets if ctx.comfortable(t)]
+        by_value: dict[str, list[str]] = {}  # truth -> objects it is true of (targets first)
+        for o in [*ctx.plan.targets, *(o.id for o in ctx.things() if o.id not in ctx.plan.targets)]:
+            if ctx.comfortable(o):
+                spec = self.spec(o, T.question("on", a=desc(ctx.obj(o))), opts, (o,))
+                if self.defined(spec, ctx) and self.truth(spec, ctx) in opts:
+                    by_value.setdefault(self.truth(spec, ctx), []).append(o)
+        values = sorted(by_value)  # one question per value the scene offers: 'on' varies with it
+        if len(values) > 2:
+            values = [values[i] for i in sorted(g.permutation(len(values))[:2])]
+        return [self.spec(by_value[v][0], T.question("on", a=desc(ctx.obj(by_value[v][0]))), opts,
+                          (by_value[v][0],)) for v in values]
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
         ctx.refer(spec.subjects[0])
@@ -177,16 +195,19 @@ class Ordering(QuestionType):
     name, ability = "ordering", "spatial"
 
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
+        perm = ctx.draw("value/ordering", 0, list(itertools.permutations(range(3))))
         for s in _draw(g, _seen(ctx), 3):
+            probe = self.spec("", "", (), tuple(o.id for o in s))
+            if not self.defined(probe, ctx):
+                continue
+            xs = sorted(s, key=lambda o: ctx.image_x(o.id))  # left to right
+            s = [xs[i] for i in perm]  # named in the drawn order: the answer pattern is balanced
             names = [desc(o) for o in s]
             q = T.question("ordering", a=names[0], b=names[1], c=names[2])
-            spec = self.spec("/".join(o.id for o in s), q, (), tuple(o.id for o in s))
-            if self.defined(spec, ctx):  # offer the clean order and 3 of the 5 others
-                right = self.truth(spec, ctx)
-                perms = [T.in_order(list(p)) for p in itertools.permutations(names)]
-                wrong = [perms[i] for i in g.permutation(6) if perms[i] != right][:3]
-                return [QuestionSpec(spec.key, spec.ability, spec.qtype, spec.format, q, (right, *wrong),
-                                     spec.subjects)]
+            right = T.in_order([desc(o) for o in xs])  # offer the clean order and 3 of the 5 others
+            perms = [T.in_order(list(p)) for p in itertools.permutations(names)]
+            wrong = [perms[i] for i in g.permutation(6) if perms[i] != right][:3]
+            return [self.spec("/".join(o.id for o in s), q, (right, *wrong), tuple(o.id for o in s))]
         return []
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:

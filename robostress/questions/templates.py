@@ -10,7 +10,7 @@ from __future__ import annotations
 from robostress.errors import ConfigError
 from robostress.questions.item import LETTERS
 
-PROMPT_VERSION = "p2"
+PROMPT_VERSION = "p3"  # p3: balanced truths (values drawn first, letters per type, count options 0-3)
 
 MC_INSTRUCTION = "Answer with the letter of the correct option only."
 BOX_INSTRUCTION = ("Answer with the bounding box as x1,y1,x2,y2 in permille of the image width and "

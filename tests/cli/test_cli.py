@@ -85,8 +85,8 @@ def test_main_job_end_to_end(tmp_path: Path, cache_dir: Path) -> None:
     r = cli(*args, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     md = (tmp_path / "runs/tiny/report.md").read_text()
-    for text in ("## Per dimension", "## Models side by side", "| oracle | 100.0 [100.0, 100.0]", "## Agent: classical+agent",
-                 "## Skill ablations", "without exposure_gamma"):
+    for text in ("## Per dimension", "## Models side by side", "| oracle | 100.0 [100.0, 100.0]", "| prior |",
+                 "## Agent: classical+agent", "## Skill ablations", "without exposure_gamma"):
         assert text in md, text
     assert "report: runs/tiny/report.html" in r.stdout + r.stderr
     again = cli(*args, cwd=tmp_path)  # a rerun resumes everything: nothing is answered twice

@@ -215,7 +215,7 @@ def test_oracle_scores_every_rendered_item(tiny_bench: Benchmark, tmp_path: Path
 
 
 def test_deterministic_backends_ignore_batch_size(tiny_bench: Benchmark, tmp_path: Path) -> None:
-    for name in ("classical", "random", "blind"):
+    for name in ("classical", "random", "blind", "prior"):
         a = run(tiny_bench, name, tmp_path, batch=1)
         b = run(tiny_bench, name, tmp_path, batch=8)
         assert [(p.item_id, p.raw, p.score) for p in a] == [(p.item_id, p.raw, p.score) for p in b]

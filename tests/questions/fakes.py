@@ -11,6 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from robostress.questions.item import Item
 from robostress.render.camera import project
 from robostress.render.frame import Frame, FrameArrays, ObjectGT
 from robostress.scene.objects import world_extent
@@ -135,3 +136,19 @@ def fake_render(plan: ScenePlan, stress: StressRecord = CLEAN, size: tuple[int, 
     arrays = FrameArrays(rgb=np.zeros((h, w, 3), np.uint8), ids=ids, depth=np.zeros((h, w), np.float32),
                          free=free, id_map={k: e for e, k in number.items()})
     return frame, arrays
+
+
+def sampled_clean_items(seed: int, num_scenes: int, families: tuple[str, ...] = ("tabletop", "kitchen_shelf")
+                        ) -> list[Item]:
+    """Clean-twin items of ``num_scenes`` sampled scenes per family, each scene at its ordinal
+    (as a benchmark build numbers them), rendered by ``fake_render``."""
+    from robostress.questions import generate_items
+    from robostress.scene.sample import sample_scene
+
+    out: list[Item] = []
+    for family in families:
+        for i in range(num_scenes):
+            plan = sample_scene(family, seed, i)
+            frame, arrays = fake_render(plan)
+            out += generate_items(plan, frame, [(plan, frame, arrays)], seed, ordinal=i)[0]
+    return out

@@ -81,7 +81,8 @@ def test_hidden_target_is_dropped_with_a_reason() -> None:
     items, dropped = generate_items(plan, clean[0], [(plan, *clean), (plan, *hidden)], 0)
     gone = {d.key: d.reason for d in dropped if d.frame_id == hidden[0].frame_id}
     assert "0.0% visible" in gone["target_grounding/point/obj00"]
-    assert "visible" in gone["spatial/left_right/obj00/obj05"]
+    lr = [r for k, r in gone.items() if k.startswith("spatial/left_right/") and "obj00" in k.split("/")]
+    assert lr and all("visible" in r for r in lr)  # the pair's order is drawn: obj00 is either one
     assert any(i.key == "target_grounding/point/obj03" and i.severity == 5 for i in items)
 
 

@@ -1,0 +1,59 @@
+"""Fit the ``prior`` baseline on the train split and write ``robostress/models/weights/prior.json``.
+
+The train split is the ``train`` benchmark preset (``robostress/conf/benchmark/train.yaml``:
+disjoint seeds, the split the stress detector learns from), built here *with* questions, at a
+small size with the preview renderer: the prior reads only text, so image quality does not
+matter, only the scenes and the question generator do. Refit after any change to either::
+
+    from robostress.models.prior_fit import fit_on_train
+    fit_on_train(num_scenes=150, severities=[3])
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from robostress.models.prior import DEFAULT_TABLE, fit, save
+from robostress.questions.templates import PROMPT_VERSION
+
+CONF = Path(__file__).resolve().parent.parent / "conf"
+
+
+def train_build_config(num_scenes: int | None = None, severities: list[int] | None = None,
+                       size: int = 64) -> Any:
+    """BuildConfig of the train preset with questions on, preview renderer, ``size`` pixels."""
+    from robostress.benchmark.build import BuildConfig
+    from robostress.render.renderer import RenderSettings
+
+    b = yaml.safe_load((CONF / "benchmark" / "train.yaml").read_text())
+    r = yaml.safe_load((CONF / "renderer" / "preview.yaml").read_text())
+    return BuildConfig(name=f"{b['name']}-prior", family=b["family"], seed=int(b["seed"]),
+                       num_scenes=int(num_scenes or b["num_scenes"]), subtypes=b["subtypes"],
+                       severities=list(severities or b["severities"]), questions=True,
+                       render=RenderSettings(width=size, height=size, spp=int(r["spp"]), sampler=r["sampler"],
+                                             max_depth=int(r["max_depth"]), variant=r["variant"]))
+
+
+def fit_on_train(out: Path = DEFAULT_TABLE, work_dir: Path = Path("benchmarks/train-prior"),
+                 cache_dir: Path | None = None, num_scenes: int | None = None,
+                 severities: list[int] | None = None, progress: bool = True) -> dict[str, Any]:
+    """Build the train split with questions (resumable through the render cache), fit, save.
+
+    Returns:
+        The fitted table (also written to ``out``).
+    """
+    from robostress.benchmark.build import Builder
+    from robostress.benchmark.load import Benchmark
+
+    cfg = train_build_config(num_scenes, severities)
+    cache = cache_dir or Path.home() / ".cache" / "robostress" / "render"
+    Builder(cfg, work_dir, cache).build(progress=progress)
+    bench = Benchmark(work_dir)
+    source = {"benchmark": cfg.name, "content_hash": bench.content_hash, "seed": cfg.seed,
+              "num_scenes": cfg.num_scenes, "severities": cfg.severities, "prompt_version": PROMPT_VERSION}
+    table = fit(bench.items, source)
+    save(table, out)
+    return table

@@ -1,0 +1,94 @@
+"""The text-only ``prior`` baseline: it finds text leaks, and the balanced types leave it at chance."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+
+import pytest
+import yaml
+
+from robostress.evaluate.leakage import format_rows, leakage_rows
+from robostress.models.base import Request, create_model
+from robostress.models.baselines import Blind
+from robostress.models.prior import DEFAULT_TABLE, Prior, fit, normalise, save
+from robostress.models.prior_fit import CONF
+from robostress.questions import PROMPT_VERSION, Item
+from tests.questions.fakes import sampled_clean_items
+
+TRAIN_SEED = int(yaml.safe_load((CONF / "benchmark" / "train.yaml").read_text())["seed"])
+# Types whose truth the current scenes let the generator balance (by value and by letter).
+BALANCED = ("category", "color", "existence", "left_right", "front_behind", "ordering", "nearest", "upright")
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory: pytest.TempPathFactory) -> Prior:
+    table = fit(sampled_clean_items(TRAIN_SEED, 100), {"benchmark": "fake-train"})
+    path = tmp_path_factory.mktemp("prior") / "prior.json"
+    save(table, path)
+    return Prior(table=str(path))
+
+
+@pytest.fixture(scope="module")
+def test_items() -> dict[str, list[Item]]:
+    by: dict[str, list[Item]] = defaultdict(list)
+    for i in sampled_clean_items(0, 100):
+        if i.format == "mc":
+            by[i.qtype].append(i)
+    return by
+
+
+def accuracy(model: Prior, items: list[Item]) -> float:
+    replies = model.generate([Request(id=i.item_id, prompt=i.prompt, item=i) for i in items])
+    return sum(r.text == i.answer for r, i in zip(replies, items, strict=True)) / len(items)
+
+
+def test_names_become_mention_order_and_unmentioned_names_their_category() -> None:
+    n = normalise("Which is closer to the camera: the red mug or the blue book?",
+                  ["the blue book", "the red mug", "the green cone", "the table"])
+    assert n.template == "Which is closer to the camera: <1> or <2>?"
+    assert n.options == ("<2>", "<1>", "<x:cone>", "the table")
+
+
+def test_prior_finds_the_leaks_that_remain(fitted: Prior, test_items: dict[str, list[Item]]) -> None:
+    """Scenes without stacks: everything rests on a support, so 'on' in a one-table scene and
+    'done?' against a flat-topped destination are answerable from the text: the prior must see it."""
+    table_on = [i for i in test_items["on"] if i.scene_id.startswith("tabletop")]
+    assert accuracy(fitted, table_on) >= 0.95
+    table_goal = [i for i in test_items["goal"] if i.scene_id.startswith("tabletop")]
+    assert accuracy(fitted, table_goal) >= 0.9
+
+
+@pytest.mark.parametrize("qtype", BALANCED)
+def test_prior_is_at_chance_on_balanced_types(fitted: Prior, test_items: dict[str, list[Item]], qtype: str) -> None:
+    """Within 5 points of chance, or 3 binomial standard errors where n is too small for 5."""
+    its = test_items[qtype]
+    chance = sum(1 / len(i.options) for i in its) / len(its)
+    bound = max(0.05, 3 * math.sqrt(chance * (1 - chance) / len(its)))
+    assert len(its) >= 50, (qtype, len(its))
+    assert abs(accuracy(fitted, its) - chance) <= bound, (qtype, accuracy(fitted, its), chance, bound)
+
+
+def test_leakage_table_has_a_row_per_type(fitted: Prior, test_items: dict[str, list[Item]]) -> None:
+    rows = leakage_rows([i for its in test_items.values() for i in its[:40]], prior=fitted, blind=Blind())
+    assert {r.qtype for r in rows} == set(test_items)
+    up = next(r for r in rows if r.qtype == "upright")
+    assert up.chance == 0.5 and up.letter_skew <= 0.05 and set(up.values) == {"standing upright", "lying on its side"}
+    assert "| upright |" in format_rows(rows)
+
+
+def test_shipped_table_is_json_from_the_train_split_of_this_prompt_version() -> None:
+    table = json.loads(DEFAULT_TABLE.read_text())  # plain JSON, no pickle
+    src = table["source"]
+    assert src["seed"] == TRAIN_SEED and src["prompt_version"] == PROMPT_VERSION, (
+        "refit the prior: robostress.models.prior_fit.fit_on_train()")
+    assert table["items"] > 1000 and DEFAULT_TABLE.stat().st_size < 2_000_000
+    model = create_model("prior")
+    assert model.describe()["source"]["content_hash"] == src["content_hash"]
+
+
+def test_boxes_and_points_get_the_train_mean(fitted: Prior) -> None:
+    geo = fitted.table["geometry"]
+    assert len(geo["box"]) == 4 and len(geo["point"]) == 2
+    assert all(0 <= v <= 1000 for v in geo["box"] + geo["point"])

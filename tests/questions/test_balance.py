@@ -1,0 +1,76 @@
+"""Answer balance per question type over many sampled scenes: letters and truth values.
+
+A text-only model can only beat chance where the truth is unevenly spread. Letters must be
+uniform for every type; truth values (object names abstracted, see
+``robostress.models.prior.normalise``) must be uniform for the types whose values the current
+scenes can supply. ``on`` and ``count`` need scenes with stacks and repeated categories (see
+``SCENE_LIMITED``) and are held to what the scenes allow.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import pytest
+
+from robostress.evaluate.leakage import truth_value
+from robostress.questions import Item
+from tests.questions.fakes import sampled_clean_items
+
+TOL = 0.05  # points from uniform
+VALUE_BALANCED = ("existence", "left_right", "front_behind", "ordering", "upright", "goal", "next_action")
+SCENE_LIMITED = {"on": "objects resting on objects (stacks) and on every support",
+                 "count": "categories present twice and three times on a support"}
+
+
+@pytest.fixture(scope="module")
+def items() -> dict[str, list[Item]]:
+    by: dict[str, list[Item]] = defaultdict(list)
+    for i in sampled_clean_items(seed=3, num_scenes=120):
+        if i.format == "mc":
+            by[i.qtype].append(i)
+    return by
+
+
+def shares(values: list[str]) -> dict[str, float]:
+    c = Counter(values)
+    return {k: v / len(values) for k, v in c.items()}
+
+
+def test_every_letter_is_right_equally_often_for_every_type(items: dict[str, list[Item]]) -> None:
+    assert len(items) >= 12, sorted(items)
+    for qtype, its in items.items():
+        n_opt = len(its[0].options)
+        assert len(its) >= 50, (qtype, len(its))
+        s = shares([str(i.answer) for i in its])
+        assert set(s) == set("ABCD"[:n_opt]), (qtype, s)
+        assert all(abs(v - 1 / n_opt) <= TOL for v in s.values()), (qtype, s)
+
+
+@pytest.mark.parametrize("qtype", VALUE_BALANCED)
+def test_truth_values_are_uniform(items: dict[str, list[Item]], qtype: str) -> None:
+    s = shares([truth_value(i) for i in items[qtype]])
+    assert len(s) >= 2, (qtype, s)
+    assert all(abs(v - 1 / len(s)) <= TOL for v in s.values()), (qtype, s)
+
+
+def test_scene_limited_types_are_balanced_as_far_as_the_scenes_allow(items: dict[str, list[Item]]) -> None:
+    count = shares([truth_value(i) for i in items["count"]])
+    assert max(count.values()) < 0.5 and count.get("0", 0) > 0.25, count  # was '1' 74%
+    assert all(sorted(i.options) == ["0", "1", "2", "3"] for i in items["count"])
+    shelf = [truth_value(i) for i in items["on"] if i.scene_id.startswith("kitchen_shelf")]
+    s = shares(shelf)
+    assert set(s) == {"the counter", "the shelf"} and min(s.values()) > 0.3, s
+
+
+def test_balance_holds_over_a_handful_of_scenes() -> None:
+    """Letters come from a Latin square over scene ordinals: the first question of a type in
+    each of 4 consecutive scenes has each of 4 letters once (each of 2 letters twice)."""
+    first: dict[str, dict[str, str]] = defaultdict(dict)  # qtype -> scene -> letter of its first question
+    for i in sampled_clean_items(seed=11, num_scenes=4, families=("tabletop",)):
+        if i.format == "mc":
+            first[i.qtype].setdefault(i.scene_id, str(i.answer))
+    full = {q: Counter(v.values()) for q, v in first.items() if len(v) == 4}
+    assert len(full) >= 6, sorted(full)
+    for qtype, c in full.items():
+        assert len(set(c.values())) == 1 and len(c) in (2, 4), (qtype, c)
