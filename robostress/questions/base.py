@@ -62,6 +62,7 @@ from robostress.seeding import derive_seed, rng
 
 MIN_VISIBLE_PX = 6
 MIN_VISIBLE_SHARE = 0.02
+MIN_CONTRAST = 3.0  # CIELAB delta E to the surround below which a referent cannot be told apart (JND ~2.3)
 MAX_OUT_OF_FRAME = 0.5
 COMFORT_SHARE = 0.25
 SCENERY_ROLES = ("occluder",)  # panels added by a stress: not objects questions talk about
@@ -243,6 +244,9 @@ class FrameContext:
             raise Drop(f"{name} is {100 * self.share(oid):.1f}% visible ({px} px): occluded or out of frame")
         if grounding and gt.out_of_frame_fraction > MAX_OUT_OF_FRAME:
             raise Drop(f"{name} is {100 * gt.out_of_frame_fraction:.0f}% out of frame")
+        if gt.contrast is not None and gt.contrast < MIN_CONTRAST:
+            raise Drop(f"{name} is photometrically invisible: mean delta E {gt.contrast:.1f} to its "
+                       f"surround (< {MIN_CONTRAST:g}); unanswerable from the image")
 
     def visible(self, oid: str, grounding: bool = False) -> bool:
         """Whether ``check_visible`` passes."""

@@ -10,7 +10,7 @@ from pydantic import Field
 from robostress.scene.plan import Frozen
 from robostress.stress.base import StressRecord
 
-FRAME_SCHEMA_VERSION = 1
+FRAME_SCHEMA_VERSION = 2
 
 
 class ObjectGT(Frozen):
@@ -24,6 +24,8 @@ class ObjectGT(Frozen):
     out_of_frame_fraction: float = Field(description="share of the amodal silhouette outside the frame")
     bbox: tuple[int, int, int, int] | None = Field(description="visible box x1,y1,x2,y2 (inclusive px)")
     centroid: tuple[float, float] | None = Field(description="visible centroid x, y in pixels")
+    contrast: float | None = Field(default=None, description="photometric visibility: mean CIELAB delta E "
+                                   "of its visible pixels to the mean of a ring around them (None: not seen)")
 
 
 class Frame(Frozen):

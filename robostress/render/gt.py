@@ -89,7 +89,29 @@ def free_space(plan: ScenePlan, ids: np.ndarray, position: np.ndarray, normal: n
     return free
 
 
-def object_gt(obj_id: str, visible: np.ndarray, amodal_in: np.ndarray, amodal_total: int) -> ObjectGT:
+RING_PX = 3  # width of the surround a referent is compared with
+
+
+def photometric_contrast(rgb: np.ndarray, visible: np.ndarray) -> float | None:
+    """Mean CIELAB delta E of an object's visible pixels to the mean colour of its surround.
+
+    Geometry says whether an object is in the line of sight; this says whether it can be told
+    apart in the image (a white box in a blown-out frame, a black mug in the dark: ~0).
+    """
+    if not visible.any():
+        return None
+    from robostress.stress.measures import lab
+
+    k = np.ones((2 * RING_PX + 1, 2 * RING_PX + 1), np.uint8)
+    ring = cv2.dilate(visible.astype(np.uint8), k).astype(bool) & ~visible
+    if not ring.any():
+        return None
+    L = lab(rgb)
+    return round(float(np.linalg.norm(L[visible] - L[ring].mean(0), axis=-1).mean()), 3)
+
+
+def object_gt(obj_id: str, visible: np.ndarray, amodal_in: np.ndarray, amodal_total: int,
+              rgb: np.ndarray | None = None) -> ObjectGT:
     """Per-object visibility, box and centroid from the modal and amodal masks."""
     amodal_in = amodal_in | visible  # rasteriser and ray tracer differ by a fraction of a pixel
     vis = int(visible.sum())
@@ -103,4 +125,5 @@ def object_gt(obj_id: str, visible: np.ndarray, amodal_in: np.ndarray, amodal_to
     return ObjectGT(id=obj_id, visible_px=vis, amodal_px=am, amodal_total_px=total,
                     visible_fraction=round(vis / am, 6) if am else 0.0,
                     out_of_frame_fraction=round(1.0 - am / total, 6) if total else 1.0,
-                    bbox=bbox, centroid=centroid)
+                    bbox=bbox, centroid=centroid,
+                    contrast=photometric_contrast(rgb, visible) if rgb is not None else None)

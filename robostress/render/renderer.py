@@ -122,5 +122,5 @@ class Renderer:
 
 def frame_objects(plan: ScenePlan, arrays: FrameArrays) -> tuple[ObjectGT, ...]:
     """Per-object ground truth of a rendered frame."""
-    return tuple(object_gt(o.id, arrays.mask_of(o.id), arrays.amodal[o.id], arrays.amodal_total[o.id])
-                 for o in plan.objects)
+    return tuple(object_gt(o.id, arrays.mask_of(o.id), arrays.amodal[o.id], arrays.amodal_total[o.id],
+                           arrays.rgb) for o in plan.objects)

@@ -248,6 +248,28 @@ def _place(spec: FamilySpec, g: np.random.Generator, n: int, index: int = 0, see
     return objects
 
 
+TARGET_CONTRAST = 20.0  # min CIELAB delta E between a real target's mean colour and its table's
+
+
+def _pick_targets(spec: FamilySpec, objects: list[SceneObject], k: int) -> list[str]:
+    """The first ``k`` objects, or for real assets the first ``k`` that stand out from the table.
+
+    A target that already blends into the table (a beige box on light wood) has nowhere to go
+    under camouflage, so its realised severity would not rise; such objects stay distractors.
+    """
+    if not spec.real_assets:
+        return [o.id for o in objects[:k]]
+    from robostress.render.renderer import linear_to_srgb8
+    from robostress.stress.measures import lab
+
+    def lab_of(rgb: tuple[float, float, float]) -> np.ndarray:
+        return lab(linear_to_srgb8(np.asarray(rgb)))
+
+    ref = lab_of(_support(spec.supports[0]).material.rgb)
+    ok = [o.id for o in objects if float(np.linalg.norm(lab_of(o.material.rgb) - ref)) >= TARGET_CONTRAST]
+    return ok[:k]
+
+
 def _stack_one(g: np.random.Generator, objects: list[SceneObject]) -> list[SceneObject]:
     """Put one object on top of a flat-topped one (clean scenes with stacks: 'on', 'clear' and
     planning questions then have varied answers). Returns the list unchanged if none fits."""
@@ -390,7 +412,9 @@ def sample_scene(family: str | FamilySpec, seed: int, index: int = 0) -> ScenePl
             error = e
             continue
         k = int(g.integers(spec.targets[0], min(spec.targets[1], n) + 1))
-        targets = [o.id for o in objects[:k]]
+        targets = _pick_targets(spec, objects, k)
+        if not targets:
+            continue
         cam = _camera(spec, g)
         if _targets_in_view(cam, objects, targets):
             break

@@ -53,22 +53,31 @@ def _on_support(plan: ScenePlan, obj: SceneObject) -> bool:
 
 
 @stress("geometry", "occlusion", measure="target_visible_fraction", direction=-1,
-        severities=[{"height_factor": h} for h in (0.45, 0.75, 1.05, 1.4, 1.9)])
+        severities=[{"cover": c} for c in (0.15, 0.3, 0.45, 0.6, 0.75)])
 def occlusion(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
-    """A panel stands between the camera and the target, taller at each severity."""
+    """A panel stands between the camera and the target, taller at each severity.
+
+    Its height is ``cover`` times the height that would just hide the target's far top edge
+    from the camera, so a flat box and a tall bottle are hidden alike at equal severity.
+    """
     t = first_target(plan)
+    if t.support_id not in {s.id for s in plan.supports}:
+        raise StressNotApplicable("target rests on another object")
     (tx, ty), tr, tz0, tz1 = world_extent(t)
-    to_cam = np.asarray(plan.camera.position[:2]) - np.array([tx, ty])
-    to_cam /= max(float(np.linalg.norm(to_cam)), 1e-9)
+    cam = np.asarray(plan.camera.position, float)
+    to_cam = cam[:2] - np.array([tx, ty])
+    dist = max(float(np.linalg.norm(to_cam)), 1e-9)
+    to_cam /= dist
     yaw = math.degrees(math.atan2(to_cam[1], to_cam[0])) + 90.0
-    size = (2 * tr + 0.03, 0.015, float(p["height_factor"]) * (tz1 - tz0))
+    table = plan.support(t.support_id).center[2]
     for gap in (0.02, 0.04, 0.06, 0.09):
-        d = tr + gap + size[1] / 2
-        pos = (float(tx + d * to_cam[0]), float(ty + d * to_cam[1]), plan.support(t.support_id).center[2])
-        if t.support_id not in {s.id for s in plan.supports}:
-            raise StressNotApplicable("target rests on another object")
+        d = tr + gap + 0.0075
+        # the sight line from the camera to the far top edge crosses the panel's plane at z_hide
+        z_hide = cam[2] + (tz1 - cam[2]) * (dist - d) / (dist + tr)
+        size = (2 * tr + 0.03, 0.015, max(float(p["cover"]) * (z_hide - table), 0.005))
+        pos = (float(tx + d * to_cam[0]), float(ty + d * to_cam[1]), table)
         occ = SceneObject(id="occ00", category="box", material=NEUTRAL, position=pos, yaw_deg=yaw,
-                          size=size, support_id=t.support_id, role="occluder")
+                          size=size, support_id=t.support_id, role="occluder")  # type: ignore[arg-type]
         if _on_support(plan, occ) and not _collides(plan, occ, {t.id}):
             return plan.model_copy(update={"objects": plan.objects + (occ,)})
     raise StressNotApplicable("no free space for an occluder between the camera and the target")

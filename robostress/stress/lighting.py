@@ -27,7 +27,7 @@ def global_underexposure(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Gen
 
 
 @stress("lighting", "global_overexposure", measure="clipped_fraction", direction=+1,
-        severities=[{"ev": e} for e in (0.75, 1.5, 2.25, 3.0, 3.75)])
+        severities=[{"ev": e} for e in (0.3, 0.6, 1.0, 1.5, 2.2)])
 def global_overexposure(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
     """Every emitter scaled up by 2^EV stops."""
     return _scale_lights(plan, 2.0 ** p["ev"])
@@ -39,7 +39,7 @@ def _target_centre(plan: ScenePlan) -> np.ndarray:
 
 
 @stress("lighting", "local_underexposure", measure="shadowed_fraction", direction=+1,
-        severities=[{"caster_size": s} for s in (0.16, 0.26, 0.38, 0.52, 0.7)])
+        severities=[{"caster_size": s} for s in (0.22, 0.32, 0.42, 0.54, 0.7)])
 def local_underexposure(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
     """An out-of-frame blocker between the key light and the target casts a growing shadow."""
     key = next((li for li in plan.lights if li.role == "key"), None)
@@ -58,7 +58,7 @@ def local_underexposure(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Gene
 
 
 @stress("lighting", "local_overexposure", measure="target_clipped_fraction", direction=+1,
-        severities=[{"intensity": i} for i in (1.5, 3.0, 6.0, 12.0, 24.0)])
+        severities=[{"intensity": i} for i in (4.0, 8.0, 16.0, 32.0, 64.0)])
 def local_overexposure(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
     """A narrow glare spot light aimed at the target, growing brighter (a hot spot)."""
     t = _target_centre(plan)

@@ -77,7 +77,7 @@ def truncated_out_of_frame(plan: ScenePlan, p: Mapping[str, Any], g: np.random.G
 
 
 @stress("viewpoint", "small_scale", measure="target_area", direction=-1,
-        severities=[{"distance_factor": f} for f in (1.5, 2.0, 2.8, 4.0, 5.5)])
+        severities=[{"distance_factor": f} for f in (1.3, 1.7, 2.2, 2.8, 3.5)])
 def small_scale(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
     """The camera dollies back along its view direction: targets shrink in the image."""
     cam = plan.camera

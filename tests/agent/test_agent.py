@@ -22,7 +22,10 @@ MAPPED = sorted(s for s, k in SUBTYPE_SKILLS.items() if k != "identity")
 
 @pytest.fixture(scope="module")
 def pairs_bench(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Benchmark:
-    cfg = tiny_config(num_scenes=2, subtypes=MAPPED, severities=[3, 5], questions=False,
+    from robostress.scene.assets import assets_available
+
+    family = "lab_tabletop" if assets_available() else "tabletop"  # the benchmark the main job uses
+    cfg = tiny_config(num_scenes=2, family=family, subtypes=MAPPED, severities=[3, 5], questions=False,
                       render=RenderSettings(width=96, height=96, spp=9, sampler="orthogonal", max_depth=6))
     out = tmp_path_factory.mktemp("pairs") / "b"
     Builder(cfg, out, cache_dir).build(progress=False)

@@ -61,3 +61,14 @@ def test_material_stresses_change_textured_targets(renderer: Renderer, plan) -> 
 
 def test_same_seed_same_pixels(renderer: Renderer, plan) -> None:  # type: ignore[no-untyped-def]
     assert np.array_equal(renderer.render(plan, 3).rgb, renderer.render(plan, 3).rgb)
+
+
+def test_darkness_lowers_every_referents_photometric_visibility(renderer: Renderer, plan) -> None:  # type: ignore[no-untyped-def]
+    from robostress.render.renderer import frame_objects
+
+    clean = {g.id: g.contrast for g in frame_objects(plan, renderer.render(plan, 0))}
+    p5 = apply_stress(plan, "global_underexposure", 5)[0]
+    blown = {g.id: g.contrast for g in frame_objects(p5, renderer.render(p5, 0))}
+    seen = [k for k in clean if clean[k] is not None and blown[k] is not None]
+    assert seen and all(blown[k] < 0.6 * clean[k] for k in seen)
+    assert all(clean[k] > 3.0 for k in plan.targets if clean[k] is not None)

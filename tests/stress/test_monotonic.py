@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from robostress.render.renderer import Renderer, RenderSettings
+from robostress.scene.assets import assets_available
 from robostress.scene.sample import sample_scene
 from robostress.stress.base import all_stresses, apply_stress
 from robostress.stress.measures import MeasureInput, measure
@@ -19,11 +20,15 @@ def renderer() -> Renderer:
     return Renderer(SETTINGS)
 
 
+FAMILIES = ["tabletop"] + (["lab_tabletop"] if assets_available() else [])
+
+
+@pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("spec", all_stresses(), ids=lambda s: s.subtype)
-def test_realised_measure_is_monotonic(spec, renderer: Renderer) -> None:  # type: ignore[no-untyped-def]
+def test_realised_measure_is_monotonic(spec, family: str, renderer: Renderer) -> None:  # type: ignore[no-untyped-def]
     checked = 0
     for seed in SEEDS:
-        clean = sample_scene("tabletop", seed, 0)
+        clean = sample_scene(family, seed, 0)
         clean_arrays = renderer.render(clean, seed)
         values = []
         for sev in range(1, 6):
