@@ -88,6 +88,7 @@ class RenderedFrame:
     plan: ScenePlan
     frame: Frame
     arrays: FrameArrays | None = None
+    noise_ref: Any = None  # a clean frame's NoiseRef, for matching its stressed twins' noise
 
 
 def frame_id(scene_id: str, record: StressRecord) -> str:
@@ -152,14 +153,17 @@ class Builder:
                         self.renderer.describe(), seed)
         meta = self.cache.get(key)
         arrays = None
+        ref = None
         if meta is None:
-            arrays = self.renderer.render(plan, seed)
+            out = self.renderer.render_twin(plan, seed, self._noise_ref(clean, seed) if clean else None)
+            arrays, ref = out.arrays, out.ref
             files = {"image": encode_rgb(arrays.rgb), "mask": encode_u16(arrays.ids),
                      "depth": encode_u16(depth_to_mm(arrays.depth)), "free": encode_u16(arrays.free)}
             realised = self._realise(plan, arrays, record, clean)
             meta = {"hashes": {k: sha256(v) for k, v in files.items()},
                     "objects": [o.model_dump(mode="json") for o in frame_objects(plan, arrays)],
-                    "id_map": {str(k): v for k, v in arrays.id_map.items()}, "realised": realised}
+                    "id_map": {str(k): v for k, v in arrays.id_map.items()}, "realised": realised,
+                    "noise": out.noise}
             self.cache.put(key, files, meta)
             self.stats["rendered"] += 1
         else:
@@ -175,8 +179,15 @@ class Builder:
                       plan_hash=plan.content_hash(), width=self.cfg.render.width,
                       height=self.cfg.render.height, hashes=meta["hashes"], id_map=meta["id_map"],
                       objects=tuple(meta["objects"]), render={**self.renderer.describe(), "seed": seed,
-                                                              "cache_key": key}, **paths)
-        return RenderedFrame(plan, frame, arrays)
+                                                              "cache_key": key, "noise": meta.get("noise")},
+                      **paths)
+        return RenderedFrame(plan, frame, arrays, ref)
+
+    def _noise_ref(self, clean: RenderedFrame, seed: int) -> Any:
+        """The clean twin's noise reference (re-rendered, identically, if it came from the cache)."""
+        if clean.noise_ref is None:
+            clean.noise_ref = self.renderer.render_twin(clean.plan, seed).ref
+        return clean.noise_ref
 
     def _realise(self, plan: ScenePlan, arrays: FrameArrays, record: StressRecord,
                  clean: RenderedFrame | None) -> float | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -12,24 +13,35 @@ from robostress.errors import ConfigError
 from robostress.render.frame import FrameArrays, ObjectGT
 from robostress.render.gt import amodal_mask, free_space, object_gt
 from robostress.render.mitsuba_scene import GT_SEP, scene_dict, sensor_dict
+from robostress.render.noise import NoiseRef, PassStack, make_ref, noise_ratio, unchanged_mask
 from robostress.render.variant import set_variant
 from robostress.scene.plan import ScenePlan, entity_ids
+from robostress.seeding import derive_seed
 
 log = logging.getLogger(__name__)
-RENDERER_VERSION = "r1"  # bump when pixels or ground truth change for the same plan
+RENDERER_VERSION = "r2"  # bump when pixels or ground truth change for the same plan
 SAMPLERS = ("orthogonal", "multijitter", "ldsampler", "stratified", "independent")
 
 
 @dataclass(frozen=True)
 class RenderSettings:
-    """How frames are rendered. Clean and stressed twins always share one settings object."""
+    """How frames are rendered. Clean and stressed twins always share one settings object.
+
+    A frame is the mean of ``passes`` independent passes of ``spp`` samples each (seeds derived
+    from the frame seed); the spread between passes measures its noise. A stressed frame whose
+    noise on unchanged pixels exceeds ``noise_ratio`` x its clean twin's gets more passes, in
+    steps of ``spp_ladder`` (multiples of ``passes``), so render noise is never a second stress.
+    """
 
     width: int = 256
     height: int = 256
-    spp: int = 25
-    sampler: str = "orthogonal"
+    spp: int = 12  # per pass (2 passes: 24 spp a frame); chosen by bench/noise.py, see renderers/auto.yaml
+    sampler: str = "multijitter"
     max_depth: int = 8
     variant: str = "auto"
+    passes: int = 2
+    noise_ratio: float | None = 1.15  # None: never add passes (twins still share spp and sampler)
+    spp_ladder: tuple[int, ...] = (1, 2, 4, 8)
 
     def __post_init__(self) -> None:
         if not (8 <= self.width <= 4096 and 8 <= self.height <= 4096):
@@ -41,8 +53,31 @@ class RenderSettings:
         if self.sampler == "orthogonal" and not _prime_square(self.spp):
             raise ConfigError(f"the orthogonal sampler needs spp = p^2 for a prime p (4, 9, 25, 49, "
                               f"121, ...), got {self.spp}")
+        if self.sampler == "ldsampler" and not _power_of_four(self.spp):
+            raise ConfigError(f"the ldsampler needs spp = a square power of two (4, 16, 64, 256, ...), "
+                              f"got {self.spp}")
+        if self.sampler == "multijitter" and self.spp % math.isqrt(self.spp):
+            k = math.isqrt(self.spp)
+            raise ConfigError(f"the multijitter sampler needs spp = a x b with a = floor(sqrt(spp)) "
+                              f"(4, 6, 8, 9, 12, 16, 20, 24, ...); {self.spp} would silently become "
+                              f"{k * -(-self.spp // k)}")
         if self.max_depth < 2:
             raise ConfigError(f"max_depth must be >= 2, got {self.max_depth}")
+        if self.passes < 2:
+            raise ConfigError(f"passes must be >= 2 (the noise estimate compares independent passes), "
+                              f"got {self.passes}")
+        if self.noise_ratio is not None and self.noise_ratio < 1.0:
+            raise ConfigError(f"noise_ratio must be >= 1.0 (stressed/clean noise allowed), or null to "
+                              f"turn matching off; got {self.noise_ratio}")
+        ladder = tuple(self.spp_ladder)
+        if not ladder or ladder[0] != 1 or any(b <= a for a, b in zip(ladder, ladder[1:], strict=False)):
+            raise ConfigError(f"spp_ladder must start at 1 and increase strictly (e.g. [1, 2, 4, 8]), "
+                              f"got {list(ladder)}")
+        object.__setattr__(self, "spp_ladder", tuple(int(k) for k in ladder))
+
+
+def _power_of_four(n: int) -> bool:
+    return n >= 1 and n & (n - 1) == 0 and (n.bit_length() - 1) % 2 == 0
 
 
 def _prime_square(n: int) -> bool:
@@ -55,6 +90,16 @@ def linear_to_srgb8(x: np.ndarray) -> np.ndarray:
     x = np.clip(np.nan_to_num(x.astype(np.float64), nan=0.0), 0.0, 1.0)
     y = np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1 / 2.4) - 0.055)
     return np.round(y * 255.0).astype(np.uint8)
+
+
+@dataclass
+class Rendered:
+    """One rendered frame with its noise record and, for a clean frame, its matching reference."""
+
+    arrays: FrameArrays
+    noise: dict[str, Any]  # spp (total), passes, noise (mean, sRGB levels), ratio, unchanged_px
+    ref: NoiseRef | None  # the clean twin's reference (None for stressed frames)
+    linear: np.ndarray  # H x W x 3 linear RGB mean of the passes (before 8-bit sRGB encoding)
 
 
 class Renderer:
@@ -78,16 +123,62 @@ class Renderer:
     def _sampler(self) -> dict[str, Any]:
         return {"type": self.settings.sampler, "sample_count": int(self.settings.spp)}
 
-    def render_rgb(self, plan: ScenePlan, seed: int) -> tuple[np.ndarray, Any]:
-        """Path-traced 8-bit sRGB image and the loaded Mitsuba scene."""
+    def load(self, plan: ScenePlan) -> Any:
+        """The Mitsuba scene of ``plan`` with this renderer's sensor, sampler and integrator."""
         s = self.settings
-        scene = self._mi.load_dict(scene_dict(plan, s.width, s.height, self._sampler(), s.max_depth))
-        img = np.array(self._mi.render(scene, seed=int(seed) & 0x7FFFFFFF, spp=s.spp))
-        return linear_to_srgb8(img[..., :3]), scene
+        return self._mi.load_dict(scene_dict(plan, s.width, s.height, self._sampler(), s.max_depth))
+
+    def add_passes(self, scene: Any, seed: int, stack: PassStack, total: int) -> None:
+        """Render passes ``stack.n .. total-1``; pass i's seed depends only on (seed, i)."""
+        while stack.n < total:
+            pass_seed = derive_seed(int(seed), "pass", stack.n) & 0x7FFFFFFF
+            stack.add(np.array(self._mi.render(scene, seed=pass_seed, spp=self.settings.spp)))
+
+    def render_rgb(self, plan: ScenePlan, seed: int) -> tuple[np.ndarray, Any]:
+        """Path-traced 8-bit sRGB image at the base pass count (no matching) and the scene."""
+        scene = self.load(plan)
+        stack = PassStack()
+        self.add_passes(scene, seed, stack, self.settings.passes)
+        return linear_to_srgb8(stack.mean_linear()), scene
 
     def render(self, plan: ScenePlan, seed: int) -> FrameArrays:
         """Render ``plan``: RGB, instance ids, depth, free space and amodal masks."""
-        rgb, scene = self.render_rgb(plan, seed)
+        return self.render_twin(plan, seed).arrays
+
+    def render_twin(self, plan: ScenePlan, seed: int, clean: NoiseRef | None = None) -> Rendered:
+        """Render ``plan``; with ``clean`` (the clean twin's reference) match its noise.
+
+        Passes are added on the spp ladder until the noise on pixels the stress leaves unchanged
+        is within ``noise_ratio`` of the clean twin's, or the ladder ends (recorded, not hidden).
+        """
+        s = self.settings
+        scene = self.load(plan)
+        arrays = self._ground_truth(plan, scene)
+        stack = PassStack()
+        mask, ratio = None, None
+        for step in s.spp_ladder if (clean is not None and s.noise_ratio is not None) else (1,):
+            self.add_passes(scene, seed, stack, step * s.passes)
+            if clean is None or s.noise_ratio is None:
+                break
+            if mask is None:  # decided once, on the base passes (a 5x5 median shrugs off noise)
+                mask = unchanged_mask(clean, stack, arrays.ids, arrays.id_map, arrays.depth)
+            ratio = noise_ratio(clean, stack.noise(), mask)
+            if ratio is None or ratio <= s.noise_ratio:
+                break
+        if ratio is not None and s.noise_ratio is not None and ratio > s.noise_ratio:
+            log.warning("noise ratio %.2f > %.2f on unchanged pixels after %d passes (ladder ended)",
+                        ratio, s.noise_ratio, stack.n)
+        linear = stack.mean_linear()
+        arrays.rgb = linear_to_srgb8(linear)
+        noise = stack.noise()
+        record = {"spp": s.spp * stack.n, "passes": stack.n, "noise": round(float(noise.mean()), 4),
+                  "ratio": None if ratio is None else round(ratio, 4),
+                  "unchanged_px": 0 if mask is None else int(mask.sum())}
+        ref = make_ref(stack, arrays.ids, arrays.id_map, arrays.depth) if clean is None else None
+        return Rendered(arrays, record, ref, linear)
+
+    def _ground_truth(self, plan: ScenePlan, scene: Any) -> FrameArrays:
+        """Ids, depth, free space and amodal masks from one ray per pixel centre (rgb left empty)."""
         s = self.settings
         centre = {"type": "stratified", "sample_count": 1, "jitter": False}  # one ray per pixel centre
         sensor = self._mi.load_dict(sensor_dict(plan.camera, s.width, s.height, centre))
@@ -96,8 +187,8 @@ class Renderer:
         ids = self._instance_ids(scene, g[..., 1], number)
         depth = g[..., 0].astype(np.float32)
         free = free_space(plan, ids, g[..., 2:5], g[..., 5:8], number)
-        arrays = FrameArrays(rgb=rgb, ids=ids, depth=depth, free=free,
-                             id_map={v: k for k, v in number.items()})
+        arrays = FrameArrays(rgb=np.zeros((s.height, s.width, 3), np.uint8), ids=ids, depth=depth,
+                             free=free, id_map={v: k for k, v in number.items()})
         for o in plan.objects:
             arrays.amodal[o.id], arrays.amodal_total[o.id] = amodal_mask(plan, o, s.width, s.height)
         return arrays

@@ -49,16 +49,16 @@ def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
 def test_rebuild_renders_nothing_and_interrupted_build_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = tiny_config(subtypes=SUBS)
     builder = Builder(cfg, tmp_path / "out", tmp_path / "cache")
-    real = builder.renderer.render
+    real = builder.renderer.render_twin  # the builder renders through render_twin (noise matching)
     calls = {"n": 0}
 
-    def dies_after_four(plan, seed):  # type: ignore[no-untyped-def]
+    def dies_after_four(plan, seed, clean=None):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] > 4:
             raise KeyboardInterrupt
-        return real(plan, seed)
+        return real(plan, seed, clean)
 
-    monkeypatch.setattr(builder.renderer, "render", dies_after_four)
+    monkeypatch.setattr(builder.renderer, "render_twin", dies_after_four)
     with pytest.raises(KeyboardInterrupt):
         builder.build(progress=False)
     with pytest.raises(DataError, match="interrupted build"):

@@ -46,7 +46,7 @@ def test_every_group_option_composes(group: str, names: list[str]) -> None:
     (["build", "benchmark.family=moonbase", "out_dir={tmp}/o"], "unknown scene 'moonbase'"),
     (["build", "benchmark.severities=[1,9]", "out_dir={tmp}/o"], "severity must be an integer in 0..5"),
     (["build", "benchmark.subtypes=[fog]", "out_dir={tmp}/o"], "unknown stress sub-type 'fog'"),
-    (["build", "renderer.spp=10", "out_dir={tmp}/o"], "orthogonal sampler needs spp"),
+    (["build", "renderer.spp=10", "out_dir={tmp}/o"], "multijitter sampler needs spp"),
     (["eval", "benchmark_dir={tmp}/nothing"], "manifest.json is missing"),
     (["eval", "model=vllm", "model.name=x", "model.base_url=http://127.0.0.1:9/v1", "benchmark_dir={bench}"],
      "cannot reach"),

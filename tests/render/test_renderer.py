@@ -64,8 +64,14 @@ def test_scalar_and_jit_variants_agree_on_ground_truth() -> None:
     assert np.array_equal(auto.render(plan, 0).ids, ids_scalar)
 
 
-@pytest.mark.parametrize("kw,msg", [({"spp": 16}, "orthogonal sampler needs spp"), ({"width": 4}, "render size"),
-                                    ({"sampler": "sobol"}, "unknown sampler"), ({"spp": 0}, "spp must be")])
+@pytest.mark.parametrize("kw,msg", [({"sampler": "orthogonal", "spp": 16}, "orthogonal sampler needs spp"), ({"width": 4}, "render size"),
+                                    ({"sampler": "sobol"}, "unknown sampler"), ({"spp": 0}, "spp must be"),
+                                    ({"sampler": "ldsampler", "spp": 8}, "square power of two"),
+                                    ({"sampler": "multijitter", "spp": 32}, "would silently become 35"),
+                                    ({"passes": 1}, "passes must be >= 2"),
+                                    ({"noise_ratio": 0.9}, "noise_ratio must be >= 1.0"),
+                                    ({"spp_ladder": (2, 4)}, "spp_ladder must start at 1"),
+                                    ({"spp_ladder": (1, 2, 2)}, "increase strictly")])
 def test_bad_render_settings(kw: dict, msg: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(ConfigError, match=msg):
         RenderSettings(**kw)
