@@ -77,6 +77,46 @@ class Category(QuestionType):
 
 
 @register
+class CategoryAt(QuestionType):
+    """'What kind of object is at the point (x, y)?' A material stress leaves a glass mug a mug:
+    naming the object by a point, not by its colour, keeps category questions under every
+    material stress. The point is the clean twin's most interior pixel of the object; in a
+    stressed frame the question holds while that pixel still shows the same object."""
+
+    name, ability = "category_at", "recognition"
+
+    def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
+        if ctx.arrays is None:
+            return []
+        out = []
+        for t in _targets(ctx):
+            x, y = _interior_point(ctx.arrays.ids == ctx.number(t.id))
+            w, h = ctx.arrays.ids.shape[1], ctx.arrays.ids.shape[0]
+            q = T.question("category_at", x=str(round(1000 * (x + 0.5) / w)), y=str(round(1000 * (y + 0.5) / h)))
+            out.append(self.spec(t.id, q, _others(g, ctx, t.category, lambda o: o.category, category_pool(t)),
+                                 (t.id,), x=int(x), y=int(y)))
+        return out
+
+    def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
+        o = ctx.obj(spec.subjects[0])
+        ctx.check_visible(o.id)
+        if ctx.arrays is None:
+            raise Drop("no instance mask to check the point against")
+        if int(ctx.arrays.ids[spec.params["y"], spec.params["x"]]) != ctx.number(o.id):
+            raise Drop(f"the point no longer falls on {desc(o)} (the view or layout changed)")
+        return o.category
+
+
+def _interior_point(mask: np.ndarray) -> tuple[int, int]:
+    """(x, y) of the mask pixel farthest from its border (robust to small shifts)."""
+    import cv2
+
+    d = cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    y, x = np.unravel_index(int(np.argmax(d)), d.shape)
+    return int(x), int(y)
+
+
+@register
 class Colour(QuestionType):
     """'What colour is the mug?' (asked only of an object whose category is unique)."""
 

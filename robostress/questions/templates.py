@@ -10,7 +10,7 @@ from __future__ import annotations
 from robostress.errors import ConfigError
 from robostress.questions.item import LETTERS
 
-PROMPT_VERSION = "p3"  # p3: balanced truths (values drawn first, letters per type, count options 0-3)
+PROMPT_VERSION = "p4"  # p4: category_at (objects named by a point); p3: balanced truths
 
 MC_INSTRUCTION = "Answer with the letter of the correct option only."
 BOX_INSTRUCTION = ("Answer with the bounding box as x1,y1,x2,y2 in permille of the image width and "
@@ -21,6 +21,7 @@ POINT_INSTRUCTION = ("Answer with one point as x,y in permille of the image widt
 QUESTIONS: dict[str, str] = {
     # recognition
     "category": "What kind of object is the {colour} one?",
+    "category_at": "What kind of object is at the point ({x}, {y}) in permille of the image width and height?",
     "color": "What colour is the {category}?",
     "count": "How many {plural} are on the {support}?",
     "existence": "Is there {a_colour} {category} on the {support}?",

@@ -339,7 +339,7 @@ def _robot(spec: FamilySpec, g: np.random.Generator, objects: list[SceneObject],
            targets: list[str], cam: Camera) -> tuple[Robot | None, Gripper | None]:
     """A collision-free arm pose, the gripper hovering in view over the workspace, not over a target."""
     rs = spec.robot
-    if rs is None or g.random() >= rs.prob:
+    if rs is None:
         return None, None
     from robostress.render.camera import project
     from robostress.scene.robot import fingertip_center, solve_reach
@@ -365,17 +365,12 @@ def _robot(spec: FamilySpec, g: np.random.Generator, objects: list[SceneObject],
 
 
 def _support(s: SupportSpec) -> Support:
-    m = _material(s.color, SURFACES)
-    if s.texture is not None:
-        from robostress.scene.assets import texture_mean_rgb
-
-        key = f"surface:{s.texture}"
-        m = m.model_copy(update={"texture_map": key, "uv_scale": s.uv_scale, "rgb": texture_mean_rgb(key)})
     return Support(id=s.id, kind=s.kind, center=s.center, size=s.size,  # type: ignore[arg-type]
-                   thickness=s.thickness, material=m, legs=s.legs)
+                   thickness=s.thickness, material=_surface(s.color, s.texture, s.uv_scale), legs=s.legs)
 
 
 def _surface(colour: str, texture: str | None, uv_scale: float) -> Material:
+    """A surface material: its named colour, or a texture image whose mean albedo becomes its colour."""
     m = _material(colour, SURFACES)
     if texture is None:
         return m
@@ -405,6 +400,8 @@ def sample_scene(family: str | FamilySpec, seed: int, index: int = 0) -> ScenePl
     g = rng(seed, spec.name, index, "scene")
     n = int(g.integers(spec.object_count[0], spec.object_count[1] + 1))
     error: LayoutError | None = None
+    want_robot = spec.robot is not None and g.random() < spec.robot.prob
+    robot = gripper = None
     for _ in range(LAYOUTS):
         try:
             objects = _place(spec, g, n, index, seed)
@@ -416,16 +413,21 @@ def sample_scene(family: str | FamilySpec, seed: int, index: int = 0) -> ScenePl
         if not targets:
             continue
         cam = _camera(spec, g)
-        if _targets_in_view(cam, objects, targets):
-            break
+        if not _targets_in_view(cam, objects, targets):
+            continue
+        objects = [o.model_copy(update={"role": "target"}) if o.id in targets else o for o in objects]
+        if spec.stack_prob and g.random() < spec.stack_prob:
+            objects = _stack_one(g, objects)
+        if want_robot:  # a layout where the arm cannot hover in view without touching anything is redrawn
+            robot, gripper = _robot(spec, g, objects, targets, cam)
+            if robot is None:
+                continue
+        break
     else:
-        raise error or LayoutError(f"scene family {spec.name!r}: could not keep the targets in view of the camera")
-    objects = [o.model_copy(update={"role": "target"}) if o.id in targets else o for o in objects]
-    if g.random() < spec.stack_prob:
-        objects = _stack_one(g, objects)
+        raise error or LayoutError(f"scene family {spec.name!r}: could not lay out the scene with its targets "
+                                   f"(and robot) in view of the camera")
     lights = _lights(spec, g)
     sup0 = spec.supports[0]
-    robot, gripper = _robot(spec, g, objects, targets, cam)
     if spec.robot is None and g.random() < spec.gripper_prob:
         gx = sup0.center[0] + g.uniform(-0.25, 0.25)
         gy = sup0.center[1] + g.uniform(-0.2, 0.1)

@@ -60,9 +60,18 @@ def occlusion(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> 
     Its height is ``cover`` times the height that would just hide the target's far top edge
     from the camera, so a flat box and a tall bottle are hidden alike at equal severity.
     """
-    t = first_target(plan)
-    if t.support_id not in {s.id for s in plan.supports}:
-        raise StressNotApplicable("target rests on another object")
+    supports = {s.id for s in plan.supports}
+    on_table = [plan.object(i) for i in plan.targets if plan.object(i).support_id in supports]
+    if not on_table:
+        raise StressNotApplicable("every target rests on another object")
+    for t in on_table:  # the first target with room for a panel in front of it
+        out = _panel_before(plan, t, float(p["cover"]))
+        if out is not None:
+            return out
+    raise StressNotApplicable("no free space for an occluder between the camera and a target")
+
+
+def _panel_before(plan: ScenePlan, t: SceneObject, cover: float) -> ScenePlan | None:
     (tx, ty), tr, tz0, tz1 = world_extent(t)
     cam = np.asarray(plan.camera.position, float)
     to_cam = cam[:2] - np.array([tx, ty])
@@ -70,17 +79,17 @@ def occlusion(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> 
     to_cam /= dist
     yaw = math.degrees(math.atan2(to_cam[1], to_cam[0])) + 90.0
     table = plan.support(t.support_id).center[2]
-    for gap in (0.02, 0.04, 0.06, 0.09):
+    for gap in (0.02, 0.04, 0.06, 0.09, 0.13, 0.18, 0.24):
         d = tr + gap + 0.0075
         # the sight line from the camera to the far top edge crosses the panel's plane at z_hide
         z_hide = cam[2] + (tz1 - cam[2]) * (dist - d) / (dist + tr)
-        size = (2 * tr + 0.03, 0.015, max(float(p["cover"]) * (z_hide - table), 0.005))
+        size = (2 * tr + 0.03, 0.015, max(cover * (z_hide - table), 0.005))
         pos = (float(tx + d * to_cam[0]), float(ty + d * to_cam[1]), table)
         occ = SceneObject(id="occ00", category="box", material=NEUTRAL, position=pos, yaw_deg=yaw,
                           size=size, support_id=t.support_id, role="occluder")  # type: ignore[arg-type]
         if _on_support(plan, occ) and not _collides(plan, occ, {t.id}):
             return plan.model_copy(update={"objects": plan.objects + (occ,)})
-    raise StressNotApplicable("no free space for an occluder between the camera and the target")
+    return None
 
 
 DEFORM = {"bend_rad": (0.2, 0.4, 0.6, 0.85, 1.1), "twist_rad": (0.5, 1.0, 1.6, 2.3, 3.1),

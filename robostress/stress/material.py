@@ -20,7 +20,7 @@ def dark_absorptive(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generato
 
 
 @stress("material", "low_contrast_blend", measure="target_contrast", direction=-1,
-        severities=[{"blend": t} for t in (0.35, 0.55, 0.72, 0.86, 0.96)])
+        severities=[{"blend": t} for t in (0.2, 0.35, 0.5, 0.65, 0.8)])
 def low_contrast_blend(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
     """Target colour converges to the colour of the surface it rests on (camouflage)."""
     def blend(o: Any, m: Material) -> Material:  # works on flat and image-textured albedos alike

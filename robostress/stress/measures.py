@@ -135,13 +135,22 @@ def _out_of_frame(m: MeasureInput) -> float:
 MEASURES.add("target_area", lambda m: float(target_mask(m.plan, m.arrays).mean()))
 
 
+def _visible_fraction(a: FrameArrays, t: str) -> float:
+    vis = a.mask_of(t)
+    am = int((a.amodal.get(t, np.zeros(vis.shape, bool)) | vis).sum())
+    return float(vis.sum() / am) if am else 0.0
+
+
 @MEASURES.register("target_visible_fraction")
 def _visible(m: MeasureInput) -> float:
-    """Visible share of the first target's in-frame amodal silhouette."""
+    """Visible share of the in-frame amodal silhouette of the target an occluder stands before
+    (the target nearest the occluder; the first target if there is none)."""
+    occ = [o for o in m.plan.objects if o.role == "occluder"]
     t = m.plan.targets[0]
-    vis = m.arrays.mask_of(t)
-    am = int((m.arrays.amodal.get(t, np.zeros(vis.shape, bool)) | vis).sum())
-    return float(vis.sum() / am) if am else 0.0
+    if occ:
+        p = np.asarray(occ[0].position[:2])
+        t = min(m.plan.targets, key=lambda i: float(np.linalg.norm(np.asarray(m.plan.object(i).position[:2]) - p)))
+    return _visible_fraction(m.arrays, t)
 
 
 @MEASURES.register("deformation_amplitude")

@@ -79,10 +79,30 @@ def truncated_out_of_frame(plan: ScenePlan, p: Mapping[str, Any], g: np.random.G
 @stress("viewpoint", "small_scale", measure="target_area", direction=-1,
         severities=[{"distance_factor": f} for f in (1.3, 1.7, 2.2, 2.8, 3.5)])
 def small_scale(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
-    """The camera dollies back along its view direction: targets shrink in the image."""
+    """The camera dollies back along its view direction: targets shrink in the image.
+
+    In a room the dolly stops 0.15 m inside the walls; the rest of the factor comes from a
+    shorter focal length (a wider field of view), which shrinks the targets alike.
+    """
     cam = plan.camera
     look, pos = np.asarray(cam.look_at), np.asarray(cam.position)
-    new = look + p["distance_factor"] * (pos - look)
+    f = float(p["distance_factor"])
+    k = min(f, _dolly_limit(plan, look, pos - look))
+    new = look + k * (pos - look)
     if new[2] > 20:
         raise StressNotApplicable("camera would leave the room")
-    return plan.model_copy(update={"camera": cam.model_copy(update={"position": _vec(new)})})
+    half = math.atan(math.tan(math.radians(cam.fov_deg) / 2) * f / k)
+    if math.degrees(2 * half) >= 150:
+        raise StressNotApplicable("the room is too small to shrink the targets this much")
+    return plan.model_copy(update={"camera": cam.model_copy(update={"position": _vec(new),
+                                                                    "fov_deg": math.degrees(2 * half)})})
+
+
+def _dolly_limit(plan: ScenePlan, look: np.ndarray, back: np.ndarray) -> float:
+    """Largest factor k so that look + k * back stays 0.15 m inside the room's walls."""
+    room, k = plan.room, math.inf
+    if room.wall is not None and room.wall_y is not None and back[1] > 0:
+        k = min(k, (room.wall_y - 0.15 - look[1]) / back[1])
+    if room.wall is not None and room.side_x is not None and abs(back[0]) > 1e-9:
+        k = min(k, (room.side_x - 0.15 - abs(look[0])) / abs(back[0]))
+    return max(k, 1.0)

@@ -11,6 +11,7 @@ import pytest
 from robostress.benchmark.build import Builder
 from robostress.benchmark.load import Benchmark
 from robostress.errors import ConfigError, DataError, LayoutError
+from robostress.scene.assets import assets_available
 from tests.conftest import tiny_config
 
 SUBS = ["global_underexposure", "occlusion", "small_scale"]
@@ -31,8 +32,12 @@ def test_tiny_benchmark_layout(tiny_bench: Benchmark) -> None:
         assert it.clean_item_id in {i.item_id for i in tiny_bench.items}
 
 
-def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
-    cfg = tiny_config(subtypes=SUBS)
+FAMILIES = ["tabletop"] + (["lab_tabletop"] if assets_available() else [])
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_two_builds_are_byte_identical(tmp_path: Path, family: str) -> None:
+    cfg = tiny_config(subtypes=SUBS, family=family)
     a = Builder(cfg, tmp_path / "a", tmp_path / "cache_a").build(progress=False)
     b = Builder(cfg, tmp_path / "b", tmp_path / "cache_b").build(progress=False)
     assert a["render_stats"]["rendered"] == b["render_stats"]["rendered"] > 0  # both really rendered

@@ -46,3 +46,12 @@ def test_drops_are_recorded_with_reasons(tiny_bench: Benchmark) -> None:
     assert len(glass) == len(colour_keys) and all("glass" in d["reason"] for d in glass)
     reasons = Counter(d["reason"].split(":")[0] for d in dropped)
     assert any("visible" in r for r in reasons), reasons
+
+
+def test_category_named_by_a_point_survives_material_stress(tiny_bench: Benchmark) -> None:
+    """A glass mug is still a mug: category questions stay under every material stress."""
+    frames = tiny_bench.frames
+    kept = Counter(frames[i.frame_id].stress.subtype for i in tiny_bench.items
+                   if i.qtype == "category_at" and frames[i.frame_id].stress.dimension == "material")
+    material = {f.stress.subtype for f in frames.values() if f.stress.dimension == "material"}
+    assert material and all(kept[s] > 0 for s in material), kept

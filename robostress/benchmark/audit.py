@@ -1,0 +1,111 @@
+"""Audit a built benchmark: does it measure what it claims to?
+
+Reports, from the files alone: object categories and robot visibility over the clean frames,
+frames that show the void (a pixel whose ray hits nothing, from the exact depth pass) and frames
+with more than 1 % pure-black pixels (with their stresses: deep shadow is physics, not void), the realised severity per sub-type (s1 and s5 means, and
+whether it moves the declared way in every scene), render noise of stressed frames relative to
+their clean twins on unchanged pixels, and items per (sub-type, severity, ability) cell.
+
+    python -m robostress.benchmark.audit benchmarks/mini
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from robostress.benchmark.load import Benchmark
+
+BLACK_LEVEL = 2  # 8-bit value at or below which a pixel counts as pure black
+MAX_BLACK_SHARE = 0.01
+
+
+def audit(root: Path | str) -> dict[str, Any]:
+    """All audit tables of the benchmark at ``root`` as plain data."""
+    from robostress.stress.base import get_stress
+
+    b = Benchmark(root)
+    frames = list(b.frames.values())
+    clean = [f for f in frames if f.stress.severity == 0]
+    cats = sorted({o.category for p in b.scenes.values() for o in p.objects})
+    robot_seen = sum(_entity_px(b, f, "robot") > 0 and _entity_px(b, f, "gripper") > 0 for f in clean)
+    black = [f.frame_id for f in frames if (b.image(f.image).max(-1) <= BLACK_LEVEL).mean() > MAX_BLACK_SHARE]
+    void = [f.frame_id for f in frames if (_depth(b, f) == 0).any()]  # a ray that hit nothing at all
+    realised: dict[str, dict[int, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    noise: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for f in frames:
+        s = f.stress
+        if s.severity and s.realised is not None:
+            realised[s.subtype][s.severity][f.scene_id] = float(s.realised)
+        ratio = (f.render.get("noise") or {}).get("ratio") if isinstance(f.render, dict) else None
+        if s.severity and ratio is not None:
+            noise[s.subtype][s.severity].append(float(ratio))  # type: ignore[arg-type]
+    rows = []
+    for sub, by_sev in realised.items():
+        d = get_stress(sub).direction
+        scenes = sorted(set.intersection(*(set(v) for v in by_sev.values()))) if len(by_sev) == 5 else []
+        mono = [all(d * (by_sev[k + 1][sc] - by_sev[k][sc]) >= -0.02 * abs(by_sev[5][sc] or 1) for k in range(1, 5))
+                and d * (by_sev[5][sc] - by_sev[1][sc]) > 0 for sc in scenes]
+        rows.append({"subtype": sub, "s1": float(np.mean(list(by_sev[1].values()))) if 1 in by_sev else None,
+                     "s5": float(np.mean(list(by_sev[5].values()))) if 5 in by_sev else None,
+                     "monotonic_scenes": f"{sum(mono)}/{len(mono)}"})
+    cells: dict[tuple[str, int, str], set[str]] = defaultdict(set)
+    counts: dict[tuple[str, int, str], int] = defaultdict(int)
+    fmap = b.frames
+    for it in b.items:
+        f = fmap[it.frame_id]
+        if f.stress.severity:
+            key = (f.stress.subtype, f.stress.severity, it.ability)
+            counts[key] += 1
+            cells[key].add(f.scene_id)
+    n = np.array(list(counts.values()) or [0])
+    return {
+        "scenes": len(b.scenes), "frames": len(frames), "items": len(b.items), "categories": cats,
+        "robot_visible_clean": f"{robot_seen}/{len(clean)}", "black_frames": black, "void_frames": void,
+        "realised": sorted(rows, key=lambda r: list(realised).index(r["subtype"])),
+        "noise_ratio": {sub: {sev: float(np.max(v)) for sev, v in sorted(by.items())} for sub, by in noise.items()},
+        "cells": {"count": len(counts), "items_min": int(n.min()), "items_median": float(np.median(n)),
+                  "scenes_min": min((len(v) for v in cells.values()), default=0)},
+    }
+
+
+def _depth(b: Benchmark, f: Any) -> np.ndarray:
+    import cv2
+
+    return cv2.imread(str(b.path(f.depth)), cv2.IMREAD_UNCHANGED)
+
+
+def _entity_px(b: Benchmark, f: Any, entity: str) -> int:
+    number = next((int(k) for k, v in f.id_map.items() if v == entity), None)
+    return 0 if number is None else int((b.mask(f.mask) == number).sum())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print the audit of the benchmark folder given on the command line."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        sys.exit("usage: python -m robostress.benchmark.audit BENCHMARK_DIR")
+    a = audit(args[0])
+    print(f"{a['scenes']} scenes, {a['frames']} frames, {a['items']} items")
+    print(f"categories ({len(a['categories'])}): {', '.join(a['categories'])}")
+    print(f"robot arm and gripper visible in clean frames: {a['robot_visible_clean']}")
+    print(f"frames where a pixel sees the void (no surface hit): {len(a['void_frames'])}")
+    print(f"frames with > {MAX_BLACK_SHARE:.0%} pure-black pixels: {len(a['black_frames'])} "
+          f"({', '.join(sorted({'/'.join(x.split('/')[1:]) for x in a['black_frames']})) or 'none'})")
+    print("\nrealised severity (mean over scenes)         s1          s5   monotonic in scenes")
+    for r in a["realised"]:
+        print(f"  {r['subtype']:24s} {r['s1']:14.4g} {r['s5']:11.4g}   {r['monotonic_scenes']}")
+    print("\nnoise on unchanged pixels, stressed / clean (max over scenes; '-' = no unchanged pixels)")
+    for sub, by in a["noise_ratio"].items():
+        print(f"  {sub:24s} " + "  ".join(f"s{k} {v:.2f}" for k, v in by.items()))
+    c = a["cells"]
+    print(f"\n(sub-type, severity, ability) cells: {c['count']}; items per cell min {c['items_min']}, "
+          f"median {c['items_median']:.0f}; scenes per cell min {c['scenes_min']}")
+
+
+if __name__ == "__main__":
+    main()
