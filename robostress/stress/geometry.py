@@ -111,10 +111,11 @@ def nonrigid_deformation(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Gen
 @stress("geometry", "stacked_layout", measure="stack_height", direction=+1,
         severities=[{"levels": n} for n in (1, 2, 3, 4, 5)])
 def stacked_layout(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
-    """The target is lifted onto a growing stack of books."""
-    t = first_target(plan)
-    if t.support_id not in {s.id for s in plan.supports}:
-        raise StressNotApplicable("target already rests on another object")
+    """A target is lifted onto a growing stack of books (the first target resting on a support)."""
+    supports = {s.id for s in plan.supports}
+    t = next((plan.object(i) for i in plan.targets if plan.object(i).support_id in supports), None)
+    if t is None:
+        raise StressNotApplicable("every target already rests on another object")
     (tx, ty), tr, _, _ = world_extent(t)
     for factor in (1.6, 1.25, 1.0, 0.8):  # books just under the target, smaller if crowded
         out = _stack(plan, t, int(p["levels"]), max(factor * tr, 0.05), float(g.uniform(0, 90)))

@@ -38,21 +38,26 @@ def _target_centre(plan: ScenePlan) -> np.ndarray:
     return np.array([t.position[0], t.position[1], t.position[2] + t.size[2] / 2])
 
 
+CASTER_SIZES = (0.22, 0.32, 0.42, 0.54, 0.7)  # metres, square
+
+
 @stress("lighting", "local_underexposure", measure="shadowed_fraction", direction=+1,
-        severities=[{"caster_size": s} for s in (0.22, 0.32, 0.42, 0.54, 0.7)])
+        severities=[{"caster_size": s} for s in CASTER_SIZES])
 def local_underexposure(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
     """An out-of-frame blocker between the key light and the target casts a growing shadow."""
     key = next((li for li in plan.lights if li.role == "key"), None)
     if key is None:
         raise StressNotApplicable("scene has no key light to block")
     t, light = _target_centre(plan), np.asarray(key.position)
-    half = p["caster_size"] / 2
+    # One position for every severity, the one the largest caster needs to stay out of frame:
+    # casters then nest (a larger one shades a superset), so the shadow grows with severity.
+    half = CASTER_SIZES[-1] / 2
     for f in np.linspace(0.3, 0.85, 23):  # nearest the target that the camera cannot see
         c = t + f * (light - t)
         corners = c + np.array([[-half, -half, 0], [half, -half, 0], [half, half, 0], [-half, half, 0]])
         uv, z = project(plan.camera, corners, 100, 100)
         if (z < 0).all() or ((z > 0).all() and (uv[:, 1] < -2).all()):
-            caster = Caster(id="cast0", center=tuple(float(x) for x in c), size=(p["caster_size"],) * 2)  # type: ignore[arg-type]
+            caster = Caster(id="cast0", center=tuple(float(x) for x in c), size=(float(p["caster_size"]),) * 2)  # type: ignore[arg-type]
             return plan.model_copy(update={"casters": plan.casters + (caster,)})
     raise StressNotApplicable("no out-of-frame position for a shadow caster between light and target")
 

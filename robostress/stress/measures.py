@@ -167,17 +167,19 @@ def _deformation(m: MeasureInput) -> float:
 
 @MEASURES.register("stack_height")
 def _stack(m: MeasureInput) -> float:
-    """Metres between the first target's base and the support under its stack."""
-    t = m.plan.object(m.plan.targets[0])
-    c = m.clean_plan.object(t.id)
-    return float(t.position[2] - c.position[2])
+    """Metres the stress lifted a target (the one it put on a stack of books)."""
+    return max(float(m.plan.object(i).position[2] - m.clean_plan.object(i).position[2]) for i in m.plan.targets)
 
 
 @MEASURES.register("free_fraction")
 def _free(m: MeasureInput) -> float:
     """Free share of the visible top of the first target's support."""
     t = m.clean_plan.object(m.clean_plan.targets[0])
-    num = next((k for k, v in m.arrays.id_map.items() if v == t.support_id), None)
+    sup = t.support_id
+    objs = {o.id: o for o in m.clean_plan.objects}
+    while sup in objs:  # a target stacked on an object: the table under the stack
+        sup = objs[sup].support_id
+    num = next((k for k, v in m.arrays.id_map.items() if v == sup), None)
     if num is None:
         return 0.0
     top = m.clean_arrays.free == num  # the clean twin's free area is the reference surface

@@ -117,11 +117,21 @@ def test_oracle_detector_agent_traces_and_helps_under_darkness(tiny_bench: Bench
 
 
 @pytest.mark.skipif(not DEFAULT_WEIGHTS.exists(), reason="no committed detector weights")
-def test_committed_detector_loads_and_detects_darkness(tiny_bench: Benchmark) -> None:
+def test_committed_detector_loads_and_detects_darkness() -> None:
+    """The shipped detector, on the scenes it was trained for (train split: lab_tabletop, 128 px)."""
+    from robostress.render.renderer import Renderer
+    from robostress.scene.assets import assets_available
+    from robostress.scene.sample import sample_scene
+    from robostress.stress.base import apply_stress
+
     det = LearnedDetector.load()
     assert det.meta.get("sha") and "none" in det.classes
-    f = next(f for f in tiny_bench.frames.values() if f.stress.subtype == "global_underexposure" and f.stress.severity == 5)
-    assert det.detect(tiny_bench.image(f.image)).dimension == "lighting"
+    if not assets_available():
+        pytest.skip("the shipped detector is trained on real-asset scenes")
+    r = Renderer(RenderSettings(width=128, height=128, spp=4, sampler="multijitter", max_depth=6))
+    for i in range(2):
+        dark, _ = apply_stress(sample_scene("lab_tabletop", 12345, i), "global_underexposure", 5)
+        assert det.detect(r.render(dark, i).rgb).dimension == "lighting"
 
 
 def test_vlm_detector_asks_the_wrapped_model(tiny_bench: Benchmark, tmp_path: Path) -> None:
