@@ -7,6 +7,7 @@ ground-truth passes can map Mitsuba shapes back to plan entities by id, never by
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -24,15 +25,23 @@ def _rgb(value: Any) -> dict[str, Any]:
     return {"type": "rgb", "value": [float(c) for c in value]}
 
 
+@lru_cache(maxsize=64)
+def _linear_texture(key: str) -> np.ndarray:
+    """Linear-RGB float image of a texture (decoded once per process; read-only)."""
+    from robostress.scene.assets import srgb_to_linear, texture_image
+
+    img = srgb_to_linear(texture_image(key))
+    img.flags.writeable = False
+    return img
+
+
 def _albedo_image(m: Material) -> np.ndarray:
     """Linear albedo image of an image-textured material with its stresses applied.
 
     Dark coating scales it, camouflage blends it toward ``blend_rgb``, and a distracting
     pattern multiplies it by a checker laid out in the image's own uv space.
     """
-    from robostress.scene.assets import srgb_to_linear, texture_image
-
-    img = srgb_to_linear(texture_image(str(m.texture_map))) * m.albedo_scale
+    img = _linear_texture(str(m.texture_map)) * m.albedo_scale
     img = (1.0 - m.blend) * img + m.blend * np.asarray(m.blend_rgb) * m.albedo_scale
     if m.texture is not None:
         h, w = img.shape[:2]
