@@ -39,6 +39,8 @@ from robostress.stress.base import CLEAN, StressRecord, all_stresses, apply_stre
 
 log = logging.getLogger(__name__)
 GENERATOR_VERSION = "g2"  # g2: balanced question truths and letters (scene ordinals)
+FRAME_META_VERSION = "m2"  # part of the render cache key: bump when cached per-frame meta (realised
+# measures, object GT) changes for the same pixels; m2: photometric contrast, measures of lab scenes
 SUBDIRS = {"image": "images", "mask": "masks", "depth": "depth", "free": "free"}
 
 
@@ -150,7 +152,7 @@ class Builder:
         """Render (or fetch from the cache) one frame and export its files."""
         fid = frame_id(plan.scene_id, record)
         key = cache_key(plan.to_json() + (clean.plan.to_json() if clean else ""),
-                        self.renderer.describe(), seed)
+                        {**self.renderer.describe(), "frame_meta": FRAME_META_VERSION}, seed)
         meta = self.cache.get(key)
         arrays = None
         ref = None

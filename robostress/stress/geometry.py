@@ -71,6 +71,9 @@ def occlusion(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> 
     raise StressNotApplicable("no free space for an occluder between the camera and a target")
 
 
+OCCLUDER_PREFIX = "occ_"  # the panel's id names the target it hides: "occ_obj02"
+
+
 def _panel_before(plan: ScenePlan, t: SceneObject, cover: float) -> ScenePlan | None:
     (tx, ty), tr, tz0, tz1 = world_extent(t)
     cam = np.asarray(plan.camera.position, float)
@@ -85,7 +88,7 @@ def _panel_before(plan: ScenePlan, t: SceneObject, cover: float) -> ScenePlan | 
         z_hide = cam[2] + (tz1 - cam[2]) * (dist - d) / (dist + tr)
         size = (2 * tr + 0.03, 0.015, max(cover * (z_hide - table), 0.005))
         pos = (float(tx + d * to_cam[0]), float(ty + d * to_cam[1]), table)
-        occ = SceneObject(id="occ00", category="box", material=NEUTRAL, position=pos, yaw_deg=yaw,
+        occ = SceneObject(id=OCCLUDER_PREFIX + t.id, category="box", material=NEUTRAL, position=pos, yaw_deg=yaw,
                           size=size, support_id=t.support_id, role="occluder")  # type: ignore[arg-type]
         if _on_support(plan, occ) and not _collides(plan, occ, {t.id}):
             return plan.model_copy(update={"objects": plan.objects + (occ,)})

@@ -144,13 +144,11 @@ def _visible_fraction(a: FrameArrays, t: str) -> float:
 @MEASURES.register("target_visible_fraction")
 def _visible(m: MeasureInput) -> float:
     """Visible share of the in-frame amodal silhouette of the target an occluder stands before
-    (the target nearest the occluder; the first target if there is none)."""
-    occ = [o for o in m.plan.objects if o.role == "occluder"]
-    t = m.plan.targets[0]
-    if occ:
-        p = np.asarray(occ[0].position[:2])
-        t = min(m.plan.targets, key=lambda i: float(np.linalg.norm(np.asarray(m.plan.object(i).position[:2]) - p)))
-    return _visible_fraction(m.arrays, t)
+    (its id names it: ``occ_<target id>``; the first target if there is no occluder)."""
+    from robostress.stress.geometry import OCCLUDER_PREFIX
+
+    occ = [o.id for o in m.plan.objects if o.role == "occluder" and o.id.startswith(OCCLUDER_PREFIX)]
+    return _visible_fraction(m.arrays, occ[0][len(OCCLUDER_PREFIX):] if occ else m.plan.targets[0])
 
 
 @MEASURES.register("deformation_amplitude")

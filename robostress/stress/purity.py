@@ -50,7 +50,7 @@ def _diff(a: Any, b: Any, path: str, out: set[str]) -> None:
 
 
 def changed_paths(clean: ScenePlan, stressed: ScenePlan) -> set[str]:
-    """Paths that differ, e.g. 'objects[obj02].material.albedo_scale', 'objects[+occ00]'."""
+    """Paths that differ, e.g. 'objects[obj02].material.albedo_scale', 'objects[+occ_obj02]'."""
     out: set[str] = set()
     _diff(clean.model_dump(mode="json"), stressed.model_dump(mode="json"), "", out)
     return out
