@@ -15,7 +15,7 @@ from robostress.errors import StressNotApplicable
 from robostress.scene.objects import get_category, world_extent
 from robostress.scene.plan import Deformation, Material, SceneObject, ScenePlan
 from robostress.stress.base import stress
-from robostress.stress.common import first_target
+from robostress.stress.common import first_target, targets_on_supports
 
 NEUTRAL = Material(color_name="white", rgb=(0.8, 0.8, 0.8))
 MARGIN = 0.01
@@ -60,8 +60,7 @@ def occlusion(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> 
     Its height is ``cover`` times the height that would just hide the target's far top edge
     from the camera, so a flat box and a tall bottle are hidden alike at equal severity.
     """
-    supports = {s.id for s in plan.supports}
-    on_table = [plan.object(i) for i in plan.targets if plan.object(i).support_id in supports]
+    on_table = targets_on_supports(plan)
     if not on_table:
         raise StressNotApplicable("every target rests on another object")
     for t in on_table:  # the first target with room for a panel in front of it
@@ -115,8 +114,7 @@ def nonrigid_deformation(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Gen
         severities=[{"levels": n} for n in (1, 2, 3, 4, 5)])
 def stacked_layout(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
     """A target is lifted onto a growing stack of books (the first target resting on a support)."""
-    supports = {s.id for s in plan.supports}
-    t = next((plan.object(i) for i in plan.targets if plan.object(i).support_id in supports), None)
+    t = next(iter(targets_on_supports(plan)), None)
     if t is None:
         raise StressNotApplicable("every target already rests on another object")
     (tx, ty), tr, _, _ = world_extent(t)
@@ -162,16 +160,24 @@ def _real(plan: ScenePlan) -> bool:
     return any(o.asset is not None for o in plan.objects)
 
 
-def _distractor(plan: ScenePlan, g: np.random.Generator, k: int, free_colours: list[str],
+def _clutter_pool(plan: ScenePlan) -> list[str] | None:
+    """Real assets clutter may be drawn from (None: a procedural scene gets primitives)."""
+    if not _real(plan):
+        return None
+    from robostress.scene.assets import asset_catalog, load_asset
+
+    taken = {plan.object(i).category for i in plan.targets}
+    return sorted(a for a, s in asset_catalog().assets.items()
+                  if s.category not in taken and max(load_asset(a).size[:2]) < 0.2)
+
+
+def _distractor(g: np.random.Generator, k: int, pool: list[str] | None, free_colours: list[str],
                 spare: list[str]) -> tuple[str, str | None, Material, tuple[float, float, float]]:
     """(category, asset, material, size) of the k-th clutter object."""
-    if _real(plan):
+    if pool is not None:
         from robostress.scene.assets import asset_catalog, load_asset
         from robostress.scene.sample import asset_material
 
-        taken = {plan.object(i).category for i in plan.targets}
-        pool = sorted(a for a, s in asset_catalog().assets.items()
-                      if s.category not in taken and max(load_asset(a).size[:2]) < 0.2)
         a = str(g.choice(pool))
         f = g.uniform(0.8, 1.0)
         return asset_catalog().assets[a].category, a, asset_material(a), tuple(float(s * f) for s in load_asset(a).size)  # type: ignore[return-value]
@@ -201,12 +207,13 @@ def cluttered_layout(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generat
     target_colours = {plan.object(i).material.color_name for i in plan.targets}
     free_colours = [c for c in PALETTE if c not in used and c not in ("white", "black")]
     spare = [c for c in PALETTE if c not in target_colours and c not in ("white", "black")]
+    pool = _clutter_pool(plan)
     added: list[SceneObject] = []
     current = plan
     for k in range(200):  # the same draws at every severity: clutter grows by nesting
         if len(added) >= int(p["distractors"]):
             break
-        cname, asset, mat, size = _distractor(plan, g, k, free_colours, spare)
+        cname, asset, mat, size = _distractor(g, k, pool, free_colours, spare)
         ang, rad = g.uniform(0, 2 * math.pi), g.uniform(0.08, 0.35)
         pos = (float(t.position[0] + rad * math.cos(ang)), float(t.position[1] + rad * math.sin(ang)), sup.center[2])
         o = SceneObject(id=f"clt{k:03d}", category=cname, material=mat, position=pos, asset=asset,

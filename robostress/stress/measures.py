@@ -172,11 +172,10 @@ def _stack(m: MeasureInput) -> float:
 @MEASURES.register("free_fraction")
 def _free(m: MeasureInput) -> float:
     """Free share of the visible top of the first target's support."""
+    from robostress.stress.common import root_support
+
     t = m.clean_plan.object(m.clean_plan.targets[0])
-    sup = t.support_id
-    objs = {o.id: o for o in m.clean_plan.objects}
-    while sup in objs:  # a target stacked on an object: the table under the stack
-        sup = objs[sup].support_id
+    sup = root_support(m.clean_plan, t).id  # a target stacked on an object: the table under the stack
     num = next((k for k, v in m.arrays.id_map.items() if v == sup), None)
     if num is None:
         return 0.0
