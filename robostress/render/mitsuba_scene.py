@@ -58,8 +58,7 @@ def _albedo_image(m: Material) -> np.ndarray:
 
 def material_bsdf(m: Material) -> dict[str, Any]:
     """Layered BSDF: diffuse (image-textured, patterned or flat) -> blend metal coat -> blend glass."""
-    base = (1.0 - m.blend) * np.asarray(m.rgb) + m.blend * np.asarray(m.blend_rgb)
-    albedo = np.clip(base * m.albedo_scale, 0.0, 1.0)
+    albedo = np.clip(np.asarray(m.effective_rgb()), 0.0, 1.0)
     if m.texture_map is not None:
         import mitsuba as mi
 
