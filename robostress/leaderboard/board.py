@@ -94,7 +94,7 @@ def _est(c: dict[str, Any] | None) -> str:
 def _md(text: str) -> str:
     """Submitter text inside a Markdown table cell: no markup, links, HTML or row breaks."""
     text = re.sub(r"\s+", " ", str(text))[:MAX_CELL]
-    return re.sub(r"([\\`*_{}\[\]()<>#+!|~])", r"\\\1", html.escape(text, quote=False))
+    return re.sub(r"([\\`*_\[\]|~])", r"\\\1", html.escape(text, quote=False))
 
 
 def table_rows(board: Board) -> tuple[list[str], list[list[str]], list[dict[str, Any]]]:
@@ -200,6 +200,6 @@ def pack(run_dir: Path, out: Path, card: dict[str, Any]) -> Path:
         write_gzip(out / "predictions.jsonl.gz", blob)
     else:
         write_atomic(out / "predictions.jsonl", blob)
-    card = {"schema_version": 1, **{k: v for k, v in card.items() if v is not None}}
+    card = {"schema_version": 1, **{k: str(v) for k, v in card.items() if v is not None}}
     write_atomic(out / "model_card.json", json.dumps(card, indent=1, sort_keys=True).encode())
     return out
