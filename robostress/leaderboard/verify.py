@@ -17,7 +17,14 @@ import yaml
 from robostress.benchmark.load import Benchmark
 from robostress.errors import ConfigError, DataError
 from robostress.evaluate.runner import MAX_RAW_CHARS, RUN_SCHEMA_VERSION
-from robostress.leaderboard.bundle import BundleFiles, Limits, Refused, check_layout, jsonl_records, read_json
+from robostress.leaderboard.bundle import (
+    BundleFiles,
+    Limits,
+    Refused,
+    check_layout,
+    jsonl_records,
+    read_json,
+)
 from robostress.metrics import summarize
 from robostress.questions.item import Item
 from robostress.report.compare import headline

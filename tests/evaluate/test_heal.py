@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from robostress.benchmark.load import Benchmark
 from robostress.evaluate.runner import Runner, load_predictions
 from robostress.models.base import Model, Request, Response, create_model

@@ -98,3 +98,12 @@ def test_cli_compare_takes_run_folders(runs: dict[str, Path], tmp_path: Path) ->
     bad = subprocess.run([sys.executable, "-m", "robostress.cli.main", "compare"], env=ENV, cwd=tmp_path,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "compare needs run folders" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("name", ["compare", "leaderboard"])
+def test_new_primary_configs_compose(name: str) -> None:
+    from hydra import compose, initialize_config_module
+
+    with initialize_config_module("robostress.conf", version_base="1.3"):
+        cfg = compose(config_name=name, overrides=["runs=[a,b]"] if name == "compare" else ["action=build"])
+        assert (list(cfg.runs) == ["a", "b"]) if name == "compare" else cfg.board == "mini"
