@@ -63,7 +63,8 @@ class StressAwareAgent(Model):
         else:
             self.detector = OracleDetector()
         self._detections: dict[str, Detection] = {}
-        self._cache: dict[tuple[str, str], tuple[str, Edit]] = {}
+        self._cache: dict[tuple[str, str], tuple[str, Edit, float]] = {}
+        self.decoded_images = 0  # images read from disk (once per distinct image per batch)
 
     def describe(self) -> dict[str, Any]:
         """The base model plus every agent setting (part of the run fingerprint)."""
@@ -82,7 +83,9 @@ class StressAwareAgent(Model):
             self._detections[r.images[0]] = self.detector.detect(rgb)
         return self._detections[r.images[0]]
 
-    def _edited(self, path: str, rgb: np.ndarray, skill: str) -> tuple[str, Edit]:
+    def _edited(self, path: str, rgb: np.ndarray, skill: str) -> tuple[str, Edit, float]:
+        """The edited image's file, the edit (its pixels dropped once written: flat memory over
+        a run) and the mean absolute change it makes."""
         key = (path, skill)
         if key not in self._cache:
             e = SKILLS.get(skill)(rgb)
@@ -90,12 +93,12 @@ class StressAwareAgent(Model):
             out = self.work_dir / name
             if not out.exists():
                 write_atomic(out, encode_rgb(e.image))
-            self._cache[key] = (str(out), e)
+            change = float(np.abs(e.image.astype(np.int16) - rgb.astype(np.int16)).mean())
+            self._cache[key] = (str(out), replace(e, image=np.zeros((0, 0, 3), np.uint8)), change)
         return self._cache[key]
 
-    def _plan(self, r: Request) -> tuple[Request, dict[str, Any], Transform | None]:
+    def _plan(self, r: Request, rgb: np.ndarray) -> tuple[Request, dict[str, Any], Transform | None]:
         t0 = time.perf_counter()
-        rgb = read_rgb(Path(r.images[0]))
         det = self._detect(r, rgb)
         trace: dict[str, Any] = {"step": "detect", **det.as_dict()}
         skill = SUBTYPE_SKILLS.get(det.subtype, "identity")
@@ -112,8 +115,7 @@ class StressAwareAgent(Model):
             why = _needed(skill, rgb)
         edit_trace: dict[str, Any] = {"step": "edit", "skill": skill}
         if why is None:
-            path, e = self._edited(r.images[0], rgb, skill)
-            change = float(np.abs(e.image.astype(np.int16) - rgb.astype(np.int16)).mean())
+            path, e, change = self._edited(r.images[0], rgb, skill)
             if change < MIN_CHANGE:
                 why = f"edit changes the image too little ({change:.2f})"
             else:
@@ -138,7 +140,11 @@ class StressAwareAgent(Model):
             todo = sorted({r.images[0] for r in requests} - set(self._detections))
             self._detections.update(zip(todo, self.detector.detect_many(todo), strict=True) if todo else [])
         calls_before = getattr(self.detector, "calls", 0)
-        planned = [self._plan(r) for r in requests]
+        # about 20 questions share an image: decode each image once per batch, not once per question
+        decoded = {path: read_rgb(Path(path)) for path in dict.fromkeys(r.images[0] for r in requests)}
+        self.decoded_images += len(decoded)
+        planned = [self._plan(r, decoded[r.images[0]]) for r in requests]
+        del decoded
         t = time.perf_counter()
         outs = self.base.generate([p[0] for p in planned])
         reason_s = (time.perf_counter() - t) / max(1, len(requests))

@@ -21,7 +21,8 @@ def main(cfg: DictConfig) -> None:
     out = evaluate(Path(cfg.benchmark_dir), model_cfg, Path(cfg.run_dir), agent_cfg=agent_cfg,  # type: ignore[arg-type]
                    batch_size=cfg.batch_size, max_tokens=cfg.max_tokens, limit=cfg.limit,
                    shard=cfg.shard, num_shards=cfg.num_shards, progress=cfg.progress,
-                   report=cfg.report, reference_run=Path(cfg.reference_run) if cfg.reference_run else None)
+                   report=cfg.report, retry_failed=bool(cfg.retry_failed),
+                   reference_run=Path(cfg.reference_run) if cfg.reference_run else None)
     files = out.get("files", {})
     log.info("run folder: %s", cfg.run_dir)
     if "html" in files:

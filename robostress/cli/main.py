@@ -16,6 +16,8 @@ COMMANDS = {
     "contact-sheet": "robostress.cli.contact_sheet",
     "make-tiny-vlm": "robostress.cli.tiny_vlm",
     "train-detector": "robostress.cli.train_detector",
+    "compare": "robostress.cli.compare",
+    "leaderboard": "robostress.cli.leaderboard",
 }
 USAGE = "usage: robostress [" + "|".join(COMMANDS) + "] [key=value ...] [--help]"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import hydra
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from robostress.cli.build import build_config
 from robostress.cli.common import log, user_errors
@@ -20,7 +20,9 @@ def main(cfg: DictConfig) -> None:
     out = main_job(build_config(cfg.benchmark, cfg.renderer, cfg.shard, cfg.num_shards), Path(cfg.out_dir),
                    Path(cfg.cache_dir), Path(cfg.runs_dir), main_model=cfg.main_model,
                    sanity_models=list(cfg.sanity_models), agents=list(cfg.agents), batch_size=cfg.batch_size,
-                   progress=cfg.progress, skill_ablations=cfg.skill_ablations)
+                   progress=cfg.progress, skill_ablations=cfg.skill_ablations,
+                   main_model_args=OmegaConf.to_container(cfg.main_model_args, resolve=True),  # type: ignore[arg-type]
+                   retry_failed=bool(cfg.retry_failed))
     for label, s in out["rows"].items():
         w = s.get("worst_dimension") or {}
         log.info("%-22s clean %5.1f%%  stressed %5.1f%%  worst dimension: %s (%.1f%%)", label,
@@ -28,3 +30,4 @@ def main(cfg: DictConfig) -> None:
                  w.get("dimension"), 100 * (w.get("accuracy") or 0))
     log.info("report: %s", out["files"]["html"])
     log.info("markdown: %s", out["files"]["md"])
+    log.info("comparison (CSV + LaTeX tables beside it): %s", out["files"]["compare"])

@@ -60,19 +60,27 @@ def image_grid(bench: Benchmark, preds: list[Prediction], n: int = 8) -> list[di
 def evaluate(bench_dir: Path, model_cfg: dict[str, Any], run_dir: Path, *,
              agent_cfg: dict[str, Any] | None = None, batch_size: int = 16, max_tokens: int = 64,
              limit: int | None = None, shard: int = 0, num_shards: int = 1, progress: bool = True,
-             report: bool = True, reference_run: Path | None = None) -> dict[str, Any]:
-    """Run (or resume) one evaluation and write summary.json / report.md / report.html."""
+             report: bool = True, reference_run: Path | None = None,
+             retry_failed: bool = False) -> dict[str, Any]:
+    """Run (or resume) one evaluation and write summary.json / report.md / report.html.
+
+    With ``retry_failed`` the items whose earlier answer was a backend error are asked again."""
     bench = Benchmark(bench_dir)
     model, label = make_model(model_cfg, agent_cfg, run_dir)
     try:
         runner = Runner(bench, model, run_dir, label=label, batch_size=batch_size,
                         max_tokens=max_tokens, shard=shard, num_shards=num_shards, limit=limit,
-                        config={"model": model_cfg, "agent": agent_cfg or {"name": "none"}})
+                        config={"model": model_cfg, "agent": agent_cfg or {"name": "none"}},
+                        retry_failed=retry_failed)
         result = runner.run(progress=progress)
     finally:
         model.close()
     log.info("%s: %d predictions (%d new, %d resumed) in %s", label, len(result.predictions),
              result.answered_now, result.resumed, run_dir)
+    failed = sum(p.error is not None for p in result.predictions)
+    if failed:
+        log.warning("%s: %d items failed (backend errors, scored 0); rerun with retry_failed=true "
+                    "to ask only those again", label, failed)
     out: dict[str, Any] = {"label": label, "run_dir": str(run_dir), "predictions": result.predictions}
     if report:
         out.update(write_run_report(bench, result.predictions, run_dir, label, reference_run))

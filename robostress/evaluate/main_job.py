@@ -21,23 +21,32 @@ from robostress.benchmark.load import Benchmark
 from robostress.benchmark.manifest import read_manifest
 from robostress.catalog import catalog_dir
 from robostress.errors import ConfigError, DataError
-from robostress.evaluate.evaluate import evaluate, write_run_report
+from robostress.evaluate.evaluate import evaluate, make_model, write_run_report
 from robostress.metrics import compare
+from robostress.report.compare import Run, write_comparison
 
 log = logging.getLogger(__name__)
 SANITY_MODELS = ("oracle", "random", "blind", "prior")
+HEAVY_BACKENDS = ("hf", "vllm_offline")  # loading weights twice costs too much: these fail in evaluate
+CE_REFERENCE = "classical"  # the weight-free reference model of corruption error (DESIGN.md)
 
 
-def preset(kind: str, name: str) -> dict[str, Any]:
-    """A model preset (agents/models/<name>.yaml) or agent preset (agents/<name>.yaml)."""
+def preset(kind: str, name: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A model preset (agents/models/<name>.yaml) or agent preset (agents/<name>.yaml), with
+    ``overrides`` merged in; a value the preset leaves required (``???``) must be overridden."""
     root = catalog_dir("agents") / ("models" if kind == "model" else "")
     path = root / f"{name}.yaml"
     if "/" in name or not path.is_file():
         have = sorted(p.stem for p in root.glob("*.yaml"))
         raise ConfigError(f"unknown {kind} preset {name!r}; choose one of: {', '.join(have)}")
-    data = yaml.safe_load(path.read_text()) or {}
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    data = {**(yaml.safe_load(path.read_text()) or {}), **overrides}
     if kind == "model" and "label" in data and "${" in str(data["label"]):
-        data["label"] = name
+        data["label"] = str(data["name"]) if overrides.get("name") else name
+    missing = [k for k, v in data.items() if v == "???"]
+    if missing:
+        raise ConfigError(f"{kind} {name!r} needs {', '.join(missing)}: pass main_model_args.{missing[0]}=... "
+                          f"(e.g. robostress main_model={name} main_model_args.{missing[0]}=...)")
     return data
 
 
@@ -59,24 +68,38 @@ def ensure_benchmark(cfg: BuildConfig, out_dir: Path, cache_dir: Path, progress:
 
 def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: Path, *, main_model: str,
              agents: list[str], batch_size: int, progress: bool, sanity_models: list[str] | None = None,
-             skill_ablations: bool = True) -> dict[str, Any]:
-    """Run the main job; returns the report files and the per-model summaries."""
+             skill_ablations: bool = True, main_model_args: dict[str, Any] | None = None,
+             retry_failed: bool = False) -> dict[str, Any]:
+    """Run the main job; returns the report files and the per-model summaries.
+
+    Any model preset can be the main model (``main_model_args`` fills or overrides its values,
+    e.g. the served model's name for ``vllm``). A missing value stops the job at once with one
+    clear line; so does an unreachable server, since HTTP backends are created (and probed) once
+    before the benchmark is built.
+    """
+    main_cfg = preset("model", main_model, main_model_args)
+    if main_cfg.get("backend") not in HEAVY_BACKENDS:  # fail fast: unreachable server, bad values
+        make_model(main_cfg)[0].close()
     bench = ensure_benchmark(build_cfg, out_dir, cache_dir, progress)
     rows: dict[str, dict[str, Any]] = {}
-    ref_run = runs_dir / main_model
+    ref_run = runs_dir / CE_REFERENCE
     sanity = list(SANITY_MODELS) if sanity_models is None else sanity_models
-    order = [main_model] + [m for m in sanity if m != main_model]
+    order = [main_model] + ([CE_REFERENCE] if main_model != CE_REFERENCE else []) \
+        + [m for m in sanity if m not in (main_model, CE_REFERENCE)]
     results = {}
+    for name in [CE_REFERENCE] + [m for m in order if m != CE_REFERENCE]:  # the reference first
+        cfg = main_cfg if name == main_model else preset("model", name)
+        results[name] = evaluate(bench.root, cfg, runs_dir / name, batch_size=batch_size, progress=progress,
+                                 reference_run=ref_run if name != CE_REFERENCE else None,
+                                 retry_failed=retry_failed)
     for name in order:
-        r = evaluate(bench.root, preset("model", name), runs_dir / name, batch_size=batch_size,
-                     progress=progress, reference_run=ref_run if name != main_model else None)
-        rows[name] = r["summary"]
-        results[name] = r
+        rows[results[name]["label"]] = results[name]["summary"]
     sections = []
     for agent in [a for a in agents if a != "none"]:
         agent_cfg = preset("agent", agent)
-        r = evaluate(bench.root, preset("model", main_model), runs_dir / f"{main_model}{agent_cfg.get('suffix', '+' + agent)}",
-                     agent_cfg=agent_cfg, batch_size=batch_size, progress=progress, reference_run=ref_run)
+        r = evaluate(bench.root, main_cfg, runs_dir / f"{main_model}{agent_cfg.get('suffix', '+' + agent)}",
+                     agent_cfg=agent_cfg, batch_size=batch_size, progress=progress, reference_run=ref_run,
+                     retry_failed=retry_failed)
         rows[r["label"]] = r["summary"]
         results[r["label"]] = r
         sections.append(agent_section(r["label"], compare(results[main_model]["predictions"], r["predictions"]),
@@ -89,8 +112,9 @@ def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: P
                  "| ablation | overall gain % [95% CI] | lighting | viewpoint |", "|---|---|---|---|"]
         for skill in sorted({k for k in SUBTYPE_SKILLS.values() if k != "identity"}):
             cfg = {**base_agent, "drop_skill": skill, "label": f"agent-no-{skill}", "suffix": f"+agent-no-{skill}"}
-            r = evaluate(bench.root, preset("model", main_model), runs_dir / f"{main_model}{cfg['suffix']}",
-                         agent_cfg=cfg, batch_size=batch_size, progress=progress, report=False)
+            r = evaluate(bench.root, main_cfg, runs_dir / f"{main_model}{cfg['suffix']}",
+                         agent_cfg=cfg, batch_size=batch_size, progress=progress, report=False,
+                         retry_failed=retry_failed)
             c = compare(results[main_model]["predictions"], r["predictions"])
             o, dims = c["overall"], c["by_dimension"]
             table.append(f"| without {skill} | {100 * o['gain']:+.2f} [{100 * o['gain_ci95'][0]:+.2f}, "
@@ -99,7 +123,11 @@ def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: P
         sections.append("\n".join(table))
     main = results[main_model]
     files = write_run_report(bench, main["predictions"], runs_dir, f"{main_model} (main job)",
-                             reference_run=None, extra_rows=rows, extra_sections=sections)["files"]
+                             reference_run=ref_run if main_model != CE_REFERENCE else None, extra_rows=rows, extra_sections=sections)["files"]
+    runs = [Run(results[k]["label"], Path(results[k]["run_dir"]), bench.content_hash, results[k]["predictions"],
+                results[k]["summary"]) for k in [*order, *(k for k in results if k not in order)]]
+    files["compare"] = write_comparison(runs_dir / "compare", runs, pairs="first",
+                                        title=f"robostress main job: every row against {runs[0].label}")["html"]
     (runs_dir / "rows.json").write_text(json.dumps({k: {"clean": v["clean"], "by_dimension": v["by_dimension"],
                                                         "worst_dimension": v["worst_dimension"]}
                                                     for k, v in rows.items()}, indent=1, default=str))

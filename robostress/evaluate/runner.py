@@ -3,7 +3,11 @@
 A run directory holds ``run.json`` (fingerprint, versions, config) and ``predictions.jsonl``
 (one line per item, appended batch by batch with a single write each). Restarting with the
 same fingerprint skips answered items; a different fingerprint refuses to mix. Ctrl-C keeps
-every finished batch.
+every finished batch. With ``retry_failed`` the items whose answer was a backend error (a server
+outage, a timeout) are asked again; every other answer is kept.
+
+Memory stays flat in the number of items: masks are decoded once per batch and dropped after it
+(items are stored frame by frame, so a batch shares a few frames), never kept for the whole run.
 """
 
 from __future__ import annotations
@@ -107,17 +111,18 @@ class Runner:
 
     def __init__(self, bench: Benchmark, model: Model, run_dir: Path, *, label: str,
                  batch_size: int = 16, max_tokens: int = 64, shard: int = 0, num_shards: int = 1,
-                 limit: int | None = None, config: dict[str, Any] | None = None) -> None:
+                 limit: int | None = None, config: dict[str, Any] | None = None,
+                 retry_failed: bool = False) -> None:
         self.bench, self.model, self.run_dir = bench, model, Path(run_dir)
         self.label, self.batch_size, self.max_tokens = label, max(1, int(batch_size)), max_tokens
         self.shard, self.num_shards, self.limit = shard, num_shards, limit
-        self.config = config or {}
+        self.config, self.retry_failed = config or {}, bool(retry_failed)
         items = [i for i in bench.items if in_shard(i.item_id, shard, num_shards)]
         self.items = items[:limit] if limit else items
         prompt_version = self.items[0].prompt_version if self.items else None
         self.fingerprint = fingerprint(bench.content_hash, model.describe(), prompt_version,
                                        (shard, num_shards))
-        self._masks: dict[str, np.ndarray] = {}
+        self._masks: dict[str, np.ndarray] = {}  # this batch's decoded masks only
 
     def _prepare(self) -> list[Prediction]:
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -140,7 +145,19 @@ class Runner:
                 "git_revision": git_revision(), "shard": [self.shard, self.num_shards],
                 "prediction_schema_version": PREDICTION_SCHEMA_VERSION, "scorer": SCORER_VERSION}
         write_atomic(meta_path, json.dumps(meta, indent=2, sort_keys=True, default=str).encode())
-        return load_predictions(self.run_dir / "predictions.jsonl")
+        done = load_predictions(self.run_dir / "predictions.jsonl")
+        if self.retry_failed and any(p.error is not None for p in done):
+            done = self._drop_failed(done)
+        return done
+
+    def _drop_failed(self, done: list[Prediction]) -> list[Prediction]:
+        """Rewrite predictions.jsonl without the failed answers (atomically); they are asked again.
+
+        A run killed after this rewrite simply lacks those items, which any rerun answers."""
+        kept = [p for p in done if p.error is None]
+        blob = "".join(json.dumps(p.model_dump(mode="json"), sort_keys=True) + "\n" for p in kept)
+        write_atomic(self.run_dir / "predictions.jsonl", blob.encode())
+        return kept
 
     def _mask(self, rel: str) -> np.ndarray:
         if rel not in self._masks:
@@ -178,6 +195,7 @@ class Runner:
             for start in range(0, len(todo), self.batch_size):
                 batch = todo[start:start + self.batch_size]
                 preds = self._answer(batch)
+                self._masks.clear()  # flat memory: a batch's masks are not needed after it
                 blob = "".join(json.dumps(p.model_dump(mode="json"), sort_keys=True) + "\n" for p in preds)
                 f.write(blob.encode())
                 f.flush()

@@ -1,0 +1,245 @@
+"""One report for several runs on one benchmark: per-dimension table per model, overlaid severity
+curves, a dimension x ability heatmap per model and paired differences between models with
+scene-resampled intervals; written as compare.md, compare.html, compare.json and CSV + LaTeX
+tables.
+
+    runs = load_runs([Path("runs/mini/classical"), Path("runs/mini/random")])
+    write_comparison(Path("runs/mini/compare"), runs)
+
+Every interval is the two-stage cluster bootstrap of ``robostress.metrics`` (scenes, then
+clean-twin families); a paired difference uses only the items both runs answered.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from robostress.errors import DataError
+from robostress.evaluate.runner import load_predictions
+from robostress.metrics import compare, summarize
+from robostress.metrics.stats import BOOTSTRAP_RESAMPLES
+from robostress.render.io import write_atomic
+from robostress.report import html as H
+from robostress.report.compare_figures import dimension_ability_heatmap, overlaid_curves
+from robostress.report.markdown import render_blocks
+from robostress.report.tables import Block, pct
+from robostress.scoring.prediction import Prediction
+
+COMPARE_SCHEMA_VERSION = 1
+PAIRS = ("all", "first")
+
+
+@dataclass
+class Run:
+    """One evaluated run: its label, folder, benchmark hash, predictions and summary."""
+
+    label: str
+    run_dir: Path | None
+    benchmark_hash: str
+    predictions: list[Prediction]
+    summary: dict[str, Any]
+
+
+def load_run(run_dir: Path, resamples: int = BOOTSTRAP_RESAMPLES) -> Run:
+    """Read ``run.json`` and ``predictions.jsonl`` of a run folder and summarise it afresh."""
+    run_dir = Path(run_dir)
+    meta_path = run_dir / "run.json"
+    if not meta_path.is_file():
+        raise DataError(f"{run_dir} is not a run folder (no run.json); pass folders written by robostress eval")
+    try:
+        meta = json.loads(meta_path.read_text())
+        bench_hash = str(meta["benchmark"]["content_hash"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise DataError(f"{meta_path} is not a valid run.json ({e})") from e
+    preds = load_predictions(run_dir / "predictions.jsonl")
+    if not preds:
+        raise DataError(f"{run_dir} has no predictions yet; run robostress eval into it first")
+    return Run(str(meta.get("label") or run_dir.name), run_dir, bench_hash, preds,
+               summarize(preds, resamples=resamples))
+
+
+def load_runs(run_dirs: list[Path], resamples: int = BOOTSTRAP_RESAMPLES) -> list[Run]:
+    """Load several runs; they must be on one benchmark (same content hash)."""
+    if not run_dirs:
+        raise DataError("compare needs at least one run folder (runs=[runs/a,runs/b])")
+    return check_runs([load_run(d, resamples) for d in run_dirs])
+
+
+def check_runs(runs: list[Run]) -> list[Run]:
+    """One benchmark for all; labels made unique (a repeated label gets its folder name)."""
+    first = runs[0]
+    for r in runs[1:]:
+        if r.benchmark_hash != first.benchmark_hash:
+            raise DataError(f"runs are on different benchmarks: {first.label} on {first.benchmark_hash[:12]}, "
+                            f"{r.label} on {r.benchmark_hash[:12]}; compare runs of one benchmark")
+    seen: set[str] = set()
+    for r in runs:
+        if r.label in seen:
+            r.label = f"{r.label} ({r.run_dir.name if r.run_dir else len(seen)})"
+        if r.label in seen:
+            raise DataError(f"two runs are both labelled {r.label!r}; pass each run folder once")
+        seen.add(r.label)
+    return runs
+
+
+def comparison(runs: list[Run], pairs: str = "all", seed: int = 0,
+               resamples: int = BOOTSTRAP_RESAMPLES) -> dict[str, Any]:
+    """The comparison as JSON: per-model headline numbers and the paired differences.
+
+    Args:
+        runs: runs on one benchmark (``check_runs``).
+        pairs: 'all' (every pair of runs) or 'first' (every run against the first).
+        seed: bootstrap seed (each pair and group derives its own).
+        resamples: bootstrap resamples.
+    """
+    if pairs not in PAIRS:
+        raise DataError(f"pairs must be one of {', '.join(PAIRS)}, got {pairs!r}")
+    idx = [(0, j) for j in range(1, len(runs))] if pairs == "first" else \
+        [(i, j) for i in range(len(runs)) for j in range(i + 1, len(runs))]
+    diffs = []
+    for i, j in idx:
+        c = compare(runs[i].predictions, runs[j].predictions, seed=seed, resamples=resamples)
+        diffs.append({"a": runs[i].label, "b": runs[j].label, "n_only_a": c["n_only_in_base"],
+                      "n_only_b": c["n_only_in_other"], "overall": c["overall"],
+                      "by_dimension": {("clean" if k == "none" else k): v for k, v in c["by_dimension"].items()}})
+    return {"schema_version": COMPARE_SCHEMA_VERSION, "benchmark_hash": runs[0].benchmark_hash,
+            "models": {r.label: headline(r.summary) for r in runs}, "pairs": pairs,
+            "paired_differences": diffs,
+            "difference": "accuracy of b minus accuracy of a on the items both answered; 95% two-stage "
+                          "cluster bootstrap (scenes, then clean-twin families)"}
+
+
+def headline(s: dict[str, Any]) -> dict[str, Any]:
+    """The numbers of one summary that a comparison and a leaderboard show."""
+    def est(c: dict[str, Any]) -> dict[str, Any]:
+        return {"n": c["n"], "n_scenes": c["n_scenes"], "accuracy": c["accuracy"], "ci95": c["ci95"]}
+
+    return {"clean": est(s["clean"]), "stressed": est(s["stressed_micro"]),
+            "stressed_macro_over_subtypes": s.get("stressed_macro_over_subtypes"),
+            "by_dimension": {d: est(c) for d, c in s["by_dimension"].items()},
+            "worst_dimension": s.get("worst_dimension")}
+
+
+def _ci(c: dict[str, Any]) -> str:
+    return f"{pct(c['accuracy'])} [{pct(c['ci95'][0])}, {pct(c['ci95'][1])}]"
+
+
+def dimension_rows(models: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the per-dimension table (one row per model)."""
+    dims = sorted({d for h in models.values() for d in h["by_dimension"]})
+    header = ["model", "clean % [95% CI]", "stressed % [95% CI]"] + [f"{d} %" for d in dims] + ["worst dimension"]
+    rows = []
+    for label, h in models.items():
+        w = h.get("worst_dimension") or {}
+        rows.append([label, _ci(h["clean"]), _ci(h["stressed"])]
+                    + [_ci(h["by_dimension"][d]) if d in h["by_dimension"] else "–" for d in dims]
+                    + [f"{w.get('dimension', '–')} ({pct(w.get('accuracy'))})"])
+    return header, rows
+
+
+def difference_rows(diffs: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the paired-difference table (overall and per dimension)."""
+    header = ["a", "b", "scope", "n pairs", "scenes", "a %", "b %", "b - a (pp) [95% CI]", "MDD (pp)"]
+    rows = []
+    for d in diffs:
+        for scope, g in [("overall", d["overall"]), *d["by_dimension"].items()]:
+            rows.append([d["a"], d["b"], scope, str(g["n"]), str(g["n_scenes"]), pct(g["base"]), pct(g["other"]),
+                         f"{pct(g['gain'], True)} [{pct(g['gain_ci95'][0], True)}, {pct(g['gain_ci95'][1], True)}]",
+                         pct(g["mdd"])])
+    return header, rows
+
+
+def long_rows(comp: dict[str, Any]) -> tuple[list[list[Any]], list[list[Any]]]:
+    """Machine-readable rows for the CSV files (full precision)."""
+    acc = [["model", "scope", "name", "n", "n_scenes", "accuracy", "ci95_lo", "ci95_hi"]]
+    for label, h in comp["models"].items():
+        for scope, name, c in [("clean", "all", h["clean"]), ("stressed", "all", h["stressed"]),
+                               *[("dimension", d, c) for d, c in h["by_dimension"].items()]]:
+            acc.append([label, scope, name, c["n"], c["n_scenes"], c["accuracy"], c["ci95"][0], c["ci95"][1]])
+    diff = [["a", "b", "scope", "n", "n_scenes", "accuracy_a", "accuracy_b", "difference", "ci95_lo", "ci95_hi", "mdd"]]
+    for d in comp["paired_differences"]:
+        for scope, g in [("overall", d["overall"]), *d["by_dimension"].items()]:
+            diff.append([d["a"], d["b"], scope, g["n"], g["n_scenes"], g["base"], g["other"], g["gain"],
+                         g["gain_ci95"][0], g["gain_ci95"][1], g["mdd"]])
+    return acc, diff
+
+
+def to_csv(rows: list[list[Any]]) -> bytes:
+    """CSV bytes (a cell that a spreadsheet would run as a formula is quoted with a leading ')."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    for r in rows:
+        w.writerow(["'" + c if isinstance(c, str) and c[:1] in ("=", "+", "-", "@") else c for c in r])
+    return buf.getvalue().encode()
+
+
+_TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+        "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def tex_escape(text: str) -> str:
+    """Text safe inside a LaTeX tabular (every special character escaped)."""
+    return "".join(_TEX.get(ch, ch) for ch in str(text))
+
+
+def to_latex(header: list[str], rows: list[list[str]], caption: str) -> bytes:
+    """A booktabs table."""
+    lines = [r"\begin{table}[t]", r"\centering\small", r"\begin{tabular}{l" + "r" * (len(header) - 1) + "}",
+             r"\toprule", " & ".join(tex_escape(h) for h in header) + r" \\", r"\midrule"]
+    lines += [" & ".join(tex_escape(c) for c in r) + r" \\" for r in rows]
+    lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{tex_escape(caption)}}}", r"\end{table}", ""]
+    return "\n".join(lines).encode()
+
+
+def write_comparison(out_dir: Path, runs: list[Run], *, pairs: str = "all", seed: int = 0,
+                     resamples: int = BOOTSTRAP_RESAMPLES, title: str | None = None) -> dict[str, Path]:
+    """Write compare.json, compare.md, compare.html, tables/*.csv|tex and figures/*.png."""
+    runs = check_runs(runs)
+    comp = comparison(runs, pairs, seed, resamples)
+    out_dir = Path(out_dir)
+    title = title or f"robostress: {len(runs)} runs compared on benchmark {comp['benchmark_hash'][:12]}"
+    dh, dr = dimension_rows(comp["models"])
+    ph, pr = difference_rows(comp["paired_differences"])
+    acc_csv, diff_csv = long_rows(comp)
+    files = {"json": out_dir / "compare.json", "md": out_dir / "compare.md", "html": out_dir / "compare.html",
+             "dimensions_csv": out_dir / "tables/per_dimension.csv",
+             "dimensions_tex": out_dir / "tables/per_dimension.tex",
+             "differences_csv": out_dir / "tables/paired_differences.csv",
+             "differences_tex": out_dir / "tables/paired_differences.tex"}
+    for p in files.values():
+        p.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(files["json"], json.dumps(comp, indent=1, allow_nan=False).encode())  # models in run order
+    write_atomic(files["dimensions_csv"], to_csv(acc_csv))
+    write_atomic(files["differences_csv"], to_csv(diff_csv))
+    write_atomic(files["dimensions_tex"], to_latex(dh, dr, "Accuracy per dimension (95% scene-bootstrap CI)."))
+    write_atomic(files["differences_tex"], to_latex(ph, pr, "Paired differences b - a in percentage points "
+                                                            "(95% two-stage cluster bootstrap CI)."))
+    blocks = [Block("h1", title),
+              Block("p", "Each row is one run on the same benchmark. Intervals are 95% two-stage cluster "
+                         "bootstraps (scenes, then clean-twin families). A paired difference is b minus a "
+                         "on the items both runs answered; MDD is its minimum detectable difference "
+                         "(2.80 x its bootstrap standard error). Each run's own report has the per-cell "
+                         "tables and scene counts."),
+              Block("h2", "Per dimension"), Block("table", header=dh, rows=dr),
+              Block("h2", "Paired differences between models"), Block("table", header=ph, rows=pr)]
+    figs = {}
+    summaries = {r.label: r.summary for r in runs}
+    if any(s.get("n_pairs") for s in summaries.values()):
+        figs["severity_curves"] = overlaid_curves(summaries, out_dir / "figures/severity_curves.png")
+    for i, r in enumerate(runs):
+        slug = re.sub(r"[^A-Za-z0-9.+-]+", "_", r.label)[:60]
+        figs[f"heatmap_{i}"] = dimension_ability_heatmap(r.summary, out_dir / f"figures/dimension_ability_{i:02d}_{slug}.png")
+    lines = render_blocks(blocks) + ["Figures: " + ", ".join(f"`{p.relative_to(out_dir)}`" for p in figs.values()),
+                                     "", "Tables: `tables/per_dimension.csv|tex`, `tables/paired_differences.csv|tex`.", ""]
+    write_atomic(files["md"], "\n".join(lines).encode())
+    parts = [H.blocks_html(blocks)]
+    parts += [f"<h2>Figure: {H.esc(p.stem.replace('_', ' '))}</h2><img src='{H.png_data_url(p)}' alt=''>"
+              for p in figs.values()]
+    write_atomic(files["html"], H.page(title, parts).encode())
+    return {**files, **{f"figure_{k}": v for k, v in figs.items()}}
