@@ -24,7 +24,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from robostress.models.base import Request, Response  # noqa: E402
-from robostress.models.http_client import RETRY_STATUS, ChatClient, _fail, option_logprobs  # noqa: E402
+from robostress.models.http_client import (  # noqa: E402
+    RETRY_STATUS,
+    ChatClient,
+    _fail,
+    _server_message,
+    option_logprobs,
+)  # noqa: E402
 
 STANDARD = ("max_tokens", "temperature", "seed", "logprobs", "top_logprobs")
 
@@ -87,8 +93,9 @@ class SDKChatClient(ChatClient):
                                                                      extra_body=body)
             comp = raw.parse()
         except openai.APIStatusError as e:
-            tries = self.max_retries + 1 if e.status_code in RETRY_STATUS else 1
-            return _fail(f"HTTP {e.status_code} after {tries} tries", t0, tries)
+            if e.status_code not in RETRY_STATUS:
+                return _fail(f"HTTP {e.status_code} (not retried){_server_message(e.response.content)}", t0, 1)
+            return _fail(f"HTTP {e.status_code} after {self.max_retries + 1} tries", t0, self.max_retries + 1)
         except openai.APITimeoutError:
             return _fail(f"timeout ({self.timeout_s:g}s) after {self.max_retries + 1} tries", t0, self.max_retries + 1)
         except openai.APIConnectionError as e:
