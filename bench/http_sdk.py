@@ -8,7 +8,7 @@ errors), Retry-After and timeouts are the SDK's, ``structured_outputs`` goes in
 
     pip install openai
     python bench/http_sdk.py faults      # tests/models/test_vllm_server.py with this transport
-    python bench/http_sdk.py eval        # bench/eval.py's two cases, hand-written vs SDK
+    python bench/http_sdk.py eval [64]   # bench/eval.py's two cases, hand-written vs SDK
 """
 
 from __future__ import annotations
@@ -136,33 +136,43 @@ if __name__ == "__main__":
         sys.exit(subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "bench.http_sdk",
                                   "tests/models/test_vllm_server.py", *sys.argv[2:]], cwd=here))
     sys.path.insert(0, str(here / "bench"))
-    import statistics
-
-    from eval import ServerProcess, backend, make_image, make_requests, raw_client, sequential  # type: ignore
+    from eval import (  # type: ignore[import-not-found]
+        ServerProcess,
+        backend,
+        make_image,
+        make_requests,
+        ratio_line,
+        raw_client,
+        sequential,
+    )
 
     from robostress.models.vllm_server import VLLMServer
 
-    n, pairs, c = 400, 5, 32
-    reqs = make_requests(n, str(make_image(64)))
-    with ServerProcess() as (url, name), VLLMServer(name, url, concurrency=c) as hand, \
-            SDKChatClient(name, url, concurrency=c) as sdk:
-        bodies = [hand.body(r) for r in reqs]
-        backend(hand, reqs[:100]), backend(sdk, reqs[:100]), raw_client(url, bodies[:100], c)
-        rows = []
-        for k in range(pairs):
-            order = [("hand", hand), ("sdk", sdk)][:: 1 if k % 2 == 0 else -1]
-            got = {lbl: backend(m, reqs) for lbl, m in order}
-            got["raw"] = raw_client(url, bodies, c)
-            rows.append(got)
-    print(f"(a) 0 ms, {n} requests, concurrency {c}: items/s per trial")
-    for lbl in ("hand", "sdk", "raw"):
-        print(f"  {lbl:<5}" + " ".join(f"{r[lbl]:8.1f}" for r in rows) + f"   median {statistics.median(r[lbl] for r in rows):.1f}")
-    for lbl in ("hand", "sdk"):
-        ratios = [r[lbl] / r["raw"] for r in rows]
-        print(f"  {lbl} / raw aiohttp: median {statistics.median(ratios):.2f}, min {min(ratios):.2f}")
-    with ServerProcess(latency_s=0.05) as (url, name), VLLMServer(name, url, concurrency=c) as hand, \
-            SDKChatClient(name, url, concurrency=c) as sdk:
-        for lbl, m in (("hand", hand), ("sdk", sdk)):
-            backend(m, reqs[:c])
-            conc, seq = backend(m, reqs), sequential(m, reqs)
-            print(f"(b) 50 ms {lbl}: {conc:.1f} items/s vs sequential {seq:.1f} = {conc / seq:.1f}x")
+    c = int(sys.argv[2]) if len(sys.argv) > 2 else 64
+    reqs = make_requests(1000, str(make_image(64)))
+    clients = {"hand-written": VLLMServer, "openai SDK": SDKChatClient}
+    pairs_a: dict[str, list[tuple[float, float]]] = {k: [] for k in clients}
+    with ServerProcess() as (url, name):
+        for label, cls in clients.items():
+            with cls(name, url, concurrency=c) as m:
+                bodies = [m.body(r) for r in reqs[:400]]
+                backend(m, reqs[:100]), raw_client(url, bodies[:100], c)
+                for k in range(5):  # alternate which goes first
+                    if k % 2 == 0:
+                        h = backend(m, reqs[:400])
+                        raw = raw_client(url, bodies, c)
+                    else:
+                        raw = raw_client(url, bodies, c)
+                        h = backend(m, reqs[:400])
+                    pairs_a[label].append((h, raw))
+    pairs_b: dict[str, list[tuple[float, float]]] = {k: [] for k in clients}
+    with ServerProcess(latency_s=0.05) as (url, name):
+        for label, cls in clients.items():
+            with cls(name, url, concurrency=c) as m:
+                backend(m, reqs[:c])
+                for _ in range(3):
+                    pairs_b[label].append((backend(m, reqs), sequential(m, reqs[:60])))
+    print(f"{'case':<36}{'backend':>10}{'baseline':>11}{'min':>8}{'median':>10}{'goal':>9}")
+    for label in clients:
+        print(ratio_line(f"(a) 0 ms c={c} {label}", pairs_a[label], ">= 0.9"))
+        print(ratio_line(f"(b) 50 ms c={c} {label}", pairs_b[label], ">= 30x", unit="x"))
