@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from robostress.models.base import Request, create_model
+from robostress.models.base import Request
+from robostress.models.vllm_server import VLLMServer
 from tests.fake_vllm import FakeVLLMServer, validate
 
 
@@ -34,13 +35,13 @@ def two_image_requests(frames: list[str]) -> list[Request]:
 
 
 def bodies(frames: list[str], **kw: Any) -> list[dict[str, Any]]:
-    m = create_model("vllm", name="served/vlm", check=False, **kw)
-    return [m.body(r) for r in two_image_requests(frames)]  # type: ignore[attr-defined]
+    m = VLLMServer("served/vlm", check=False, **kw)
+    return [m.body(r) for r in two_image_requests(frames)]
 
 
 def test_two_images_reach_the_server_in_order(frames: list[str]) -> None:
     with FakeVLLMServer(model="served/vlm") as srv, \
-            create_model("vllm", name=srv.model, base_url=srv.url, logprobs=2) as m:
+            VLLMServer(srv.model, srv.url, logprobs=2) as m:
         out = m.generate(two_image_requests(frames))
     assert [r.error for r in out] == [None, None] and out[0].text in ("A", "B")
     body = next(b for b in srv.requests if b["messages"][-1]["content"][-1]["text"].startswith("The first"))
