@@ -135,3 +135,13 @@ def test_processor_needing_torchvision_is_one_clear_error(tmp_path: Path) -> Non
     msg = str(e.value)
     assert "\n" not in msg and "Qwen2VLVideoProcessor requires the Torchvision library" in msg
     assert msg.startswith(f"cannot load the model at {tmp_path}")
+
+
+@pytest.mark.parametrize("family", ["gemma3", "mllama"])  # the two whose zero-initialised parameters are opened
+def test_same_seed_same_weights(family: str, tmp_path: Path) -> None:
+    import hashlib
+
+    def digest(d: str, seed: int) -> bytes:
+        return hashlib.sha256((build_tiny_vlm(family, tmp_path / d, seed=seed) / "model.safetensors").read_bytes()).digest()
+
+    assert digest("a", 3) == digest("b", 3) != digest("c", 4)
