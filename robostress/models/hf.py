@@ -3,6 +3,12 @@
 Always offline (``local_files_only``). Multiple choice by option log-likelihood (default) or by
 generation. Log-likelihoods use right padding so every sequence keeps positions 0..n and a
 result does not depend on the batch it was computed in.
+
+Family-agnostic: prompts go through the checkpoint's own chat template (system message
+included), images are passed nested per prompt and every processor output (pixel values,
+grid sizes, tile masks, token types, cross-attention masks) goes to the model untouched.
+Tested on tiny random builds of LLaVA, LLaVA-NeXT, Idefics3, Gemma 3 and Mllama
+(``robostress.models.tiny_vlm``).
 """
 
 from __future__ import annotations
@@ -40,9 +46,14 @@ class HFModel(Model):
         self.max_new_tokens, self.seed, self.dtype_name = int(max_new_tokens), int(seed), dtype
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
         torch.manual_seed(self.seed)
-        self.processor = AutoProcessor.from_pretrained(p, local_files_only=True)
-        self.model = AutoModelForImageTextToText.from_pretrained(
-            p, local_files_only=True, dtype=getattr(torch, dtype)).to(self.device).eval()
+        try:
+            self.processor = AutoProcessor.from_pretrained(p, local_files_only=True)
+            self.model = AutoModelForImageTextToText.from_pretrained(
+                p, local_files_only=True, dtype=getattr(torch, dtype)).to(self.device).eval()
+        except ImportError as e:  # e.g. Qwen-VL processors need torchvision for their video half
+            why = " ".join(str(e).split()).split(". ")[0]
+            raise BackendError(f"cannot load the model at {p}: {why}; install it (torchvision must match "
+                               "your torch build)") from None
         self.tok = self.processor.tokenizer
         self._cfg_hash = hashlib.sha256((p / "config.json").read_bytes()).hexdigest()[:12]
 
@@ -53,7 +64,8 @@ class HFModel(Model):
 
     def _prompt(self, r: Request) -> str:
         content: list[dict[str, Any]] = [{"type": "image"} for _ in r.images] + [{"type": "text", "text": r.prompt}]
-        return str(self.processor.apply_chat_template([{"role": "user", "content": content}],
+        msgs = [{"role": "system", "content": [{"type": "text", "text": r.system}]}] if r.system else []
+        return str(self.processor.apply_chat_template([*msgs, {"role": "user", "content": content}],
                                                       add_generation_prompt=True))
 
     def _images(self, r: Request) -> list[Any]:
@@ -65,11 +77,15 @@ class HFModel(Model):
                 out.append(im.convert("RGB"))
         return out
 
-    def _encode(self, reqs: Sequence[Request], side: str) -> Any:
+    def _encode(self, prompts: list[str], images: list[list[Any]], side: str) -> Any:
+        """Processor inputs of a batch: images nested per prompt (as every family's processor
+        takes them), special tokens added only where the chat template did not add them."""
         self.tok.padding_side = side
-        images = [im for r in reqs for im in self._images(r)]
-        return self.processor(images=images or None, text=[self._prompt(r) for r in reqs], return_tensors="pt",
-                              padding=True).to(self.device)
+        bos = self.tok.bos_token
+        kw: dict[str, Any] = {"images": images} if any(images) else {}
+        enc = self.processor(text=prompts, return_tensors="pt", padding=True,
+                             add_special_tokens=not (bos and prompts[0].startswith(bos)), **kw)
+        return enc.to(self.device, dtype=self.model.dtype)
 
     def generate(self, requests: Sequence[Request]) -> list[Response]:
         """Answer in batches of ``batch_size``."""
@@ -85,7 +101,7 @@ class HFModel(Model):
 
     def _generate(self, reqs: list[Request]) -> list[Response]:
         torch = self.torch
-        enc = self._encode(reqs, "left")
+        enc = self._encode([self._prompt(r) for r in reqs], [self._images(r) for r in reqs], "left")
         with torch.inference_mode():
             ids = self.model.generate(**enc, max_new_tokens=max(r.max_tokens for r in reqs) or self.max_new_tokens,
                                       do_sample=False, pad_token_id=self.tok.pad_token_id)
@@ -96,40 +112,59 @@ class HFModel(Model):
                 for t, n, row in zip(texts, n_prompt, new, strict=True)]
 
     def _loglik(self, reqs: list[Request]) -> list[Response]:
-        """Score every option of every request in one right-padded forward pass."""
+        """Score every option of every request in one right-padded forward pass.
+
+        One row per (request, option): the processor encodes the prompt with its images (so
+        every family's own image inputs line up with the rows), then the option's tokens are
+        appended after the prompt's last real token.
+        """
         torch = self.torch
-        enc = self._encode(reqs, "right")
-        rows, pix, spans = [], [], []
-        n_img = [len(r.images) for r in reqs]
-        img_start = [sum(n_img[:k]) for k in range(len(reqs))]
-        for k, r in enumerate(reqs):
-            prompt = enc["input_ids"][k][enc["attention_mask"][k].bool()].tolist()
-            for c in r.choices or ():
-                cont = self.tok(c, add_special_tokens=False)["input_ids"]
-                rows.append(prompt + cont)
-                spans.append((k, c, len(prompt), len(cont)))
-                if "pixel_values" in enc:
-                    pix.append(enc["pixel_values"][img_start[k]:img_start[k] + n_img[k]])
-        width = max(len(x) for x in rows)
-        pad = self.tok.pad_token_id
-        ids = torch.tensor([x + [pad] * (width - len(x)) for x in rows], device=self.device)
-        mask = torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x in rows], device=self.device)
-        kw = {"pixel_values": torch.cat(pix)} if pix else {}
+        prompts, images = [self._prompt(r) for r in reqs], [self._images(r) for r in reqs]
+        rows = [(k, c) for k, r in enumerate(reqs) for c in r.choices or ()]
+        enc = self._encode([prompts[k] for k, _ in rows], [images[k] for k, _ in rows], "right")
+        n_prompt = enc["attention_mask"].sum(1).tolist()
+        conts = [self.tok(c, add_special_tokens=False)["input_ids"] for _, c in rows]
+        kw = _append_tokens(torch, dict(enc), n_prompt, conts, self.tok.pad_token_id)
         with torch.inference_mode():
-            logits = self.model(input_ids=ids, attention_mask=mask, **kw).logits.float()
-        logp = torch.log_softmax(logits, -1)
+            logits = self.model(**kw).logits
         scores: dict[int, dict[str, float]] = {}
-        for row, (k, c, start, n) in enumerate(spans):
-            tgt = ids[row, start:start + n]
-            lp = logp[row, start - 1:start - 1 + n].gather(1, tgt[:, None]).sum().item()
-            scores.setdefault(k, {})[c] = float(lp)
+        for row, ((k, c), start, cont) in enumerate(zip(rows, n_prompt, conts, strict=True)):
+            lp = torch.log_softmax(logits[row, start - 1:start - 1 + len(cont)].float(), -1)
+            tgt = torch.tensor(cont, device=lp.device)
+            scores.setdefault(k, {})[c] = float(lp.gather(1, tgt[:, None]).sum().item())
         out = []
         for k, r in enumerate(reqs):
             s = scores[k]
             best = max(r.choices or (), key=lambda c: (s[c], -(r.choices or ()).index(c)))
-            out.append(Response(text=best, logprobs=s, prompt_tokens=int(enc["attention_mask"][k].sum()),
-                                completion_tokens=0))
+            first = next(i for i, (kk, _) in enumerate(rows) if kk == k)
+            out.append(Response(text=best, logprobs=s, prompt_tokens=int(n_prompt[first]), completion_tokens=0))
         return out
+
+
+def _append_tokens(torch: Any, enc: dict[str, Any], n_prompt: list[int], conts: list[list[int]], pad: int) -> dict[str, Any]:
+    """``enc`` (right-padded) with ``conts[i]`` appended after row i's ``n_prompt[i]`` real tokens.
+
+    Other per-token inputs (Gemma 3's ``token_type_ids``, Mllama's ``cross_attention_mask``,
+    ...) are extended with the value of the row's last real token, as generation extends them.
+    """
+    ids = enc["input_ids"]
+    rows, old = ids.shape
+    width = max(n + len(c) for n, c in zip(n_prompt, conts, strict=True))
+    out = dict(enc)
+    for key, v in enc.items():
+        if not (isinstance(v, torch.Tensor) and v.dim() >= 2 and tuple(v.shape[:2]) == (rows, old)):
+            continue
+        new = v.new_full((rows, width, *v.shape[2:]), pad if key == "input_ids" else 0)
+        for i, (n, c) in enumerate(zip(n_prompt, conts, strict=True)):
+            new[i, :n] = v[i, :n]
+            if key == "input_ids":
+                new[i, n:n + len(c)] = torch.tensor(c, dtype=v.dtype)
+            elif key == "attention_mask":
+                new[i, n:n + len(c)] = 1
+            else:
+                new[i, n:n + len(c)] = v[i, n - 1]
+        out[key] = new
+    return out
 
 
 MODELS.add("hf", HFModel)

@@ -10,7 +10,7 @@ from PIL import Image
 
 from robostress.errors import BackendError
 from robostress.models.base import Request, create_model
-from robostress.models.fake_server import FakeVLLMServer
+from tests.fake_vllm import FakeVLLMServer
 
 
 @pytest.fixture(scope="module")

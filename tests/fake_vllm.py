@@ -1,5 +1,8 @@
 """A loopback HTTP server speaking vLLM's OpenAI-compatible protocol, with injectable faults.
 
+Test infrastructure, kept out of the installed package: the tests and bench/eval.py import it
+from a checkout (``from tests.fake_vllm import FakeVLLMServer``).
+
 For tests and benchmarks of the HTTP backends (vLLM cannot be installed on CPU machines). It
 binds 127.0.0.1 only, on a free port, serves from its own thread, and stops when its context
 exits; it handles hundreds of concurrent connections.
