@@ -7,7 +7,7 @@ from pathlib import Path
 from robostress.benchmark.load import Benchmark
 from robostress.evaluate.runner import Runner, load_predictions
 from robostress.models.base import Model, Request, Response, create_model
-from robostress.models.fake_server import FakeVLLMServer
+from tests.fake_vllm import FakeVLLMServer
 
 
 def _vllm(srv: FakeVLLMServer) -> Model:
