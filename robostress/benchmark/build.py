@@ -19,7 +19,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from robostress.benchmark.manifest import MANIFEST_SCHEMA_VERSION, content_hash, write_jsonl
+from robostress.benchmark.manifest import MANIFEST_SCHEMA_VERSION, SIDE_SCHEMA_VERSION, content_hash, write_jsonl
 from robostress.errors import ConfigError
 from robostress.render.cache import FILES, RenderCache, cache_key
 from robostress.render.frame import Frame, FrameArrays
@@ -237,7 +237,8 @@ class Builder:
             scene_frames: list[RenderedFrame] = []
             for plan, rec in self.jobs(clean_plan):
                 if rec.skipped is not None:
-                    skipped.append({"frame_id": frame_id(plan.scene_id, rec), **rec.model_dump(mode="json")})
+                    skipped.append({"schema_version": SIDE_SCHEMA_VERSION, "frame_id": frame_id(plan.scene_id, rec),
+                                    **rec.model_dump(mode="json")})
                     self.stats["skipped"] += 1
                 else:
                     rf = self.render_frame(plan, rec, clean, seed)
@@ -256,8 +257,11 @@ class Builder:
         write_jsonl(self.out / "frames.jsonl", [f.model_dump(mode="json") for f in frames])
         write_jsonl(self.out / "skipped.jsonl", skipped)
         write_jsonl(self.out / "items.jsonl", [i.model_dump(mode="json") for i in items])
-        write_jsonl(self.out / "dropped.jsonl", [d.model_dump(mode="json") for d in dropped])
+        write_jsonl(self.out / "dropped.jsonl", [{"schema_version": SIDE_SCHEMA_VERSION, **d.model_dump(mode="json")}
+                                                  for d in dropped])
         manifest = self._manifest(plans, frames, skipped, items, dropped)
+        manifest["files"] = {n: sha256((self.out / n).read_bytes()) for n in
+                             ("scenes.jsonl", "frames.jsonl", "items.jsonl", "skipped.jsonl", "dropped.jsonl")}
         manifest["build_seconds"] = round(time.perf_counter() - t0, 2)
         manifest["render_stats"] = dict(self.stats)
         write_atomic(manifest_path, json.dumps(manifest, indent=2, sort_keys=True).encode())

@@ -21,7 +21,9 @@ def main(cfg: DictConfig) -> None:
     out = evaluate(Path(cfg.benchmark_dir), model_cfg, Path(cfg.run_dir), agent_cfg=agent_cfg,  # type: ignore[arg-type]
                    batch_size=cfg.batch_size, max_tokens=cfg.max_tokens, limit=cfg.limit,
                    shard=cfg.shard, num_shards=cfg.num_shards, progress=cfg.progress,
-                   report=cfg.report, reference_run=Path(cfg.reference_run) if cfg.reference_run else None)
+                   report=cfg.report, reference_run=Path(cfg.reference_run) if cfg.reference_run else None,
+                   allow_damaged=bool(cfg.get("allow_damaged", False)),
+                   verify_cache=Path(cfg.verify_cache) if cfg.get("verify_cache") else None)
     files = out.get("files", {})
     log.info("run folder: %s", cfg.run_dir)
     if "html" in files:

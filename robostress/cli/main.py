@@ -16,6 +16,7 @@ COMMANDS = {
     "contact-sheet": "robostress.cli.contact_sheet",
     "make-tiny-vlm": "robostress.cli.tiny_vlm",
     "train-detector": "robostress.cli.train_detector",
+    "verify": "robostress.cli.verify",
 }
 USAGE = "usage: robostress [" + "|".join(COMMANDS) + "] [key=value ...] [--help]"
 
