@@ -27,8 +27,10 @@ def _no_constant(name: str) -> Any:
 
 
 def loads_strict(data: bytes | str) -> Any:
-    """``json.loads`` that refuses NaN and Infinity (Python's json accepts them; JSON does not)."""
-    return json.loads(data, parse_constant=_no_constant)
+    """``json.loads`` of UTF-8 text that refuses NaN and Infinity (Python's json accepts them and
+    guesses UTF-16/32 from bytes; JSON files here are UTF-8)."""
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    return json.loads(text, parse_constant=_no_constant)
 
 
 def check_version(where: str, rec: dict[str, Any], known: Collection[int], *, required: bool = True) -> None:

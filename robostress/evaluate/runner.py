@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 from tqdm import tqdm
 
 from robostress.benchmark.load import Benchmark
@@ -105,8 +106,10 @@ def load_predictions(path: Path) -> list[Prediction]:
     for n, rec in enumerate(read_jsonl(path, (PREDICTION_SCHEMA_VERSION,)), 1):
         try:
             pred = Prediction.model_validate(rec)
-        except ValueError as e:
-            raise DataError(f"{path}:{n}: not a valid prediction ({str(e).splitlines()[0][:160]})") from None
+        except ValidationError as e:
+            first = e.errors()[0]
+            loc = ".".join(str(x) for x in first["loc"])
+            raise DataError(f"{path}:{n}: not a valid prediction ({loc}: {first['msg'][:120]})") from None
         if pred.item_id in seen:
             raise DataError(f"{path}:{n}: a second prediction of item {pred.item_id!r}")
         seen.add(pred.item_id)
@@ -173,6 +176,7 @@ class Runner:
                     f"{self.run_dir} holds a different run (fingerprint {old.get('fingerprint')}, "
                     f"model {old.get('label')!r}); this run is {self.fingerprint} ({self.label!r}). "
                     "Use another run_dir, or delete that folder to start over.")
+        done = load_predictions(self.run_dir / "predictions.jsonl")  # refused before run.json is touched
         meta = {"schema_version": RUN_SCHEMA_VERSION, "fingerprint": self.fingerprint,
                 "label": self.label, "benchmark": {"path": str(self.bench.root),
                                                    "content_hash": self.bench.content_hash,
@@ -181,7 +185,7 @@ class Runner:
                 "git_revision": git_revision(), "shard": [self.shard, self.num_shards],
                 "prediction_schema_version": PREDICTION_SCHEMA_VERSION, "scorer": SCORER_VERSION}
         write_atomic(meta_path, json.dumps(meta, indent=2, sort_keys=True, default=str).encode())
-        return load_predictions(self.run_dir / "predictions.jsonl")
+        return done
 
     def _mask(self, rel: str) -> np.ndarray:
         if rel not in self._masks:
