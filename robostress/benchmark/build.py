@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from robostress.benchmark.manifest import MANIFEST_SCHEMA_VERSION, SIDE_SCHEMA_VERSION, content_hash, write_jsonl
 from robostress.errors import ConfigError
+from robostress.lock import RunLock
 from robostress.render.cache import FILES, RenderCache, cache_key
 from robostress.render.frame import Frame, FrameArrays
 from robostress.render.io import (
@@ -217,8 +218,15 @@ class Builder:
         return rf.arrays
 
     def build(self, progress: bool = True) -> dict[str, Any]:
-        """Build the whole benchmark; returns the manifest."""
+        """Build the whole benchmark (the folder locked meanwhile); returns the manifest."""
         self._check_writable()
+        with RunLock(self.out):
+            for d in (self.out, *(self.out / s for s in SUBDIRS.values())):
+                for tmp in d.glob(".*.tmp"):  # left by a killed build; never referenced
+                    tmp.unlink(missing_ok=True)
+            return self._build(progress)
+
+    def _build(self, progress: bool) -> dict[str, Any]:
         t0 = time.perf_counter()
         manifest_path = self.out / "manifest.json"
         if manifest_path.exists():

@@ -9,7 +9,7 @@ from typing import Any
 from robostress.benchmark.load import Benchmark
 from robostress.errors import ConfigError
 from robostress.benchmark.verify import require_whole
-from robostress.evaluate.lock import RunLock
+from robostress.lock import RunLock
 from robostress.evaluate.runner import Runner, load_predictions
 from robostress.models.base import Model, create_model
 from robostress.scoring.prediction import Prediction

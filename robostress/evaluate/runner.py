@@ -26,7 +26,7 @@ from tqdm import tqdm
 from robostress.benchmark.load import Benchmark
 from robostress.benchmark.manifest import check_version, loads_strict, read_jsonl
 from robostress.errors import DataError
-from robostress.evaluate.lock import RunLock
+from robostress.lock import RunLock
 from robostress.models.base import Model, Request, Response
 from robostress.questions.item import LETTERS, Item
 from robostress.render.io import write_atomic

@@ -68,12 +68,15 @@ def copy_atomic(src: Path, dest: Path) -> None:
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.exists() and os.path.samefile(src, dest):
+            return
         tmp.unlink(missing_ok=True)
         try:
             os.link(src, tmp)
         except OSError:
             shutil.copyfile(src, tmp)
         os.replace(tmp, dest)
+        tmp.unlink(missing_ok=True)  # rename between two links of one file leaves both in place
     except OSError as e:
         try:
             tmp.unlink(missing_ok=True)

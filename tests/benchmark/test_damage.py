@@ -266,7 +266,7 @@ def test_run_folder_locked_by_a_live_process(finished_run: Path, tiny_bench: Ben
     shutil.copytree(finished_run, run)
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        from robostress.evaluate.lock import _start_time
+        from robostress.lock import _start_time
 
         (run / ".lock").write_text(json.dumps({"pid": sleeper.pid, "host": __import__("socket").gethostname(),
                                                "start": _start_time(sleeper.pid)}))

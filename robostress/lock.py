@@ -1,4 +1,4 @@
-"""A run-folder lock: one writing process per run folder.
+"""A folder lock: one writing process per run folder (and per benchmark being built).
 
 The lock is a file ``.lock`` in the run folder holding the owner's PID, host and process start
 time. It is created complete (written to a temporary file, then hard-linked into place, which
