@@ -19,7 +19,12 @@ from typing import Any
 
 from tqdm import tqdm
 
-from robostress.benchmark.manifest import MANIFEST_SCHEMA_VERSION, SIDE_SCHEMA_VERSION, content_hash, write_jsonl
+from robostress.benchmark.manifest import (
+    MANIFEST_SCHEMA_VERSION,
+    SIDE_SCHEMA_VERSION,
+    content_hash,
+    write_jsonl,
+)
 from robostress.errors import ConfigError
 from robostress.lock import RunLock
 from robostress.render.cache import FILES, RenderCache, cache_key

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from robostress.benchmark.load import Benchmark
-from robostress.errors import ConfigError
 from robostress.benchmark.verify import require_whole
-from robostress.lock import RunLock
+from robostress.errors import ConfigError
 from robostress.evaluate.runner import Runner, load_predictions
+from robostress.lock import RunLock
 from robostress.models.base import Model, create_model
 from robostress.scoring.prediction import Prediction
 

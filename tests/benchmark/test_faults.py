@@ -116,10 +116,11 @@ def test_full_disk_during_build_stops_with_one_line_and_resumes(reference: str, 
     """ENOSPC injected into the sixth file written (a real tmpfs is in tests/evaluate/test_disk_full.py)."""
     import errno
 
+    from hydra import compose, initialize_config_module
+
     from robostress.benchmark.build import BuildConfig, Builder
     from robostress.cli.build import build_config
     from robostress.errors import DataError
-    from hydra import compose, initialize_config_module
 
     with initialize_config_module("robostress.conf", version_base="1.3"):
         cfg = compose(config_name="build", overrides=[a for a in BUILD[1:] if not a.startswith("progress")])
