@@ -16,7 +16,8 @@ of strings, ``top_logprobs`` only with ``logprobs``; a body carrying the removed
 ``guided_*`` fields is rejected, so a client regressing to them is caught.
 
 Faults: "500", "429" (with Retry-After), "timeout" (holds the reply ``hang_s``), "malformed"
-(invalid JSON with status 200), "empty" (empty content), "reset" (TCP reset). ``faults`` is a
+(invalid JSON with status 200), "empty" (empty content), "reset" (TCP reset), "truncated" (status
+200 and a Content-Length, then the connection closes after half the body). ``faults`` is a
 list consumed one per chat request in arrival order, or a callable ``(body, index) -> fault
 or None`` for schedules that must not depend on arrival order. ``answer(body) -> str``
 decides replies (default: the first allowed choice, else "A"); with ``structured_outputs``
@@ -39,7 +40,7 @@ from typing import Any
 
 Answer = Callable[[dict[str, Any]], str]
 FaultPolicy = Callable[[dict[str, Any], int], "str | None"]
-FAULTS = ("500", "429", "timeout", "malformed", "empty", "reset")
+FAULTS = ("500", "429", "timeout", "malformed", "empty", "reset", "truncated")
 _DATA_URL = re.compile(r"data:image/(png|jpeg|webp);base64,(.+)", re.S)
 _REMOVED = ("guided_choice", "guided_json", "guided_regex", "guided_grammar", "guided_decoding_backend")
 
@@ -205,6 +206,14 @@ class FakeVLLMServer:
             request.transport.abort()
             return web.Response()
         text = "" if fault == "empty" else self._constrained(body)
+        if fault == "truncated":
+            full = json.dumps(self._completion(body, text)).encode()
+            resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+            resp.content_length = len(full)
+            await resp.prepare(request)
+            await resp.write(full[: len(full) // 2])
+            request.transport.close()
+            return resp
         return web.json_response(self._completion(body, text))
 
     def _constrained(self, body: dict[str, Any]) -> str:

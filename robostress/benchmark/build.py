@@ -19,8 +19,14 @@ from typing import Any
 
 from tqdm import tqdm
 
-from robostress.benchmark.manifest import MANIFEST_SCHEMA_VERSION, content_hash, write_jsonl
+from robostress.benchmark.manifest import (
+    MANIFEST_SCHEMA_VERSION,
+    SIDE_SCHEMA_VERSION,
+    content_hash,
+    write_jsonl,
+)
 from robostress.errors import ConfigError
+from robostress.lock import RunLock
 from robostress.render.cache import FILES, RenderCache, cache_key
 from robostress.render.frame import Frame, FrameArrays
 from robostress.render.io import (
@@ -217,8 +223,15 @@ class Builder:
         return rf.arrays
 
     def build(self, progress: bool = True) -> dict[str, Any]:
-        """Build the whole benchmark; returns the manifest."""
+        """Build the whole benchmark (the folder locked meanwhile); returns the manifest."""
         self._check_writable()
+        with RunLock(self.out):
+            for d in (self.out, *(self.out / s for s in SUBDIRS.values())):
+                for tmp in d.glob(".*.tmp"):  # left by a killed build; never referenced
+                    tmp.unlink(missing_ok=True)
+            return self._build(progress)
+
+    def _build(self, progress: bool) -> dict[str, Any]:
         t0 = time.perf_counter()
         manifest_path = self.out / "manifest.json"
         if manifest_path.exists():
@@ -237,7 +250,8 @@ class Builder:
             scene_frames: list[RenderedFrame] = []
             for plan, rec in self.jobs(clean_plan):
                 if rec.skipped is not None:
-                    skipped.append({"frame_id": frame_id(plan.scene_id, rec), **rec.model_dump(mode="json")})
+                    skipped.append({"schema_version": SIDE_SCHEMA_VERSION, "frame_id": frame_id(plan.scene_id, rec),
+                                    **rec.model_dump(mode="json")})
                     self.stats["skipped"] += 1
                 else:
                     rf = self.render_frame(plan, rec, clean, seed)
@@ -256,8 +270,11 @@ class Builder:
         write_jsonl(self.out / "frames.jsonl", [f.model_dump(mode="json") for f in frames])
         write_jsonl(self.out / "skipped.jsonl", skipped)
         write_jsonl(self.out / "items.jsonl", [i.model_dump(mode="json") for i in items])
-        write_jsonl(self.out / "dropped.jsonl", [d.model_dump(mode="json") for d in dropped])
+        write_jsonl(self.out / "dropped.jsonl", [{"schema_version": SIDE_SCHEMA_VERSION, **d.model_dump(mode="json")}
+                                                  for d in dropped])
         manifest = self._manifest(plans, frames, skipped, items, dropped)
+        manifest["files"] = {n: sha256((self.out / n).read_bytes()) for n in
+                             ("scenes.jsonl", "frames.jsonl", "items.jsonl", "skipped.jsonl", "dropped.jsonl")}
         manifest["build_seconds"] = round(time.perf_counter() - t0, 2)
         manifest["render_stats"] = dict(self.stats)
         write_atomic(manifest_path, json.dumps(manifest, indent=2, sort_keys=True).encode())

@@ -8,7 +8,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from robostress.benchmark.load import Benchmark
-from robostress.benchmark.manifest import read_jsonl
+from robostress.benchmark.manifest import SIDE_SCHEMA_VERSION, read_jsonl
 from robostress.render.io import write_atomic
 
 CELL = 128
@@ -29,8 +29,9 @@ def contact_sheet(bench: Benchmark, scene_id: str, cell: int = CELL) -> Image.Im
     clean = next(f for f in frames if f.stress.severity == 0)
     subtypes = list(dict.fromkeys(bench.manifest["config"]["subtypes"]))
     by_key = {(f.stress.subtype, f.stress.severity): f for f in frames}
-    skipped = {(r["subtype"], r["severity"]): r["skipped"]
-               for r in read_jsonl(bench.root / "skipped.jsonl") if r.get("frame_id", "").startswith(scene_id + "/")}
+    records = read_jsonl(bench.root / "skipped.jsonl", (SIDE_SCHEMA_VERSION,), required=False)
+    skipped = {(r.get("subtype"), r.get("severity")): str(r.get("skipped"))
+               for r in records if str(r.get("frame_id", "")).startswith(scene_id + "/")}
     dims = {f.stress.subtype: f.stress.dimension for f in frames}
     measures = {f.stress.subtype: f"realised: {f.stress.measure}" for f in frames if f.stress.measure}
     sheet = Image.new("RGB", (LABEL_W + 6 * cell, HEAD_H + len(subtypes) * cell), (255, 255, 255))

@@ -19,15 +19,23 @@ from robostress.scene.plan import ScenePlan
 M = TypeVar("M", bound=BaseModel)
 
 
-def _records(path: Path, model: type[M]) -> list[M]:
-    out = []
-    for n, rec in enumerate(read_jsonl(path), 1):
+def _records(path: Path, model: type[M], key: str | None = None) -> list[M]:
+    """Validated records of a JSONL file: its model's schema_version only, ``key`` unique."""
+    version = model.model_fields["schema_version"].default
+    out, seen = [], set()
+    for n, rec in enumerate(read_jsonl(path, (version,)), 1):
         try:
-            out.append(model.model_validate(rec))
+            r = model.model_validate(rec)
         except ValidationError as e:
             first = e.errors()[0]
             loc = ".".join(str(x) for x in first["loc"])
-            raise DataError(f"{path}:{n}: invalid {model.__name__} ({loc}: {first['msg']})") from e
+            raise DataError(f"{path}:{n}: invalid {model.__name__} ({loc}: {first['msg'][:120]})") from None
+        if key is not None:
+            k = getattr(r, key)
+            if k in seen:
+                raise DataError(f"{path}:{n}: duplicate {key} {k!r}")
+            seen.add(k)
+        out.append(r)
     return out
 
 
@@ -46,17 +54,17 @@ class Benchmark:
     @cached_property
     def scenes(self) -> dict[str, ScenePlan]:
         """Clean scene plans by scene id."""
-        return {p.scene_id: p for p in _records(self.root / "scenes.jsonl", ScenePlan)}
+        return {p.scene_id: p for p in _records(self.root / "scenes.jsonl", ScenePlan, "scene_id")}
 
     @cached_property
     def frames(self) -> dict[str, Frame]:
         """Frames by frame id."""
-        return {f.frame_id: f for f in _records(self.root / "frames.jsonl", Frame)}
+        return {f.frame_id: f for f in _records(self.root / "frames.jsonl", Frame, "frame_id")}
 
     @cached_property
     def items(self) -> list[Item]:
         """All items, in file order."""
-        return _records(self.root / "items.jsonl", Item)
+        return _records(self.root / "items.jsonl", Item, "item_id")
 
     def path(self, rel: str) -> Path:
         """Absolute path of a file of the benchmark (never outside its folder)."""

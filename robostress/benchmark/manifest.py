@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ from robostress.errors import DataError
 from robostress.render.io import write_atomic
 
 MANIFEST_SCHEMA_VERSION = 1
+SIDE_SCHEMA_VERSION = 1  # records of skipped.jsonl and dropped.jsonl (absent in builds before it was written)
 MAX_LINE_BYTES = 1 << 20  # a single JSONL record larger than 1 MiB is refused as corrupt
 
 
@@ -21,25 +22,68 @@ def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
     write_atomic(path, ("\n".join(lines) + ("\n" if lines else "")).encode())
 
 
-def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Records of a JSONL file; DataError naming the file and line on a corrupt record."""
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def loads_strict(data: bytes | str) -> Any:
+    """``json.loads`` of UTF-8 text that refuses NaN and Infinity (Python's json accepts them and
+    guesses UTF-16/32 from bytes; JSON files here are UTF-8)."""
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    return json.loads(text, parse_constant=_no_constant)
+
+
+def check_version(where: str, rec: dict[str, Any], known: Collection[int], *, required: bool = True) -> None:
+    """DataError unless ``rec['schema_version']`` is one of ``known`` (absent: an error if ``required``)."""
+    if "schema_version" not in rec and not required:
+        return
+    v = rec.get("schema_version")
+    if type(v) is not int or v not in known:
+        what = "has no schema_version" if "schema_version" not in rec else f"has schema_version {v!r}"
+        raise DataError(f"{where}: record {what}; this robostress reads version "
+                        f"{' or '.join(str(k) for k in sorted(known))}")
+
+
+def read_jsonl(path: Path, versions: Collection[int] | None = None, *,
+               required: bool = True) -> Iterator[dict[str, Any]]:
+    """Records of a JSONL file; DataError naming the file and line on a corrupt record.
+
+    Args:
+        path: the file.
+        versions: if given, every record's ``schema_version`` must be one of these.
+        required: whether a record without ``schema_version`` is refused (files written before
+            they carried one, such as ``skipped.jsonl``, pass ``False``).
+    """
     try:
         f = open(path, "rb")
     except OSError as e:
         raise DataError(f"cannot read {path}: {e.strerror}") from e
     with f:
-        for n, line in enumerate(f, 1):
-            if len(line) > MAX_LINE_BYTES:
-                raise DataError(f"{path}:{n}: record larger than {MAX_LINE_BYTES} bytes")
+        for n, line in enumerate(_lines(f, path), 1):
             if not line.strip():
                 continue
             try:
-                rec = json.loads(line)
-            except ValueError as e:
-                raise DataError(f"{path}:{n}: not valid JSON ({e})") from e
+                rec = loads_strict(line)
+            except (ValueError, RecursionError) as e:
+                raise DataError(f"{path}:{n}: not valid JSON ({str(e)[:120]})") from None
             if not isinstance(rec, dict):
                 raise DataError(f"{path}:{n}: expected a JSON object")
+            if versions is not None:
+                check_version(f"{path}:{n}", rec, versions, required=required)
             yield rec
+
+
+def _lines(f: Any, path: Path) -> Iterator[bytes]:
+    """Lines of a binary file, each at most MAX_LINE_BYTES (a longer one is an error, not read whole)."""
+    n = 0
+    while True:
+        line = f.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        n += 1
+        if len(line) > MAX_LINE_BYTES:
+            raise DataError(f"{path}:{n}: record larger than {MAX_LINE_BYTES} bytes")
+        yield line
 
 
 def content_hash(root: Path, jsonl_names: Sequence[str], frames: Sequence[Any]) -> str:
@@ -63,11 +107,17 @@ def read_manifest(root: Path) -> dict[str, Any]:
         hint = " (an interrupted build: rerun `robostress build` to resume)" if Path(root).is_dir() else ""
         raise DataError(f"no benchmark at {root}: manifest.json is missing{hint}")
     try:
-        m = json.loads(p.read_text())
-    except (OSError, ValueError) as e:
-        raise DataError(f"{p} is not valid JSON: {e}") from e
-    v = m.get("schema_version") if isinstance(m, dict) else None
-    if v != MANIFEST_SCHEMA_VERSION:
+        m = loads_strict(p.read_bytes())
+    except OSError as e:
+        raise DataError(f"cannot read {p}: {e.strerror}") from None
+    except (ValueError, RecursionError) as e:
+        raise DataError(f"{p} is not valid JSON: {str(e)[:120]}") from None
+    if not isinstance(m, dict):
+        raise DataError(f"{p}: expected a JSON object")
+    v = m.get("schema_version")
+    if type(v) is not int or v != MANIFEST_SCHEMA_VERSION:
         raise DataError(f"{p}: manifest schema_version {v!r} is not supported "
                         f"(this robostress reads version {MANIFEST_SCHEMA_VERSION})")
+    if not isinstance(m.get("content_hash"), str):
+        raise DataError(f"{p}: content_hash is missing or not a string")
     return m

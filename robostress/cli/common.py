@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import logging
 import sys
@@ -11,6 +12,7 @@ from typing import Any
 from robostress.errors import RobostressError
 
 log = logging.getLogger("robostress")
+DISK_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EFBIG})
 
 
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -23,6 +25,12 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except RobostressError as e:
             print(f"robostress: error: {e}", file=sys.stderr)
             sys.exit(e.exit_code)
+        except OSError as e:
+            if e.errno not in DISK_ERRORS:
+                raise
+            print(f"robostress: error: cannot write {e.filename or 'a file'}: {e.strerror}; finished work is "
+                  "kept, free space (or make the folder writable) and rerun to resume", file=sys.stderr)
+            sys.exit(2)
         except KeyboardInterrupt:
             print("robostress: interrupted; finished work is kept, rerun the same command to resume",
                   file=sys.stderr)

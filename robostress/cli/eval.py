@@ -22,7 +22,9 @@ def main(cfg: DictConfig) -> None:
                    batch_size=cfg.batch_size, max_tokens=cfg.max_tokens, limit=cfg.limit,
                    shard=cfg.shard, num_shards=cfg.num_shards, progress=cfg.progress,
                    report=cfg.report, retry_failed=bool(cfg.retry_failed),
-                   reference_run=Path(cfg.reference_run) if cfg.reference_run else None)
+                   reference_run=Path(cfg.reference_run) if cfg.reference_run else None,
+                   allow_damaged=bool(cfg.get("allow_damaged", False)),
+                   verify_cache=Path(cfg.verify_cache) if cfg.get("verify_cache") else None)
     files = out.get("files", {})
     log.info("run folder: %s", cfg.run_dir)
     if "html" in files:

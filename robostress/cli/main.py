@@ -18,6 +18,7 @@ COMMANDS = {
     "train-detector": "robostress.cli.train_detector",
     "compare": "robostress.cli.compare",
     "leaderboard": "robostress.cli.leaderboard",
+    "verify": "robostress.cli.verify",
 }
 USAGE = "usage: robostress [" + "|".join(COMMANDS) + "] [key=value ...] [--help]"
 

@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from robostress.benchmark.load import Benchmark
+from robostress.benchmark.verify import require_whole
 from robostress.errors import ConfigError
 from robostress.evaluate.runner import Runner, load_predictions
+from robostress.lock import RunLock
 from robostress.models.base import Model, create_model
 from robostress.scoring.prediction import Prediction
 
@@ -60,37 +62,47 @@ def image_grid(bench: Benchmark, preds: list[Prediction], n: int = 8) -> list[di
 def evaluate(bench_dir: Path, model_cfg: dict[str, Any], run_dir: Path, *,
              agent_cfg: dict[str, Any] | None = None, batch_size: int = 16, max_tokens: int = 64,
              limit: int | None = None, shard: int = 0, num_shards: int = 1, progress: bool = True,
-             report: bool = True, reference_run: Path | None = None,
-             retry_failed: bool = False) -> dict[str, Any]:
+             report: bool = True, reference_run: Path | None = None, allow_damaged: bool = False,
+             verify_cache: Path | None = None, retry_failed: bool = False) -> dict[str, Any]:
     """Run (or resume) one evaluation and write summary.json / report.md / report.html.
 
-    With ``retry_failed`` the items whose earlier answer was a backend error are asked again."""
+    The benchmark is verified first (``robostress.benchmark.verify``): a damaged one is refused
+    with its bad files unless ``allow_damaged``, in which case the report says so at the top.
+    With ``retry_failed`` the items whose earlier answer was a backend error are asked again.
+    """
     bench = Benchmark(bench_dir)
-    model, label = make_model(model_cfg, agent_cfg, run_dir)
-    try:
-        runner = Runner(bench, model, run_dir, label=label, batch_size=batch_size,
-                        max_tokens=max_tokens, shard=shard, num_shards=num_shards, limit=limit,
-                        config={"model": model_cfg, "agent": agent_cfg or {"name": "none"}},
-                        retry_failed=retry_failed)
-        result = runner.run(progress=progress)
-    finally:
-        model.close()
-    log.info("%s: %d predictions (%d new, %d resumed) in %s", label, len(result.predictions),
-             result.answered_now, result.resumed, run_dir)
-    failed = sum(p.error is not None for p in result.predictions)
-    if failed:
-        log.warning("%s: %d items failed (backend errors, scored 0); rerun with retry_failed=true "
-                    "to ask only those again", label, failed)
-    out: dict[str, Any] = {"label": label, "run_dir": str(run_dir), "predictions": result.predictions}
-    if report:
-        out.update(write_run_report(bench, result.predictions, run_dir, label, reference_run))
+    check = require_whole(bench, verify_cache, allow_damaged)
+    notice = None if check.ok else (f"the benchmark is damaged ({len(check.problems)} problems: "
+                                    f"{check.brief()}); it was evaluated with allow_damaged=true, so "
+                                    "these numbers are not those of the published benchmark")
+    with RunLock(Path(run_dir)):
+        model, label = make_model(model_cfg, agent_cfg, run_dir)
+        try:
+            runner = Runner(bench, model, run_dir, label=label, batch_size=batch_size,
+                            max_tokens=max_tokens, shard=shard, num_shards=num_shards, limit=limit,
+                            config={"model": model_cfg, "agent": agent_cfg or {"name": "none"}},
+                            retry_failed=retry_failed)
+            result = runner.run(progress=progress)
+        finally:
+            model.close()
+        log.info("%s: %d predictions (%d new, %d resumed) in %s", label, len(result.predictions),
+                 result.answered_now, result.resumed, run_dir)
+        failed = sum(p.error is not None for p in result.predictions)
+        if failed:
+            log.warning("%s: %d items failed (backend errors, scored 0); rerun with retry_failed=true "
+                        "to ask only those again", label, failed)
+        out: dict[str, Any] = {"label": label, "run_dir": str(run_dir), "predictions": result.predictions,
+                               "damaged": [str(p) for p in check.problems]}
+        if report:
+            out.update(write_run_report(bench, result.predictions, run_dir, label, reference_run,
+                                        notice=notice))
     return out
 
 
 def write_run_report(bench: Benchmark, preds: list[Prediction], run_dir: Path, label: str,
                      reference_run: Path | None = None,
                      extra_rows: dict[str, dict[str, Any]] | None = None,
-                     extra_sections: list[str] | None = None) -> dict[str, Any]:
+                     extra_sections: list[str] | None = None, notice: str | None = None) -> dict[str, Any]:
     """Summarise predictions (CE against ``reference_run`` if given) and write the report files."""
     from robostress.metrics import summarize
     from robostress.report import write_report
@@ -100,5 +112,5 @@ def write_run_report(bench: Benchmark, preds: list[Prediction], run_dir: Path, l
     files = write_report(Path(run_dir), summary, preds, title=f"robostress: {label} on "
                          f"{bench.manifest.get('name')} ({bench.content_hash[:12]})",
                          image_grid=image_grid(bench, preds), extra_rows=extra_rows,
-                         extra_sections=extra_sections)
+                         extra_sections=extra_sections, notice=notice)
     return {"summary": summary, "files": files}

@@ -58,9 +58,14 @@ def ensure_benchmark(cfg: BuildConfig, out_dir: Path, cache_dir: Path, progress:
             and m["config"]["seed"] == cfg.seed and m["config"]["severities"] == cfg.severities \
             and m["renderer"]["width"] == cfg.render.width and m["renderer"]["spp"] == cfg.render.spp
         if same:
-            log.info("benchmark %s is up to date (%s)", out_dir, m["content_hash"][:12])
-            return Benchmark(out_dir)
-    except DataError:
+            from robostress.benchmark.verify import verify_benchmark
+
+            check = verify_benchmark(out_dir)
+            if check.ok:
+                log.info("benchmark %s is up to date (%s)", out_dir, m["content_hash"][:12])
+                return Benchmark(out_dir)
+            log.warning("benchmark %s is damaged (%s); rebuilding it from the render cache", out_dir, check.brief(3))
+    except (DataError, KeyError, TypeError):
         pass
     Builder(cfg, out_dir, cache_dir).build(progress=progress)
     return Benchmark(out_dir)

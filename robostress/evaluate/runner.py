@@ -24,11 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 from tqdm import tqdm
 
 from robostress.benchmark.load import Benchmark
-from robostress.benchmark.manifest import read_jsonl
+from robostress.benchmark.manifest import check_version, loads_strict, read_jsonl
 from robostress.errors import DataError
+from robostress.lock import RunLock
 from robostress.models.base import Model, Request, Response
 from robostress.questions.item import LETTERS, Item
 from robostress.render.io import write_atomic
@@ -89,21 +91,66 @@ def request_for(item: Item, bench: Benchmark, max_tokens: int = 64) -> Request:
 
 
 def load_predictions(path: Path) -> list[Prediction]:
-    """Predictions of a run; a torn last line (killed mid-write) is dropped and truncated away."""
+    """Predictions of a run; a torn last line (killed mid-write) is dropped and truncated away. DataError (file and line) for an unknown schema_version, an invalid record
+    or a second prediction of the same item."""
     if not path.exists():
         return []
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise DataError(f"cannot read {path}: {e.strerror}") from None
     if data and not data.endswith(b"\n"):
         cut = data.rfind(b"\n") + 1
-        with open(path, "r+b") as f:
-            f.truncate(cut)
-    out = []
-    for n, rec in enumerate(read_jsonl(path), 1):
         try:
-            out.append(Prediction.model_validate(rec))
-        except ValueError as e:
-            raise DataError(f"{path}:{n}: not a valid prediction ({e})") from e
+            with open(path, "r+b") as f:
+                f.truncate(cut)
+        except OSError as e:
+            raise DataError(f"cannot repair the torn last line of {path}: {e.strerror}") from None
+    out, seen = [], set()
+    for n, rec in enumerate(read_jsonl(path, (PREDICTION_SCHEMA_VERSION,)), 1):
+        try:
+            pred = Prediction.model_validate(rec)
+        except ValidationError as e:
+            first = e.errors()[0]
+            loc = ".".join(str(x) for x in first["loc"])
+            raise DataError(f"{path}:{n}: not a valid prediction ({loc}: {first['msg'][:120]})") from None
+        if pred.item_id in seen:
+            raise DataError(f"{path}:{n}: a second prediction of item {pred.item_id!r}")
+        seen.add(pred.item_id)
+        out.append(pred)
     return out
+
+
+def read_run_meta(path: Path) -> dict[str, Any]:
+    """``run.json`` of a run folder; DataError if corrupt or of an unknown schema_version."""
+    try:
+        meta = loads_strict(path.read_bytes())
+    except OSError as e:
+        raise DataError(f"cannot read {path}: {e.strerror}") from None
+    except (ValueError, RecursionError) as e:
+        raise DataError(f"{path} is corrupt ({str(e)[:120]}); move it away to start afresh") from None
+    if not isinstance(meta, dict):
+        raise DataError(f"{path} is corrupt (not a JSON object); move it away to start afresh")
+    check_version(str(path), meta, (RUN_SCHEMA_VERSION,))
+    return meta
+
+
+def append_whole(fd: int, path: Path, blob: bytes, kept: int) -> None:
+    """Append ``blob`` (whole lines) to the file open as ``fd`` and fsync it; on a write error the
+    file is cut back to where it was, so no torn line is left, and DataError says what happened."""
+    size = os.lseek(fd, 0, os.SEEK_END)
+    try:
+        view = memoryview(blob)
+        while view:  # os.write may write part of the data before the disk fills
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    except OSError as e:
+        try:
+            os.ftruncate(fd, size)  # shrinking needs no free space
+        except OSError:
+            pass  # the reader drops a torn last line on resume
+        raise DataError(f"cannot write {path}: {e.strerror or e}; the {kept} predictions written before "
+                        "are kept: free space (or make the folder writable) and rerun to resume") from None
 
 
 class Runner:
@@ -128,15 +175,13 @@ class Runner:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         meta_path = self.run_dir / "run.json"
         if meta_path.exists():
-            try:
-                old = json.loads(meta_path.read_text())
-            except ValueError as e:
-                raise DataError(f"{meta_path} is corrupt ({e}); move it away to start afresh") from e
+            old = read_run_meta(meta_path)
             if old.get("fingerprint") != self.fingerprint:
                 raise DataError(
                     f"{self.run_dir} holds a different run (fingerprint {old.get('fingerprint')}, "
                     f"model {old.get('label')!r}); this run is {self.fingerprint} ({self.label!r}). "
                     "Use another run_dir, or delete that folder to start over.")
+        done = load_predictions(self.run_dir / "predictions.jsonl")  # refused before run.json is touched
         meta = {"schema_version": RUN_SCHEMA_VERSION, "fingerprint": self.fingerprint,
                 "label": self.label, "benchmark": {"path": str(self.bench.root),
                                                    "content_hash": self.bench.content_hash,
@@ -145,7 +190,6 @@ class Runner:
                 "git_revision": git_revision(), "shard": [self.shard, self.num_shards],
                 "prediction_schema_version": PREDICTION_SCHEMA_VERSION, "scorer": SCORER_VERSION}
         write_atomic(meta_path, json.dumps(meta, indent=2, sort_keys=True, default=str).encode())
-        done = load_predictions(self.run_dir / "predictions.jsonl")
         if self.retry_failed and any(p.error is not None for p in done):
             done = self._drop_failed(done)
         return done
@@ -169,7 +213,11 @@ class Runner:
         from robostress.scoring import score
 
         raw = (resp.text or "")[:MAX_RAW_CHARS]
-        s = score(item, raw, self._mask)
+        try:
+            s = score(item, raw, self._mask)
+        except DataError as e:  # a damaged benchmark evaluated with allow_damaged: this item fails
+            resp = Response(text=resp.text, latency_s=resp.latency_s, error=f"ground truth unreadable: {e}")
+            s = score(item, "", lambda rel: np.zeros((1, 1), np.uint16))
         if resp.error:
             s = s.__class__(**{**s.__dict__, "score": 0.0, "correct": False})
         return Prediction(
@@ -183,26 +231,36 @@ class Runner:
             error=resp.error, agent_trace=resp.extra.get("agent_trace"), model=self.label)
 
     def run(self, progress: bool = True) -> RunResult:
-        """Answer every item not yet answered; returns all predictions of the run."""
-        done = self._prepare()
-        seen = {p.item_id for p in done}
-        todo = [i for i in self.items if i.item_id not in seen]
-        path = self.run_dir / "predictions.jsonl"
-        bar = tqdm(total=len(self.items), initial=len(self.items) - len(todo), unit="item",
-                   desc=f"eval {self.label}", disable=not progress)
-        new: list[Prediction] = []
-        with open(path, "ab") as f:
-            for start in range(0, len(todo), self.batch_size):
-                batch = todo[start:start + self.batch_size]
-                preds = self._answer(batch)
-                self._masks.clear()  # flat memory: a batch's masks are not needed after it
-                blob = "".join(json.dumps(p.model_dump(mode="json"), sort_keys=True) + "\n" for p in preds)
-                f.write(blob.encode())
-                f.flush()
-                os.fsync(f.fileno())
-                new += preds
-                bar.update(len(batch))
-        bar.close()
+        """Answer every item not yet answered; returns all predictions of the run.
+
+        The run folder is locked while this runs (a second writer is refused). Each batch is one
+        append; a failed append (disk full, folder turned read-only) is cut back to the last whole
+        line and stops the run with a DataError, so a rerun resumes from the finished batches.
+        """
+        with RunLock(self.run_dir):
+            done = self._prepare()
+            seen = {p.item_id for p in done}
+            todo = [i for i in self.items if i.item_id not in seen]
+            path = self.run_dir / "predictions.jsonl"
+            bar = tqdm(total=len(self.items), initial=len(self.items) - len(todo), unit="item",
+                       desc=f"eval {self.label}", disable=not progress)
+            new: list[Prediction] = []
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            except OSError as e:
+                raise DataError(f"cannot write {path}: {e.strerror}") from None
+            try:
+                for start in range(0, len(todo), self.batch_size):
+                    batch = todo[start:start + self.batch_size]
+                    preds = self._answer(batch)
+                    self._masks.clear()  # flat memory: a batch's masks are not needed after it
+                    blob = "".join(json.dumps(p.model_dump(mode="json"), sort_keys=True) + "\n" for p in preds)
+                    append_whole(fd, path, blob.encode(), kept=len(done) + len(new))
+                    new += preds
+                    bar.update(len(batch))
+            finally:
+                os.close(fd)
+                bar.close()
         return RunResult(self.run_dir, done + new, len(new), len(done))
 
     def _answer(self, batch: Sequence[Item]) -> list[Prediction]:

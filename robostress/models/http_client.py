@@ -1,8 +1,9 @@
 """An async client for OpenAI-compatible chat servers (vLLM's ``vllm serve``, other APIs).
 
 Batch-first: ``generate(requests)`` keeps at most ``concurrency`` requests in flight, retries
-5xx / 429 / timeouts / connection errors with seeded exponential back-off (honouring
-Retry-After), and turns every per-request failure into a Response with ``error`` set — a
+5xx / 429 / timeouts / connection errors / truncated bodies, and 200 replies with malformed
+JSON or empty content, with seeded exponential back-off (honouring Retry-After; the reason of
+the last try is kept), and turns every per-request failure into a Response with ``error`` set — a
 batch never raises because one item failed. The API key is read from an environment variable
 for every batch and never stored in describe(), repr, logs or exceptions.
 
@@ -35,6 +36,7 @@ from robostress.seeding import derive_seed
 
 log = logging.getLogger(__name__)
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+RETRY_REPLIES = frozenset({"malformed JSON", "empty content"})  # 200 replies retried like a 5xx
 MAX_BACKOFF_S = 30.0
 MAX_RETRY_AFTER_S = 60.0
 MAX_BODY = 1 << 20  # replies above 1 MiB are refused as malformed
@@ -324,13 +326,20 @@ class ChatClient(Model):
                                   timeout=timeout) as resp:
                     raw = await _read_bounded(resp)
                     if resp.status == 200:
-                        return _parse(raw, r, time.perf_counter() - t0, tries)
-                    last = f"HTTP {resp.status}"
-                    if resp.status not in RETRY_STATUS:
+                        out = _parse(raw, r, time.perf_counter() - t0, tries)
+                        if out.error not in RETRY_REPLIES:
+                            return out
+                        last = str(out.error)  # a glitch of one reply: retried like a 5xx
+                    else:
+                        last = f"HTTP {resp.status}"
+                    if resp.status != 200 and resp.status not in RETRY_STATUS:
                         return _fail(f"{last} (not retried){_server_message(raw)}", t0, tries)
-                    wait = _retry_after(resp.headers.get("Retry-After"), wait)
+                    if resp.status != 200:
+                        wait = _retry_after(resp.headers.get("Retry-After"), wait)
             except asyncio.TimeoutError:
                 last = f"timeout ({self.timeout_s:g}s)"
+            except aiohttp.ClientPayloadError:
+                last = "truncated body"
             except (aiohttp.ClientError, OSError) as e:
                 last = f"connection error ({type(e).__name__})"
             if attempt < self.max_retries:

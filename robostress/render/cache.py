@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 from robostress.errors import ConfigError
-from robostress.render.io import write_atomic
+from robostress.render.io import copy_atomic, write_atomic
 
 FILES = ("image", "mask", "depth", "free")
 
@@ -62,11 +61,4 @@ class RenderCache:
 
     def export(self, key: str, name: str, dest: Path) -> None:
         """Place a cached file at ``dest`` (hard link when possible, else a copy)."""
-        src = self.entry(key) / f"{name}.png"
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if dest.exists():
-            dest.unlink()
-        try:
-            dest.hardlink_to(src)
-        except OSError:
-            shutil.copyfile(src, dest)
+        copy_atomic(self.entry(key) / f"{name}.png", dest)

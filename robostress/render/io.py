@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 from pathlib import Path
 
 import cv2
@@ -40,12 +41,49 @@ def sha256(data: bytes) -> str:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and rename (never a half-written file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``data`` to ``path`` via a temporary file and rename (never a half-written file).
+
+    A write error (disk full, read-only folder) removes the temporary file, leaves any previous
+    ``path`` as it was, and raises DataError naming the file.
+    """
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise DataError(f"cannot write {path}: {e.strerror or e}; files written before are kept, "
+                        "free space (or make the folder writable) and rerun to resume") from None
+
+
+def copy_atomic(src: Path, dest: Path) -> None:
+    """Place ``src`` at ``dest`` as a hard link, else as a copy through a temporary file, so that
+    ``dest`` is never a half-written file; DataError on a write error."""
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.exists() and os.path.samefile(src, dest):
+            return
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(src, tmp)
+        except OSError:
+            shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
+        tmp.unlink(missing_ok=True)  # rename between two links of one file leaves both in place
+    except OSError as e:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise DataError(f"cannot write {dest}: {e.strerror or e}; files written before are kept, "
+                        "free space (or make the folder writable) and rerun to resume") from None
 
 
 def safe_join(root: Path, rel: str) -> Path:

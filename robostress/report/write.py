@@ -30,7 +30,7 @@ def _finite(x: Any) -> Any:
 def write_report(run_dir: Path, summary: dict[str, Any], preds: Sequence[Any], *, title: str,
                  image_grid: list[dict[str, Any]] | None = None,
                  extra_rows: dict[str, dict[str, Any]] | None = None,
-                 extra_sections: list[str] | None = None) -> dict[str, Path]:
+                 extra_sections: list[str] | None = None, notice: str | None = None) -> dict[str, Path]:
     """Write the report of one run into ``run_dir``.
 
     Args:
@@ -43,6 +43,7 @@ def write_report(run_dir: Path, summary: dict[str, Any], preds: Sequence[Any], *
             clean_correct, stressed_correct, label.
         extra_rows: label -> summary of another run for the side-by-side table.
         extra_sections: Markdown sections appended to both report.md and report.html.
+        notice: a warning put at the top of both reports (e.g. the benchmark is damaged).
 
     Returns:
         Paths by name: summary, md, html, and figure_<name> for each figure.
@@ -51,10 +52,12 @@ def write_report(run_dir: Path, summary: dict[str, Any], preds: Sequence[Any], *
     run_dir.mkdir(parents=True, exist_ok=True)
     files = {"summary": run_dir / "summary.json", "md": run_dir / "report.md", "html": run_dir / "report.html"}
     write_atomic(files["summary"], json.dumps(_finite(summary), indent=1, sort_keys=True, allow_nan=False).encode())
-    write_atomic(files["md"], to_markdown(summary, title, extra_rows, extra_sections).encode())
+    top = f"> **Warning:** {notice}\n\n" if notice else ""
+    write_atomic(files["md"], (top + to_markdown(summary, title, extra_rows, extra_sections)).encode())
     H.check_grid(image_grid or [])  # before the slow part; summary.json and report.md are kept
     figs = all_figures(summary, run_dir / "figures")
-    parts = [H.blocks_html(build_blocks(summary, title, extra_rows))]
+    parts = [f"<p class=bad><strong>Warning:</strong> {H.esc(notice)}</p>"] if notice else []
+    parts += [H.blocks_html(build_blocks(summary, title, extra_rows))]
     parts += [H.markdown_html(sec) for sec in extra_sections or []]
     parts += [f"<h2>Figure: {H.esc(name.replace('_', ' '))}</h2><img src='{H.png_data_url(p)}' alt=''>"
               for name, p in figs.items()]

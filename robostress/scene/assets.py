@@ -285,10 +285,14 @@ def load_asset(asset_id: str) -> AssetMesh:
     tex = cv2.imread(str(folder / "texture.png"), cv2.IMREAD_COLOR)
     if tex is None:
         raise DataError(f"{folder}: corrupt cached texture; delete the folder to convert again")
-    meta = json.loads((folder / "meta.json").read_text())
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+        size, mean_rgb = tuple(meta["size"]), tuple(meta["mean_rgb"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise DataError(f"{folder}: corrupt cached asset meta.json; delete the folder to convert again") from None
     return AssetMesh(id=asset_id, vertices=v.astype(np.float32), faces=f.astype(np.uint32),
                      uv=uv.astype(np.float32), texture=np.ascontiguousarray(tex[..., ::-1]),
-                     size=tuple(meta["size"]), mean_rgb=tuple(meta["mean_rgb"]), provenance=prov)
+                     size=size, mean_rgb=mean_rgb, provenance=prov)
 
 
 def _convert(spec: AssetSpec, msh: Path, png: Path, scale: np.ndarray, folder: Path) -> None:

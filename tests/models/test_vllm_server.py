@@ -77,7 +77,7 @@ def test_max_tokens_is_a_cap(image: str) -> None:
     assert sorted(b["max_tokens"] for b in srv.requests) == [4, 16]
 
 
-@pytest.mark.parametrize("fault", ["500", "429", "timeout", "reset"])
+@pytest.mark.parametrize("fault", ["500", "429", "timeout", "reset", "malformed", "empty", "truncated"])
 def test_transient_fault_is_retried(image: str, fault: str) -> None:
     with FakeVLLMServer(answer=truth, faults=[fault], retry_after=0.05, hang_s=5) as srv, \
             client(srv, concurrency=1, timeout_s=0.3) as m:
@@ -88,20 +88,33 @@ def test_transient_fault_is_retried(image: str, fault: str) -> None:
 
 @pytest.mark.parametrize(("fault", "reason"), [("500", "HTTP 500 after 3 tries"), ("429", "HTTP 429 after 3 tries"),
                                                ("timeout", "timeout (0.2s) after 3 tries"),
-                                               ("reset", "connection error (ClientOSError) after 3 tries")])
+                                               ("reset", "connection error (ClientOSError) after 3 tries"),
+                                               ("malformed", "malformed JSON after 3 tries"),
+                                               ("empty", "empty content after 3 tries"),
+                                               ("truncated", "truncated body after 3 tries")])
 def test_persistent_fault_fails_the_item_with_its_reason(image: str, fault: str, reason: str) -> None:
     with FakeVLLMServer(faults=[fault] * 3, retry_after=0.01, hang_s=5) as srv, \
             client(srv, concurrency=1, timeout_s=0.2, max_retries=2) as m:
         out = m.generate(reqs(image, 2))
     assert out[0].text == "" and out[0].error == reason and out[0].extra["tries"] == 3
-    assert out[1].text == "A" and out[1].error is None
+    assert out[1].text == "A" and out[1].error is None and len(srv.requests) == 4
 
 
-@pytest.mark.parametrize(("fault", "reason"), [("malformed", "malformed JSON"), ("empty", "empty content")])
-def test_bad_reply_is_reported_not_retried(image: str, fault: str, reason: str) -> None:
-    with FakeVLLMServer(faults=[fault]) as srv, client(srv, concurrency=1) as m:
-        out = m.generate(reqs(image, 3))
-    assert (out[0].text, out[0].error) == ("", reason) and [r.text for r in out[1:]] == ["A", "A"]
+def test_reason_of_the_last_try_is_kept(image: str) -> None:
+    """Different faults on each try: the item's error names the last one, and the back-off is the 5xx one."""
+    with FakeVLLMServer(faults=["500", "malformed", "empty"], retry_after=0.01) as srv, \
+            client(srv, concurrency=1, max_retries=2, backoff_s=0.05) as m:
+        out = m.generate(reqs(image, 1))
+    assert out[0].error == "empty content after 3 tries" and srv.fault_log == ["500", "malformed", "empty"]
+    gaps = [b - a for a, b in zip(srv.arrivals, srv.arrivals[1:], strict=False)]
+    assert gaps[0] >= 0.025 and gaps[1] >= 0.05  # seeded exponential back-off: 0.05 * 2^k * [0.5, 1.5)
+
+
+def test_max_retries_zero_fails_a_bad_reply_at_once(image: str) -> None:
+    with FakeVLLMServer(faults=["empty"]) as srv, client(srv, concurrency=1, max_retries=0) as m:
+        out = m.generate(reqs(image, 2))
+    assert (out[0].text, out[0].error) == ("", "empty content after 1 tries") and out[1].text == "A"
+    assert len(srv.requests) == 2
 
 
 def test_429_retry_after_is_honoured(image: str) -> None:
@@ -125,14 +138,14 @@ def test_mixed_faults_every_item_answered_or_failed_with_reason(image: str) -> N
     def faults(body: dict[str, Any], _: int) -> str | None:
         q = int(prompt_text(body).split("\n")[0][1:])
         seen[str(q)] = seen.get(str(q), 0) + 1
-        kind = ["500", "429", "reset", "malformed", "empty", "timeout", None, None][q % 8]
+        kind = ["500", "429", "reset", "malformed", "empty", "timeout", "truncated", None][q % 8]
         return kind if q % 16 < 8 or seen[str(q)] == 1 else None  # q%16 >= 8: transient only
 
     with FakeVLLMServer(answer=truth, faults=faults, retry_after=0.01, hang_s=5) as srv, \
             client(srv, concurrency=8, timeout_s=0.3, max_retries=2) as m:
         out = m.generate(reqs(image, 64))
     for q, r in enumerate(out):
-        permanent = q % 16 < 8 and q % 8 < 6 or q % 8 in (3, 4)  # bad replies are never retried
+        permanent = q % 16 < 8 and q % 8 < 7  # every fault kind is retried; only persistent ones fail
         assert (r.error is not None) == permanent, (q, r)
         assert r.text == ("" if permanent else LETTERS[q % 3])
 
