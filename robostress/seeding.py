@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from typing import TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 
 def derive_seed(seed: int, *keys: object) -> int:
@@ -28,3 +32,11 @@ def in_shard(key: str, shard: int, num_shards: int) -> bool:
     if num_shards <= 1:
         return True
     return int(stable_hash_fraction(key) * num_shards) == shard
+
+
+def latin_draw(values: Sequence[T], index: int, seed: int, *keys: object) -> T:
+    """The value of item ``index`` in a seeded Latin-square walk over ``values``: every run of
+    ``len(values)`` consecutive indices (aligned to multiples of it) sees each value once."""
+    k = len(values)
+    block = rng(seed, *keys, "latin", k, index // k).permutation(k)
+    return values[int(block[index % k])]

@@ -7,6 +7,7 @@ or answer. Objects are found by the colour and category words of the question ("
 one rule per question type, registered in ``RULES``:
 
 * category / color / existence / count / upright: shape prototype of the named colour's blobs;
+  the colour of an object named by a point: the option colour most pixels around it have;
 * left_right: blob centres; front_behind: the lower base is nearer the camera; nearest: image
   distance between bases (a reference it cannot see, e.g. the gripper, falls back);
 * clear / goal / on / next_action: stacking, i.e. a blob whose base lies on another's top;
@@ -34,12 +35,12 @@ import numpy as np
 
 from robostress.errors import ConfigError, DataError
 from robostress.models.base import Model, Request, Response
-from robostress.models.classical_vision import COLOURS, SHAPES, TIPPED, Blob, View
+from robostress.models.classical_vision import COLOURS, SHAPES, TIPPED, Blob, View, colour_mask
 from robostress.questions.item import LETTERS, Item
 from robostress.render.io import read_rgb
 from robostress.scene.objects import CATEGORIES
 
-VERSION = "c2"
+VERSION = "c3"  # c3: colour of an object named by a point, read from the pixels there
 VIEW_CACHE = 8  # images whose analysis is kept between requests
 EXIST_COST = 4.0  # a blob this close to a category's prototype counts as one
 FALLBACK = {"mc": "A", "box": "[0, 0, 1000, 1000]", "point": "[500, 500]"}
@@ -103,8 +104,27 @@ def _category(item: Item, view: View) -> str | None:
     return min(pairs)[1] if pairs else None
 
 
+POINT = re.compile(r"at the point \((\d{1,4}), (\d{1,4})\)")
+PATCH = 2  # pixels each side of a named point that are read
+
+
+def _patch(view: View, question: str) -> np.ndarray | None:
+    """HSV pixels around the point a question names (permille of width and height), or None."""
+    m = POINT.search(question)
+    if m is None:
+        return None
+    x = min(view.width - 1, int(int(m.group(1)) / 1000 * view.width))
+    y = min(view.height - 1, int(int(m.group(2)) / 1000 * view.height))
+    return view.hsv[max(0, y - PATCH): y + PATCH + 1, max(0, x - PATCH): x + PATCH + 1]
+
+
 @rule("color")
 def _colour(item: Item, view: View) -> str | None:
+    patch = _patch(view, item.question)
+    if patch is not None:  # 'the object at the point (x, y)': the option colour most of its pixels have
+        hits = [(int(colour_mask(patch, COLOUR_WORDS.get(o, o)).sum()), o) for o in item.options]
+        best = max(hits)
+        return best[1] if best[0] > 0 else None
     cat = next((c for _, c in mentions(item.question) if c), None) or "block"
     pairs = [(min(b.cost(cat), b.cost(cat, True)), o)
              for o in item.options for b in view.blobs(COLOUR_WORDS.get(o, o))[:3]]

@@ -49,7 +49,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -58,6 +58,9 @@ from robostress.render.camera import project
 from robostress.render.frame import Frame, FrameArrays, ObjectGT
 from robostress.scene.objects import world_extent
 from robostress.scene.plan import SceneObject, ScenePlan
+
+if TYPE_CHECKING:
+    from robostress.scene.sample import FamilySpec
 from robostress.seeding import derive_seed, rng
 
 MIN_VISIBLE_PX = 6
@@ -148,6 +151,17 @@ def register(cls: type[QuestionType]) -> type[QuestionType]:
     return cls
 
 
+def family_spec(family: str) -> FamilySpec | None:
+    """The scene family a plan was sampled from (None for a hand-built plan of no known family)."""
+    from robostress.errors import ConfigError
+    from robostress.scene.sample import load_family
+
+    try:
+        return load_family(family)
+    except ConfigError:
+        return None
+
+
 def desc(o: SceneObject) -> str:
     """How questions name an object: colour and category, or the category alone for an object
     with no single colour (unique in a clean scene)."""
@@ -181,6 +195,9 @@ def colour_undefined(o: SceneObject) -> str | None:
     if m.texture is not None:
         return f"it is covered by a {m.texture.kind} texture"
     seen = nearest_palette_name(m.effective_rgb())
+    if m.texture_map is not None:  # a real object's catalogue colour is not its mean albedo's nearest:
+        base = nearest_palette_name(m.rgb)  # what counts is whether a stress moved it
+        return None if seen == base else f"its mean albedo is now nearest to {seen} (was {base})"
     return None if seen == m.color_name else f"its albedo is now nearest to {seen}"
 
 
@@ -256,14 +273,18 @@ class FrameContext:
             return False
         return True
 
+    def named_apart(self, oid: str) -> bool:
+        """Whether the object's name (colour and category) is its alone in this frame."""
+        o = self.obj(oid)
+        return not any(x.category == o.category and x.material.color_name == o.material.color_name
+                       for x in self.things() if x.id != oid)
+
     def refer(self, oid: str, grounding: bool = False) -> str:
         """The object's name after checking it is visible and still names only this object."""
         self.check_visible(oid, grounding)
-        o = self.obj(oid)
-        same = [x for x in self.things() if x.category == o.category and x.id != oid]
-        if any(x.material.color_name == o.material.color_name for x in same):
-            raise Drop(f"'{desc(o)}' now names more than one object")
-        return desc(o)
+        if not self.named_apart(oid):
+            raise Drop(f"'{desc(self.obj(oid))}' now names more than one object")
+        return desc(self.obj(oid))
 
     def centre(self, oid: str) -> np.ndarray:
         """World centre of an object's bounding cylinder."""

@@ -18,7 +18,7 @@ import numpy as np
 
 from robostress.questions import templates as T
 from robostress.questions.base import Drop, FrameContext, QuestionSpec, QuestionType, desc, register
-from robostress.questions.state import goal_pair
+from robostress.questions.state import NEXT_VALUES, carrier, goal_pair, stack_pair, stacks_by_design, the_stack
 from robostress.scene.objects import get_category
 
 Action = tuple[str, str, str]  # ('pick', x, '') or ('place', x, y)
@@ -117,7 +117,9 @@ class NextAction(QuestionType):
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
         out: list[QuestionSpec] = []
         for _ in [t for t in ctx.plan.targets if ctx.comfortable(t)]:  # as many as visible targets
-            pair = goal_pair(ctx, g, self.name, len(out), {s.subjects[0] for s in out})
+            used = {s.subjects[0] for s in out}
+            pair = (stack_pair(ctx, g, self.name, len(out), used, NEXT_VALUES) if the_stack(ctx)
+                    else None if stacks_by_design(ctx) else goal_pair(ctx, g, self.name, len(out), used))
             if pair is not None:
                 out += self.first_defined([self._make(ctx, *pair)], ctx)
         return out
@@ -158,11 +160,21 @@ class MoveFirst(QuestionType):
 
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
         seen = [o.id for o in ctx.things() if ctx.comfortable(o.id)]
-        for x in [seen[i] for i in g.permutation(len(seen))]:
-            if ctx.above(x):
+        if not any(ctx.above(x) for x in seen):
+            return []
+        loaded = ctx.draw("value/move_first", 0, [False, True, True, True])  # 'nothing' a quarter of the time
+        order = [seen[i] for i in g.permutation(len(seen))]
+        order.sort(key=lambda i: not carrier(ctx.obj(i)))  # 'nothing' asked of the kinds stacks are built on
+        for x in order:
+            if not loaded and not ctx.above(x) and ctx.named_apart(x):
+                others = sorted({desc(ctx.obj(i)) for i in seen if i != x})
+                opts = (T.NOTHING_FIRST, *[others[i] for i in g.permutation(len(others))][:3])
+                return [self.spec(x, T.question("move_first", a=desc(ctx.obj(x))), opts, (x,))]
+            if loaded and ctx.above(x):
                 top = stack_above(world_of(ctx, (x,)), x)
-                others = [desc(ctx.obj(i)) for i in seen if i != x and i not in top]
-                names = [desc(ctx.obj(i)) for i in sorted(top)] + [others[i] for i in g.permutation(len(others))]
+                mine = [desc(ctx.obj(i)) for i in sorted(top)]
+                others = sorted({desc(ctx.obj(i)) for i in seen if i != x and i not in top} - set(mine))
+                names = list(dict.fromkeys(mine)) + [others[i] for i in g.permutation(len(others))]
                 opts = (T.NOTHING_FIRST, *names[:3])
                 return [self.spec(x, T.question("move_first", a=desc(ctx.obj(x))), opts, (x,))]
         return []

@@ -22,6 +22,7 @@ from robostress.questions.base import (
     QuestionType,
     colour_undefined,
     desc,
+    family_spec,
     has_colour_name,
     register,
 )
@@ -57,14 +58,16 @@ def _others(g: np.random.Generator, ctx: FrameContext, truth: str, key: Callable
 
 @register
 class Category(QuestionType):
-    """'What kind of object is the red one?' (the object is named by colour only)."""
+    """'What kind of object is the red one?' (the object is named by colour only). Not asked of
+    real objects: a catalogue with one or two colours per category gives the answer away from
+    the colour word (``category_at`` asks their category by a point instead)."""
 
     name, ability = "category", "recognition"
 
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
         return [self.spec(t.id, T.question("category", colour=t.material.color_name),
                           _others(g, ctx, t.category, lambda o: o.category, category_pool(t)), (t.id,))
-                for t in _targets(ctx) if has_colour_name(t)]
+                for t in _targets(ctx) if has_colour_name(t) and t.asset is None]
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
         o = ctx.obj(spec.subjects[0])
@@ -89,22 +92,42 @@ class CategoryAt(QuestionType):
         if ctx.arrays is None:
             return []
         out = []
-        for t in _targets(ctx):
-            x, y = _interior_point(ctx.arrays.ids == ctx.number(t.id))
-            w, h = ctx.arrays.ids.shape[1], ctx.arrays.ids.shape[0]
-            q = T.question("category_at", x=str(round(1000 * (x + 0.5) / w)), y=str(round(1000 * (y + 0.5) / h)))
+        seen = [o for o in ctx.things() if ctx.comfortable(o.id)]  # any object, drawn: the truth is
+        for t in [seen[i] for i in g.permutation(len(seen))[:2]]:  # then as likely as a wrong option
+            x, y, q = _point_question(ctx, t, "category_at")
             out.append(self.spec(t.id, q, _others(g, ctx, t.category, lambda o: o.category, category_pool(t)),
-                                 (t.id,), x=int(x), y=int(y)))
+                                 (t.id,), x=x, y=y))
         return out
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
         o = ctx.obj(spec.subjects[0])
         ctx.check_visible(o.id)
-        if ctx.arrays is None:
-            raise Drop("no instance mask to check the point against")
-        if int(ctx.arrays.ids[spec.params["y"], spec.params["x"]]) != ctx.number(o.id):
-            raise Drop(f"the point no longer falls on {desc(o)} (the view or layout changed)")
+        _check_point(spec, ctx, o)
         return o.category
+
+
+def _asset_colours() -> list[str]:
+    """The colour names real objects have (wrong options drawn from them, not from colours that
+    are never the answer)."""
+    from robostress.scene.assets import asset_catalog
+
+    return sorted({s.color for s in asset_catalog().assets.values() if s.color})
+
+
+def _point_question(ctx: FrameContext, o: SceneObject, template: str) -> tuple[int, int, str]:
+    """(x, y) of the object's most interior pixel and the question naming it by that point."""
+    assert ctx.arrays is not None
+    x, y = _interior_point(ctx.arrays.ids == ctx.number(o.id))
+    h, w = ctx.arrays.ids.shape
+    return x, y, T.question(template, x=str(round(1000 * (x + 0.5) / w)), y=str(round(1000 * (y + 0.5) / h)))
+
+
+def _check_point(spec: QuestionSpec, ctx: FrameContext, o: SceneObject) -> None:
+    """Drop unless the question's point still shows the object in this frame."""
+    if ctx.arrays is None:
+        raise Drop("no instance mask to check the point against")
+    if int(ctx.arrays.ids[spec.params["y"], spec.params["x"]]) != ctx.number(o.id):
+        raise Drop(f"the point no longer falls on {desc(o)} (the view or layout changed)")
 
 
 def _interior_point(mask: np.ndarray) -> tuple[int, int]:
@@ -123,6 +146,8 @@ class Colour(QuestionType):
     name, ability = "color", "recognition"
 
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
+        if ctx.plan.objects and ctx.plan.objects[0].asset is not None:
+            return self._by_point(ctx, g)
         out = []
         for t in _targets(ctx):
             if has_colour_name(t) and sum(x.category == t.category for x in ctx.things()) == 1:
@@ -131,14 +156,42 @@ class Colour(QuestionType):
                                              list(COLOUR_CHOICES)), (t.id,)))
         return out
 
+    def _by_point(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
+        """Real objects: a catalogue with one or two colours per category would give the colour
+        away from the category word, so the object is named by a point (as in ``category_at``)."""
+        if ctx.arrays is None:
+            return []
+        seen = [o for o in ctx.things() if ctx.comfortable(o.id) and has_colour_name(o)]
+        out = []
+        for k in range(3):  # the colour asked about is drawn first, then an object of it
+            want = ctx.draw("value/color", k, _asset_colours())
+            have = [o for o in seen if o.material.color_name == want]
+            if not have:  # asking another colour instead would make the common colours common answers
+                continue
+            t = have[int(g.integers(len(have)))]
+            seen.remove(t)
+            x, y, q = _point_question(ctx, t, "color_at")
+            out.append(self.spec(f"at/{t.id}", q, _others(g, ctx, t.material.color_name, lambda o: o.material.color_name,
+                                                          _asset_colours()), (t.id,), x=x, y=y))
+        return out
+
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
         o = ctx.obj(spec.subjects[0])
         ctx.check_visible(o.id)
         if why := colour_undefined(o):
             raise Drop(f"colour is undefined under this material: {why}")
+        if "x" in spec.params:  # named by a point
+            _check_point(spec, ctx, o)
+            return o.material.color_name
         if sum(x.category == o.category for x in ctx.things()) > 1:
             raise Drop(f"'the {o.category}' now names more than one object")
         return o.material.color_name
+
+
+def _designed_multiples(family: str) -> bool:
+    """Whether a scene family places categories several times by design (``multiples``)."""
+    spec = family_spec(family)
+    return spec is not None and len(set(spec.multiples)) > 1
 
 
 def _on_support(ctx: FrameContext, support: str) -> list[SceneObject]:
@@ -147,9 +200,11 @@ def _on_support(ctx: FrameContext, support: str) -> list[SceneObject]:
 
 @register
 class Count(QuestionType):
-    """'How many bowls are on the table?' Options are always 0-3; the count asked about is drawn
-    first (uniform over 0-3) and the category chosen to match; a count the scene cannot offer
-    (no category there twice or three times) falls back to one it can."""
+    """'How many bowls are on the table?' Options are always 0-3. In a family that places
+    categories several times by design, a scene holding a category two or three times asks
+    about it and any other scene draws 0 or 1 (balanced); in other families the count is drawn
+    over 0-3 and falls back to one the scene offers. The category is picked to match. With the scene family's ``multiples`` cycle ([1, 1, 2, 3]: one scene in
+    four has a pair, one a triple) each count is the truth a quarter of the time."""
 
     name, ability = "count", "recognition"
     VALUES = (0, 1, 2, 3)
@@ -157,15 +212,20 @@ class Count(QuestionType):
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
         by_count: dict[int, list[tuple[str, str]]] = {}
         for sup in sorted({ctx.root_support(o.id) for o in ctx.things()}):
-            for cat in sorted(CATEGORIES):
+            for cat in sorted({c for o in ctx.things() for c in category_pool(o)}):
                 members = [o for o in _on_support(ctx, sup) if o.category == cat]
                 if len(members) in self.VALUES and all(ctx.comfortable(o.id) for o in members):
                     by_count.setdefault(len(members), []).append((sup, cat))
         if not by_count:
             return []
-        want = ctx.draw("value/count", 0, list(self.VALUES))
-        if want not in by_count:
-            want = ctx.draw("value/count-fallback", 0, sorted(by_count))
+        if not _designed_multiples(ctx.plan.family):  # draw the count, fall back to one the scene has
+            want = ctx.draw("value/count", 0, list(self.VALUES))
+            if want not in by_count:
+                want = ctx.draw("value/count-fallback", 0, sorted(by_count))
+        elif max(by_count) >= 2:  # a scene built with a category twice or three times asks about it
+            want = max(by_count)  # (the family's ``multiples`` cycle makes that half the scenes)
+        else:
+            want = ctx.draw("value/count", 0, [v for v in (0, 1) if v in by_count] or sorted(by_count))
         sup, cat = by_count[want][int(g.integers(len(by_count[want])))]
         q = T.question("count", plural=get_category(cat).plural, support=ctx.plan.support(sup).kind)
         return [self.spec(f"{sup}/{cat}", q, tuple(str(v) for v in self.VALUES), (), support=sup, category=cat)]
@@ -194,9 +254,15 @@ class Existence(QuestionType):
         t = targets[0]
         out = [self._spec(ctx, "present", t.material.color_name, t.category, ctx.root_support(t.id))]
         pairs = {(o.material.color_name, o.category) for o in ctx.things()}
-        fakes = sorted({(a.material.color_name, b.category, ctx.root_support(a.id)) for a in seen for b in seen
-                        if has_colour_name(a) and (a.material.color_name, b.category) not in pairs})
-        if fakes:  # a colour and a category that are both in the scene, but never together
+        if t.asset is not None:  # a real object that exists in another scene: as plausible as a present one
+            from robostress.scene.assets import asset_catalog
+
+            real = {(s.color, s.category) for s in asset_catalog().assets.values() if s.color}
+            fakes = sorted((c, cat, ctx.root_support(t.id)) for c, cat in real - pairs)
+        else:  # a colour and a category that are both in the scene, but never together
+            fakes = sorted({(a.material.color_name, b.category, ctx.root_support(a.id)) for a in seen for b in seen
+                            if has_colour_name(a) and (a.material.color_name, b.category) not in pairs})
+        if fakes:
             c, cat, sup = fakes[int(g.integers(len(fakes)))]
             out.append(self._spec(ctx, "absent", c, cat, sup))
         return out

@@ -16,7 +16,7 @@ import numpy as np
 
 from robostress.questions import templates as T
 from robostress.questions.base import Drop, FrameContext, QuestionSpec, QuestionType, desc, register
-from robostress.scene.objects import CATEGORIES, world_extent
+from robostress.scene.objects import CATEGORIES, get_category, world_extent
 from robostress.scene.plan import SceneObject
 
 IMAGE_MARGIN = 0.04  # of the image width: closer horizontally is neither left nor right
@@ -108,21 +108,34 @@ class RestingOn(QuestionType):
     name, ability = "on", "spatial"
 
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
+        """One question per scene. What its subject rests on is drawn first: each support once and
+        an object (if the scene has a stack) for the remaining slots of four (on a one-support table: an object three times
+        in four, as the options are one support and three object kinds); the wrong object kinds
+        are those of other flat-topped objects in the scene first, so a kind is offered about as
+        often as it is the truth. A value the scene cannot offer falls back to one it can."""
         kinds = sorted({f"the {s.kind}" for s in ctx.plan.supports})
-        flat = [T.indefinite(c) for c in g.permutation(sorted(c for c, s in CATEGORIES.items()
-                                                                if s.flat_top and c != "book"))]
-        opts = tuple((kinds + [T.indefinite("book")] + flat)[:4])  # stacks are built of books
-        by_value: dict[str, list[str]] = {}  # truth -> objects it is true of (targets first)
+        sups = sorted(s.id for s in ctx.plan.supports)
+        by_value: dict[str, list[str]] = {v: [] for v in [*sups, "object"]}
         for o in [*ctx.plan.targets, *(o.id for o in ctx.things() if o.id not in ctx.plan.targets)]:
-            if ctx.comfortable(o):
-                spec = self.spec(o, T.question("on", a=desc(ctx.obj(o))), opts, (o,))
-                if self.defined(spec, ctx) and self.truth(spec, ctx) in opts:
-                    by_value.setdefault(self.truth(spec, ctx), []).append(o)
-        values = sorted(by_value)  # one question per value the scene offers: 'on' varies with it
-        if len(values) > 2:
-            values = [values[i] for i in sorted(g.permutation(len(values))[:2])]
-        return [self.spec(by_value[v][0], T.question("on", a=desc(ctx.obj(by_value[v][0]))), opts,
-                          (by_value[v][0],)) for v in values]
+            if ctx.comfortable(o) and self.defined(self.spec(o, "", (), (o,)), ctx):
+                below = ctx.obj(o).support_id
+                by_value["object" if ctx.is_object(below) else below].append(o)
+        stacked = ["object"] * max(4 - len(sups), 1) if by_value["object"] else []  # no stack: supports only
+        want = ctx.draw("value/on", 0, [*sups, *stacked])
+        if not by_value[want]:
+            offered = [v for v, p in by_value.items() if p]
+            if not offered:
+                return []
+            want = ctx.draw("value/on-fallback", 0, offered)
+        pool = by_value[want]
+        subject = pool[int(g.integers(len(pool)))]
+        truth = self.truth(self.spec(subject, "", (), (subject,)), ctx)
+        scene = sorted({T.indefinite(o.category) for o in ctx.things()
+                        if flat_top(o.category) and o.id != subject} - {truth})
+        rest = sorted({T.indefinite(c) for c in _flat_pool(ctx.obj(subject))} - set(scene) - {truth})
+        wrong = [*(scene[i] for i in g.permutation(len(scene))), *(rest[i] for i in g.permutation(len(rest)))]
+        opts = tuple(dict.fromkeys([truth, *kinds, *wrong]))[: max(4, len(kinds) + 1)]
+        return [self.spec(subject, T.question("on", a=desc(ctx.obj(subject))), opts, (subject,))]
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
         ctx.refer(spec.subjects[0])
@@ -130,6 +143,20 @@ class RestingOn(QuestionType):
         if ctx.is_object(below):
             return T.indefinite(ctx.obj(below).category)
         return f"the {ctx.plan.support(below).kind}"
+
+
+def flat_top(category: str) -> bool:
+    """Whether objects of a category can carry another object."""
+    return get_category(category).flat_top
+
+
+def _flat_pool(o: SceneObject) -> list[str]:
+    """Flat-topped categories of the object's kind of scene (real-asset or procedural)."""
+    if o.asset is None:
+        return [c for c, s in CATEGORIES.items() if s.flat_top]
+    from robostress.scene.assets import asset_catalog
+
+    return [c for c, info in asset_catalog().categories.items() if info.flat_top]
 
 
 def _gap(p: np.ndarray, o: SceneObject) -> float:

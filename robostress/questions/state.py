@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from robostress.questions import templates as T
-from robostress.questions.base import FrameContext, QuestionSpec, QuestionType, desc, register
+from robostress.questions.base import FrameContext, QuestionSpec, QuestionType, desc, family_spec, register
 from robostress.scene.objects import get_category
+from robostress.scene.plan import SceneObject
 
 
 def flat_things(ctx: FrameContext, but: str) -> list[str]:
@@ -22,10 +23,88 @@ def flat_things(ctx: FrameContext, but: str) -> list[str]:
             if o.id != but and get_category(o.category).flat_top and ctx.comfortable(o.id)]
 
 
+def small(o: SceneObject) -> bool:
+    """Whether an object is of the size that ends up on top of a stack."""
+    from robostress.scene.sample import MULTIPLE_MAX_AREA
+
+    return not o.tipped and o.size[0] * o.size[1] < MULTIPLE_MAX_AREA
+
+
+def carrier(o: SceneObject) -> bool:
+    """Whether an object is of the kind stacks are built on (a large flat top)."""
+    from robostress.scene.sample import CARRIER_MIN_AREA
+
+    return get_category(o.category).flat_top and not o.tipped and o.size[0] * o.size[1] >= CARRIER_MIN_AREA
+
+
 def subjects(ctx: FrameContext) -> list[str]:
     """Objects a question may be about: visible targets first, then other visible objects."""
     rest = [o.id for o in ctx.things() if o.id not in ctx.plan.targets]
     return [i for i in (*ctx.plan.targets, *rest) if ctx.comfortable(i)]
+
+
+def the_stack(ctx: FrameContext) -> tuple[str, str] | None:
+    """(top, base) of a stack in the scene whose two objects are visible and named apart."""
+    for o in ctx.things():
+        b = o.support_id
+        if ctx.is_object(b) and all(ctx.comfortable(i) and ctx.named_apart(i) for i in (o.id, b)):
+            return o.id, b
+    return None
+
+
+def stacks_by_design(ctx: FrameContext) -> bool:
+    """Whether the scene's family puts a stack in every scene: without a visible one, goal and
+    next-action questions are not asked (the stack-free answers alone would be unbalanced)."""
+    spec = family_spec(ctx.plan.family)
+    return spec is not None and spec.require_stack
+
+
+GOAL_VALUES = ("yes/support", "yes/object", "no/support", "no/object")
+NEXT_VALUES = ("done", "pick", "clear_a", "clear_d")
+
+
+def stack_pair(ctx: FrameContext, g: np.random.Generator, purpose: str, k: int, used: set[str],
+               values: tuple[str, ...]) -> tuple[str, str] | None:
+    """(object, destination) of the ``k``-th 'put X on Y' question in a scene with a stack T on B,
+    its answer drawn first from ``values`` (``GOAL_VALUES`` or ``NEXT_VALUES``):
+
+    - yes/support: a free object, the support under it; yes/object and done: T onto B;
+    - no/support: T onto its support (it rests on B); pick and no/object: a free object onto
+      another free flat-topped one; clear_a: B onto a free flat-topped object (T must go first);
+      clear_d: a free object onto B (T must go first).
+
+    Destinations are objects as often as supports for goal questions (the template does not
+    give the answer away) and always objects for next-action (whose four options all apply).
+    None if the scene has no such stack or the drawn answer cannot be set up."""
+    stack = the_stack(ctx)
+    if stack is None:
+        return None
+    top, base = stack
+    want = ctx.draw(f"value/{purpose}", k, list(values))
+    free = [i for i in subjects(ctx) if i not in (top, base) and not ctx.above(i) and ctx.named_apart(i)]
+    g_free = [free[i] for i in g.permutation(len(free))]
+    g_free.sort(key=lambda i: not small(ctx.obj(i)))  # objects of the kinds that sit on stacks, like T, first
+
+    def flat_for(x: str) -> list[str]:  # free flat-topped destinations, of the kinds stacks are built on first
+        out = [f for f in flat_things(ctx, x) if f not in (top, base) and not ctx.above(f) and ctx.named_apart(f)
+               and ctx.obj(x).support_id != f]
+        return sorted(out, key=lambda f: not carrier(ctx.obj(f)))
+
+    pairs: list[tuple[str, str]] = []
+    if want in ("yes/object", "done"):
+        pairs = [(top, base)]
+    elif want == "no/support":
+        pairs = [(top, ctx.root_support(top))]
+    elif want == "yes/support":
+        pairs = [(x, ctx.obj(x).support_id) for x in g_free if not ctx.is_object(ctx.obj(x).support_id)]
+    elif want in ("no/object", "pick"):
+        pairs = [(x, f) for x in g_free for f in flat_for(x)]
+    elif want == "clear_a":
+        pairs = [(base, f) for f in flat_for(base)]
+    elif want == "clear_d":
+        pairs = [(x, base) for x in g_free]
+    pairs = [p for p in pairs if p[0] not in used]
+    return pairs[0] if pairs else None
 
 
 def goal_pair(ctx: FrameContext, g: np.random.Generator, purpose: str, k: int,
@@ -65,8 +144,8 @@ class Upright(QuestionType):
         upright = [i for i in ok if not ctx.obj(i).tipped]
         if not tipped or not upright:  # a lone value would be a constant a blind model learns
             return []
-        return [self.spec(i, T.question("upright", a=desc(ctx.obj(i))), (T.UPRIGHT, T.TIPPED), (i,))
-                for i in (upright[0], tipped[0])]
+        pair = (upright[int(g.integers(len(upright)))], tipped[int(g.integers(len(tipped)))])
+        return [self.spec(i, T.question("upright", a=desc(ctx.obj(i))), (T.UPRIGHT, T.TIPPED), (i,)) for i in pair]
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
         ctx.refer(spec.subjects[0])
@@ -85,6 +164,7 @@ class Clear(QuestionType):
         if not loaded:
             return []
         free = [i for i in seen if i not in loaded and get_category(ctx.obj(i).category).flat_top]
+        free = [i for i in free if carrier(ctx.obj(i))] or free  # of the kinds stacks are built on, if any
         picks = [loaded[int(g.integers(len(loaded)))]]
         picks += [free[int(g.integers(len(free)))]] if free else []
         return [self.spec(i, T.question("clear", a=desc(ctx.obj(i))), (T.YES, T.NO), (i,)) for i in picks]
@@ -103,7 +183,9 @@ class Goal(QuestionType):
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
         out: list[QuestionSpec] = []
         for _ in [t for t in ctx.plan.targets if ctx.comfortable(t)]:  # as many as visible targets
-            pair = goal_pair(ctx, g, self.name, len(out), {s.subjects[0] for s in out})
+            used = {s.subjects[0] for s in out}
+            pair = (stack_pair(ctx, g, self.name, len(out), used, GOAL_VALUES) if the_stack(ctx)
+                    else None if stacks_by_design(ctx) else goal_pair(ctx, g, self.name, len(out), used))
             if pair is not None:
                 t, dest = pair
                 q = T.question("goal", a=desc(ctx.obj(t)), dest=ctx.name(dest))

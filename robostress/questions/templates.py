@@ -10,7 +10,7 @@ from __future__ import annotations
 from robostress.errors import ConfigError
 from robostress.questions.item import LETTERS
 
-PROMPT_VERSION = "p4"  # p4: category_at (objects named by a point); p3: balanced truths
+PROMPT_VERSION = "p5"  # p5: colour of real objects asked by a point; p4: category_at (objects named by a point); p3: balanced truths
 
 MC_INSTRUCTION = "Answer with the letter of the correct option only."
 BOX_INSTRUCTION = ("Answer with the bounding box as x1,y1,x2,y2 in permille of the image width and "
@@ -23,6 +23,7 @@ QUESTIONS: dict[str, str] = {
     "category": "What kind of object is the {colour} one?",
     "category_at": "What kind of object is at the point ({x}, {y}) in permille of the image width and height?",
     "color": "What colour is the {category}?",
+    "color_at": "What colour is the object at the point ({x}, {y}) in permille of the image width and height?",
     "count": "How many {plural} are on the {support}?",
     "existence": "Is there {a_colour} {category} on the {support}?",
     # spatial (left/right and order are in the image; 'closer' is distance to the camera)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from functools import lru_cache
 
 import numpy as np
@@ -23,7 +24,7 @@ from robostress.scene.plan import (
     ScenePlan,
     Support,
 )
-from robostress.seeding import rng
+from robostress.seeding import latin_draw, rng
 
 # Linear-RGB albedos. Object colours are kept apart from surface colours so that a named
 # colour always means the same thing in questions.
@@ -40,7 +41,10 @@ SURFACES: dict[str, tuple[float, float, float]] = {
 NO_COLOUR = "multicolour"  # colour name of a real object with no single dominant colour (never asked)
 MARGIN = 0.012  # metres between footprints
 ATTEMPTS = 200
-LAYOUTS, CAMERAS = 20, 40  # layouts tried; hover points tried for the robot
+CARRIER_MIN_AREA = 0.008  # m^2: top of a flat asset that something else fits on
+MULTIPLE_MAX_AREA = 0.015  # m^2: footprint of a category that may appear several times
+STACK_OVERHANG = 1.1  # an object may rest on a flat top whose footprint, scaled by this, contains its own
+LAYOUTS, CAMERAS = 40, 40  # layouts tried; hover points tried for the robot
 
 
 class _Strict(BaseModel):
@@ -116,6 +120,11 @@ class FamilySpec(_Strict):
     real_assets: bool = Field(default=False, description="categories are real textured asset categories")
     duplicate_prob: float = Field(default=0.0, ge=0, le=1, description="P(a second instance of a category)")
     stack_prob: float = Field(default=0.0, ge=0, le=1, description="P(one object rests on another in a clean scene)")
+    require_stack: bool = Field(default=False, description="redraw a layout until one object rests on another")
+    multiples: tuple[int, ...] = Field(
+        default=(1,), min_length=1,
+        description="instances of one category per scene, cycled by a Latin square over scene index "
+                    "(e.g. [1, 1, 2, 3]: count questions can then ask for 0-3 equally often)")
     robot: RobotSpec | None = None
     ambient_intensity: float = Field(default=0.3, ge=0)
     gripper_prob: float = Field(default=0.5, ge=0, le=1)
@@ -181,12 +190,24 @@ def _draws(spec: FamilySpec, g: np.random.Generator, n: int, index: int, seed: i
     from robostress.scene.assets import asset_catalog
 
     cat = asset_catalog()
-    perm = rng(seed, spec.name, "categories").permutation(len(spec.categories))
+    k = len(spec.categories)
     start = index * spec.object_count[0]  # consecutive scenes overlap, never leave a gap
-    cats = [spec.categories[int(perm[(start + j) % len(perm)])] for j in range(n)]
+    cats = [spec.categories[int(rng(seed, spec.name, "categories", (start + j) // k).permutation(k)[(start + j) % k])]
+            for j in range(n)]  # a fresh permutation for every pass over the categories
     by_cat = {c: sorted(a for a, s in cat.assets.items() if s.category == c) for c in cats}
     picks = [str(g.choice(by_cat[c])) for c in cats]
-    if g.random() < spec.duplicate_prob:  # one more object: a differently coloured twin category
+    m = latin_draw(spec.multiples, index, seed, spec.name, "multiples")
+    if m > 1:  # one small category present m times: its copies are added last
+        from robostress.scene.assets import load_asset
+
+        small = [j for j, a in enumerate(picks) if load_asset(a).size[0] * load_asset(a).size[1] < MULTIPLE_MAX_AREA]
+        j = small[0] if small else 0  # three baskets do not fit beside the rest
+        c, first = cats[j], picks[j]
+        rest = [(x, p) for i, (x, p) in enumerate(zip(cats, picks, strict=True)) if i != j]
+        others = [str(a) for a in g.permutation([a for a in by_cat[c] if a != first])]
+        cats = [c, *(x for x, _ in rest), *[c] * (m - 1)]
+        picks = [first, *(p for _, p in rest), *(others + [first] * m)[: m - 1]]  # other assets, then twins
+    elif g.random() < spec.duplicate_prob:  # one more object: a differently coloured twin category
         colour = {a: cat.assets[a].color for a in cat.assets}
         options = [(c, a) for c, p in zip(cats, picks, strict=True) for a in by_cat[c]
                    if colour[p] and colour[a] and colour[a] != colour[p] and cats.count(c) == 1]
@@ -194,7 +215,21 @@ def _draws(spec: FamilySpec, g: np.random.Generator, n: int, index: int, seed: i
             c, a = options[int(g.integers(len(options)))]
             cats.append(c)
             picks.append(a)
+    if spec.require_stack and not any(_carrier(a) for a in picks):  # something large enough to stack on
+        j = 1 if cats.count(cats[0]) > 1 else len(cats) - 1  # not one of a category's several instances
+        carriers = sorted(a for a, s in cat.assets.items() if s.category in spec.categories and _carrier(a)
+                          and s.category not in cats)
+        picks[j] = str(carriers[int(g.integers(len(carriers)))])
+        cats[j] = cat.assets[picks[j]].category
     return [(c, a, asset_material(a)) for c, a in zip(cats, picks, strict=True)]
+
+
+def _carrier(asset_id: str) -> bool:
+    """Whether a real asset has a flat top large enough to carry another object."""
+    from robostress.scene.assets import asset_spec, load_asset
+
+    sx, sy, _ = load_asset(asset_id).size
+    return get_category(asset_spec(asset_id).category).flat_top and sx * sy >= CARRIER_MIN_AREA
 
 
 def asset_material(asset_id: str) -> Material:
@@ -272,20 +307,35 @@ def _pick_targets(spec: FamilySpec, objects: list[SceneObject], k: int) -> list[
 
 def _stack_one(g: np.random.Generator, objects: list[SceneObject]) -> list[SceneObject]:
     """Put one object on top of a flat-topped one (clean scenes with stacks: 'on', 'clear' and
-    planning questions then have varied answers). Returns the list unchanged if none fits."""
-    pairs = []
+    planning questions then have varied answers). The base is drawn first (uniform over the
+    flat-topped objects that can carry something), then the object on it. Returns the list
+    unchanged if none fits."""
+    names = Counter((o.category, o.material.color_name) for o in objects)
+    fits: dict[str, list[tuple[SceneObject, float]]] = {}  # base -> (object that fits on it, its yaw)
     for a in objects:
         if a.tipped or not get_category(a.category).flat_top:
             continue
-        half = min(a.size[0], a.size[1]) / 2
+        ax, ay = a.size[0] * STACK_OVERHANG, a.size[1] * STACK_OVERHANG
+        tops = []
         for b in objects:
-            if b.id != a.id and world_extent(b)[1] < 0.95 * half:
-                pairs.append((a, b))
-    if not pairs:
+            if b.id == a.id or b.tipped:
+                continue
+            if b.size[0] <= ax and b.size[1] <= ay:  # footprints aligned with the base's
+                tops.append((b, a.yaw_deg))
+            elif b.size[0] <= ay and b.size[1] <= ax:
+                tops.append((b, a.yaw_deg + 90.0))
+        if tops:
+            fits[a.id] = tops
+    named = {k: [t for t in v if names[(t[0].category, t[0].material.color_name)] == 1] for k, v in fits.items()}
+    if any(named.values()):  # an object that questions can name apart from its twins, if there is one
+        fits = {k: v for k, v in named.items() if v}
+    if not fits:
         return objects
-    a, b = pairs[int(g.integers(len(pairs)))]
+    base = sorted(fits)[int(g.integers(len(fits)))]
+    a = next(o for o in objects if o.id == base)
+    b, yaw = fits[base][int(g.integers(len(fits[base])))]
     (ax, ay), _, _, top = world_extent(a)
-    moved = b.model_copy(update={"position": (ax, ay, top), "support_id": a.id})
+    moved = b.model_copy(update={"position": (ax, ay, top), "support_id": a.id, "yaw_deg": yaw % 360})
     return [moved if o.id == b.id else o for o in objects]
 
 
@@ -417,7 +467,12 @@ def sample_scene(family: str | FamilySpec, seed: int, index: int = 0) -> ScenePl
             continue
         objects = [o.model_copy(update={"role": "target"}) if o.id in targets else o for o in objects]
         if spec.stack_prob and g.random() < spec.stack_prob:
-            objects = _stack_one(g, objects)
+            stacked = _stack_one(g, objects)
+            if spec.require_stack and stacked is objects:
+                continue  # no object fits on another in this layout: lay it out again
+            if not _targets_in_view(cam, stacked, targets):
+                continue
+            objects = stacked
         if want_robot:  # a layout where the arm cannot hover in view without touching anything is redrawn
             robot, gripper = _robot(spec, g, objects, targets, cam)
             if robot is None:

@@ -153,6 +153,8 @@ def _questions(objs: list[Any], present: list[str], g: np.random.Generator) -> l
         return item(key, "mc", q, tuple(opts), LETTERS[opts.index(right)])
     return [
         mc("color/0", f"What colour is the {k0}?", [c0, *absent[:3]], c0),
+        mc("color/1", f"What colour is the object at the point ({round(1000 * (x0 + 0.5) / W)}, "
+           f"{round(1000 * (b0 - 6 + 0.5) / W)}) in permille of the image width and height?", [c0, *absent[:3]], c0),
         mc("left_right/0", f"In the image, is the {c1} {k1} to the left or to the right of the {c0} {k0}?",
            ["to the left", "to the right"], "to the left" if x1 < x0 else "to the right"),
         mc("front_behind/0", f"Which is closer to the camera: the {c0} {k0} or the {c1} {k1}?",

@@ -17,6 +17,7 @@ from robostress.questions import (
     plan_questions,
     realise,
 )
+from robostress.questions.base import QUESTION_TYPES, desc
 from robostress.questions.templates import MC_INSTRUCTION
 from robostress.scene.plan import ScenePlan
 from robostress.scene.sample import sample_scene
@@ -65,9 +66,11 @@ def test_stress_changes_truth_and_records_why_it_drops() -> None:
     t = plan.targets[0]
     items, dropped = scene_items(plan, subtypes=["stacked_layout", "transparent"], severities=(3,))
     by = {(i.subtype, i.key): i for i in items}
-    on_key = f"spatial/on/{t}"
-    assert by[("none", on_key)].truth["option"] == "the table"
-    assert by[("stacked_layout", on_key)].truth["option"] == "a book"
+    on = QUESTION_TYPES.get("on")  # 'on' asks one drawn subject per scene: ask about the target here
+    spec = on.spec(t, f"What is {desc(plan.objects[0])} resting on?", ("the table", "a book", "a plate", "a box"), (t,))
+    stacked, rec = apply_stress(plan, "stacked_layout", 3)
+    assert realise(spec, plan, fake_render(plan)[0]).truth["option"] == "the table"  # type: ignore[union-attr]
+    assert realise(spec, stacked, fake_render(stacked, rec)[0]).truth["option"] == "a book"  # type: ignore[union-attr]
     reasons = {(d.frame_id.split("/")[1], d.key): d.reason for d in dropped}
     assert "glass" in reasons[("transparent", f"recognition/category/{t}")]
     assert ("transparent", f"target_grounding/box/{t}") in by  # still named, still grounded

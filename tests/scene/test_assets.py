@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import math
 from pathlib import Path
 
@@ -126,11 +128,13 @@ def test_lab_objects_rest_on_the_table_without_overlap() -> None:
                 assert math.hypot(ax - bx, ay - by) > ar + br
 
 
-def test_some_clean_scenes_have_stacks_tipped_objects_and_repeated_categories() -> None:
+def test_clean_scenes_have_stacks_tipped_objects_and_designed_multiples() -> None:
     plans = [sample_scene("lab_tabletop", 0, i) for i in range(16)]
-    assert sum(any(o.support_id.startswith("obj") for o in p.objects) for p in plans) >= 2
-    assert sum(any(o.tipped for o in p.objects) for p in plans) >= 2
-    assert sum(len({o.category for o in p.objects}) < len(p.objects) for p in plans) >= 2
+    assert all(any(o.support_id.startswith("obj") for o in p.objects) for p in plans)  # require_stack
+    assert sum(any(o.tipped for o in p.objects) for p in plans) >= 3
+    most = [max(Counter(o.category for o in p.objects).values()) for p in plans]
+    for block in range(4):  # multiples [1, 1, 2, 3] walked by a Latin square: each block of 4 has each once
+        assert sorted(most[4 * block: 4 * block + 4]) == [1, 1, 2, 3], most
 
 
 def test_asset_category_spec_and_world_mesh() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import math
 
 import pytest
@@ -30,8 +32,9 @@ def test_layouts_rest_on_supports_without_overlap(family: str) -> None:
     for seed in range(20):
         p = sample_scene(family, seed, 0)
         assert 1 <= len(p.targets) <= 2
-        names = [desc(o) for o in p.objects]
-        assert len(set(names)) == len(names), f"two objects share a name: {names}"
+        names = Counter(desc(o) for o in p.objects)
+        shared = {n for n, k in names.items() if k > 1}  # only copies of the one category placed several times
+        assert len({o.category for o in p.objects if desc(o) in shared}) <= 1, f"objects share names: {names}"
         ext = {o.id: world_extent(o) for o in p.objects}
         for o in p.objects:
             if o.support_id in ext:  # stacked on another object: resting exactly on its top

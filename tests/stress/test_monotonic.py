@@ -41,9 +41,10 @@ def test_realised_measure_is_monotonic(spec, family: str, renderer: Renderer) ->
             continue
         checked += 1
         v = np.asarray(values) * spec.direction
-        # Non-decreasing in the declared direction (small tolerance for render noise at 48 px),
+        # Non-decreasing in the declared direction (small tolerance for render noise at 64 px,
+        # plus one pixel's share of the frame: a target a few pixels large at 64 px quantises),
         # and clearly moving from severity 1 to 5.
-        tol = 0.02 * (np.abs(v).max() + 1e-9)
+        tol = 0.02 * (np.abs(v).max() + 1e-9) + 1.0 / (SETTINGS.width * SETTINGS.height)
         assert (np.diff(v) >= -tol).all(), f"{spec.subtype} seed {seed}: {values}"
         assert v[-1] > v[0], f"{spec.subtype} seed {seed}: {values}"
     assert checked >= 2, f"{spec.subtype}: too few scenes could realise all severities"
