@@ -19,9 +19,9 @@ import yaml
 from robostress.benchmark.build import BuildConfig, Builder
 from robostress.benchmark.load import Benchmark
 from robostress.benchmark.manifest import read_manifest
-from robostress.catalog import catalog_dir
+from robostress.catalog import catalog_entry
 from robostress.errors import ConfigError, DataError
-from robostress.evaluate.evaluate import evaluate, write_run_report
+from robostress.evaluate.evaluate import evaluate, run_name, write_run_report
 from robostress.metrics import compare
 
 log = logging.getLogger(__name__)
@@ -29,13 +29,11 @@ SANITY_MODELS = ("oracle", "random", "blind", "prior")
 
 
 def preset(kind: str, name: str) -> dict[str, Any]:
-    """A model preset (agents/models/<name>.yaml) or agent preset (agents/<name>.yaml)."""
-    root = catalog_dir("agents") / ("models" if kind == "model" else "")
-    path = root / f"{name}.yaml"
-    if "/" in name or not path.is_file():
-        have = sorted(p.stem for p in root.glob("*.yaml"))
-        raise ConfigError(f"unknown {kind} preset {name!r}; choose one of: {', '.join(have)}")
+    """A model preset (agents/models/<name>.yaml) or agent preset (agents/<name>.yaml), working directory first."""
+    path = catalog_entry("agents", name, sub="models" if kind == "model" else "")
     data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a {kind} preset must be a mapping of keys to values")
     if kind == "model" and "label" in data and "${" in str(data["label"]):
         data["label"] = name
     return data
@@ -63,19 +61,21 @@ def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: P
     """Run the main job; returns the report files and the per-model summaries."""
     bench = ensure_benchmark(build_cfg, out_dir, cache_dir, progress)
     rows: dict[str, dict[str, Any]] = {}
-    ref_run = runs_dir / main_model
+    main_cfg = preset("model", main_model)
+    ref_run = runs_dir / run_name(main_cfg)  # the same folder `robostress eval model=<main_model>` uses
     sanity = list(SANITY_MODELS) if sanity_models is None else sanity_models
     order = [main_model] + [m for m in sanity if m != main_model]
     results = {}
     for name in order:
-        r = evaluate(bench.root, preset("model", name), runs_dir / name, batch_size=batch_size,
+        cfg = preset("model", name)
+        r = evaluate(bench.root, cfg, runs_dir / run_name(cfg), batch_size=batch_size,
                      progress=progress, reference_run=ref_run if name != main_model else None)
         rows[name] = r["summary"]
         results[name] = r
     sections = []
     for agent in [a for a in agents if a != "none"]:
         agent_cfg = preset("agent", agent)
-        r = evaluate(bench.root, preset("model", main_model), runs_dir / f"{main_model}{agent_cfg.get('suffix', '+' + agent)}",
+        r = evaluate(bench.root, main_cfg, runs_dir / run_name(main_cfg, agent_cfg),
                      agent_cfg=agent_cfg, batch_size=batch_size, progress=progress, reference_run=ref_run)
         rows[r["label"]] = r["summary"]
         results[r["label"]] = r
@@ -89,7 +89,7 @@ def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: P
                  "| ablation | overall gain % [95% CI] | lighting | viewpoint |", "|---|---|---|---|"]
         for skill in sorted({k for k in SUBTYPE_SKILLS.values() if k != "identity"}):
             cfg = {**base_agent, "drop_skill": skill, "label": f"agent-no-{skill}", "suffix": f"+agent-no-{skill}"}
-            r = evaluate(bench.root, preset("model", main_model), runs_dir / f"{main_model}{cfg['suffix']}",
+            r = evaluate(bench.root, main_cfg, runs_dir / run_name(main_cfg, cfg),
                          agent_cfg=cfg, batch_size=batch_size, progress=progress, report=False)
             c = compare(results[main_model]["predictions"], r["predictions"])
             o, dims = c["overall"], c["by_dimension"]

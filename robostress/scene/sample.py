@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import yaml
@@ -122,10 +123,15 @@ class FamilySpec(_Strict):
     palette: tuple[str, ...]
 
 
-@lru_cache(maxsize=32)
 def load_family(name: str) -> FamilySpec:
-    """The family ``name`` from ``scenes/<name>.yaml`` (ConfigError if unknown or invalid)."""
+    """The family ``name`` from ``scenes/<name>.yaml``, working directory first (ConfigError if unknown or invalid)."""
     path = catalog_entry("scenes", name)
+    return _load_family_file(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=32)
+def _load_family_file(path: Path, mtime_ns: int) -> FamilySpec:
+    # keyed by file and its modification time: the working directory's catalog may change in-process
     try:
         data = yaml.safe_load(path.read_text())
         spec = FamilySpec.model_validate(data)
