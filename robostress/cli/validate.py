@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 from omegaconf.errors import (
     ConfigAttributeError,
     ConfigKeyError,
@@ -152,11 +152,47 @@ def preflight(config: str, command: str, overrides: list[str], multirun: bool) -
     Every job's values are checked before any job's files, so a bad value in a sweep is reported
     even where the benchmark is not built yet.
     """
-    cfgs = [compose(config, v, command) for v in (sweep_variants(overrides) if multirun else [overrides])]
-    for cfg in cfgs:
+    cfgs = []
+    for variant in sweep_variants(overrides) if multirun else [overrides]:
+        cfg = compose(config, variant, command, hydra_config=True)
+        choices = OmegaConf.to_container(cfg.hydra.runtime.choices)
+        with open_dict(cfg):
+            del cfg["hydra"]
         check(config, cfg, command, hooks=False)
+        _check_like_presets(cfg, choices if isinstance(choices, dict) else {})
+        cfgs.append(cfg)
     for cfg in cfgs:
         check(config, cfg, command)
+
+
+def _check_like_presets(cfg: DictConfig, choices: dict[Any, Any]) -> None:
+    """Model and agent keys keep the type of the chosen preset's value (``model.seed=abc`` is not an integer).
+
+    These groups have no schema (each backend takes its own keys); the preset file is the typed example.
+    """
+    import yaml
+
+    from robostress.catalog import catalog_entry
+    from robostress.conf.catalog_source import GROUPS
+
+    for group in ("model", "agent"):
+        if group not in cfg or not choices.get(group):
+            continue
+        path = catalog_entry(GROUPS[group][0], str(choices[group]), sub=GROUPS[group][1])
+        example = yaml.safe_load(path.read_text()) or {}
+        values = OmegaConf.to_container(cfg[group], resolve=True)
+        assert isinstance(values, dict)
+        for key, default in example.items() if isinstance(example, dict) else ():
+            value, want = values.get(key), None
+            if isinstance(default, bool):
+                want = "true or false" if not isinstance(value, bool) else None
+            elif isinstance(default, int):
+                want = "an integer" if isinstance(value, bool) or not isinstance(value, int) else None
+            elif isinstance(default, float):
+                want = "a number" if isinstance(value, bool) or not isinstance(value, (int, float)) else None
+            if want:
+                raise ConfigError(f"{group}.{key}={value!r} is not allowed: {group}.{key} must be {want} "
+                                  f"(as in {group}={choices[group]}: {key}: {default})")
 
 
 def check(config: str, cfg: DictConfig, command: str, hooks: bool = True) -> None:

@@ -35,6 +35,10 @@ BAD: list[tuple[list[str], str]] = [
     (["eval", "model=hf"], "model.path is required: give a local model folder"),
     (["eval", "model=gpt5"], "unknown model 'gpt5'; choose one of: blind, classical,"),
     (["eval", "agent=smart"], "unknown agent 'smart'; choose one of: detect_only, none"),
+    (["eval", "model=random", "model.seed=abc"], "model.seed='abc' is not allowed: model.seed must be an integer"),
+    (["eval", "agent=stress_aware", "agent.threshold=high"], "agent.threshold must be a number"),
+    (["eval", "agent=stress_aware", "agent.edit=maybe"], "agent.edit must be true or false"),
+    (["eval", "model=vllm", "model.name=x", "model.timeout_s=2.5"], "no benchmark there"),  # a float timeout is fine
     (["eval", "batch_sise=3"], "unknown key 'batch_sise' for `robostress eval`; did you mean 'batch_size'?"),
     (["eval", "model.temprature=0"], "unknown key 'model.temprature'"),
     (["eval", "model=oracle,random"], "model=oracle,random is a sweep over several values: add -m"),

@@ -130,3 +130,17 @@ def test_run_name_is_path_safe() -> None:
     for bad in ("../../etc", "/abs/path", "a b;c", ".."):
         name = run_name({"label": bad})
         assert "/" not in name and not name.startswith(".") and " " not in name and name
+
+
+def test_eval_resumes_the_main_jobs_run_folder(tmp_path: Path, tiny_bench) -> None:  # type: ignore[no-untyped-def]
+    """The main job's rows and `robostress eval` share runs/<benchmark>/<label>: nothing is answered twice."""
+    from robostress.evaluate.evaluate import evaluate
+    from robostress.evaluate.main_job import preset
+
+    cfg = preset("model", "oracle")
+    first = evaluate(tiny_bench.root, cfg, tmp_path / "runs" / "tiny" / run_name(cfg), batch_size=32,
+                     progress=False, report=False)
+    assert first["predictions"]
+    r = cli("eval", "model=oracle", f"benchmark_dir={tiny_bench.root}", "progress=false", "report=false", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert f"(0 new, {len(first['predictions'])} resumed)" in r.stdout + r.stderr
