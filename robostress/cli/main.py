@@ -46,7 +46,7 @@ def main() -> None:
         from robostress.cli.help import command_help, top_help
 
         rest = [a for a in args if a not in HELP_FLAGS]
-        text = user_errors(command_help)(cmd, COMMANDS[cmd], rest) if explicit else top_help(COMMANDS)
+        text = user_errors(command_help)(cmd, COMMANDS[cmd], rest) if explicit or rest else top_help(COMMANDS)
         try:
             print(text)
         except BrokenPipeError:  # `robostress eval --help | head`

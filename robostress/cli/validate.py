@@ -70,7 +70,9 @@ def explain(exc: BaseException, config: str, command: str) -> str:
     """One line for a Hydra composition error of ``robostress <command>``."""
     from hydra.errors import MissingConfigException, OverrideParseException
 
-    cause = exc.__cause__
+    cause = exc.__cause__ or exc.__context__  # merging a group option chains its error implicitly
+    origin = re.match(r"In '([^']+)'", str(exc))
+    where = f" (in {origin.group(1)})" if origin else ""
     if isinstance(exc, MissingConfigException):
         m = re.search(r"Could not find '([^']+)/([^']+)'", str(exc))
         if m:
@@ -89,10 +91,10 @@ def explain(exc: BaseException, config: str, command: str) -> str:
         close = difflib.get_close_matches(key.rsplit(".", 1)[-1], known, n=1)
         hint = f"; did you mean {(parent + '.' if parent else '') + close[0]!r}?" if close else \
             f"; `robostress {command} --help` lists the keys (add a new one with +{key}=...)"
-        return f"unknown key {key!r} for `robostress {command}`{hint}"
+        return f"unknown key {key!r}{where} for `robostress {command}`{hint}"
     if isinstance(cause, ValidationError) and cause.full_key:
         key = str(cause.full_key)
-        return f"{key}={cause.value!r} is not allowed: {key} must be {_expected(config, key)}"
+        return f"{key}={cause.value!r}{where} is not allowed: {key} must be {_expected(config, key)}"
     text = str(exc)
     m = re.search(r"Could not (?:override|delete from config) '([^']+)'. No match in the defaults list", text)
     if m:

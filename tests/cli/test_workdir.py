@@ -144,3 +144,27 @@ def test_eval_resumes_the_main_jobs_run_folder(tmp_path: Path, tiny_bench) -> No
     r = cli("eval", "model=oracle", f"benchmark_dir={tiny_bench.root}", "progress=false", "report=false", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert f"(0 new, {len(first['predictions'])} resumed)" in r.stdout + r.stderr
+
+
+def test_renderer_and_agent_presets_from_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Hydra groups read ./renderers and ./agents first; a same-named file shadows the package's."""
+    from robostress.cli.validate import compose
+
+    (tmp_path / "renderers").mkdir()
+    (tmp_path / "renderers" / "preview.yaml").write_text(
+        (catalog_dir("renderers") / "preview.yaml").read_text().replace("spp: 2", "spp: 4"))
+    (tmp_path / "renderers" / "draft.yaml").write_text("variant: scalar_rgb\nsampler: independent\nspp: 1\nmax_depth: 3\n")
+    (tmp_path / "agents").mkdir()
+    (tmp_path / "agents" / "cautious.yaml").write_text(
+        (catalog_dir("agents") / "stress_aware.yaml").read_text().replace("threshold: 0.4", "threshold: 0.9"))
+    assert compose("build", ["renderer=preview"], "build").renderer.spp == 2
+    monkeypatch.chdir(tmp_path)
+    assert compose("build", ["renderer=preview"], "build").renderer.spp == 4
+    draft = compose("build", ["renderer=draft"], "build").renderer
+    assert (draft.sampler, draft.spp, draft.passes) == ("independent", 1, 2)  # schema default for passes
+    assert compose("eval", ["agent=cautious"], "eval").agent.threshold == 0.9
+    from robostress.errors import ConfigError
+
+    (tmp_path / "renderers" / "typo.yaml").write_text("variant: auto\nsamples: 4\n")
+    with pytest.raises(ConfigError, match="unknown key 'renderer.samples'"):
+        compose("build", ["renderer=typo"], "build")
