@@ -24,6 +24,13 @@ def _check_name(name: str) -> None:
         raise ConfigError(f"unknown catalog {name!r}; choose one of: {', '.join(CATALOGS)}")
 
 
+def yaml_problem(e: Exception) -> str:
+    """A YAML parse error in one line: what is wrong and where (``mapping values are not allowed, line 2``)."""
+    problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+    mark = getattr(e, "problem_mark", None)
+    return f"{problem}, line {mark.line + 1} column {mark.column + 1}" if mark is not None else str(problem)
+
+
 def catalog_dir(name: str) -> Path:
     """The packaged directory of catalog ``name`` (the fallback behind the working directory's)."""
     _check_name(name)

@@ -78,8 +78,8 @@ def explain(exc: BaseException, config: str, command: str) -> str:
         if m:
             group, name = m.groups()
             opts = ", ".join(exc.options or [])
-            where = {"model": "./agents/models/", "agent": "./agents/", "renderer": "./renderers/"}.get(group)
-            extra = f" (or add {where}{name}.yaml in the working directory)" if where else ""
+            folder = {"model": "./agents/models/", "agent": "./agents/", "renderer": "./renderers/"}.get(group)
+            extra = f" (or add {folder}{name}.yaml in the working directory)" if folder else ""
             return f"unknown {group} {name!r}; choose one of: {opts}{extra}"
         return _first_line(str(exc))
     if isinstance(exc, OverrideParseException):
@@ -283,15 +283,15 @@ def _build_checks(cfg: DictConfig) -> None:
 
 
 def _run_checks(cfg: DictConfig) -> None:
-    from robostress.catalog import catalog_entry
+    from robostress.evaluate.main_job import preset
 
     _build_checks(cfg)
-    presets = (("main_model", [cfg.main_model], "models"), ("sanity_models", list(cfg.sanity_models), "models"),
-               ("agents", [a for a in cfg.agents if a != "none"], ""))
-    for key, names, sub in presets:
+    presets = (("main_model", [cfg.main_model], "model"), ("sanity_models", list(cfg.sanity_models), "model"),
+               ("agents", [a for a in cfg.agents if a != "none"], "agent"))
+    for key, names, kind in presets:
         for n in names:
             try:
-                catalog_entry("agents", str(n), sub=sub)
+                preset(kind, str(n))
             except ConfigError as e:
                 raise ConfigError(f"{key}: {e}") from None
 

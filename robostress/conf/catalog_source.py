@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
 from hydra.core.object_type import ObjectType
 from hydra.plugins.config_source import ConfigLoadError, ConfigResult, ConfigSource
 from omegaconf import OmegaConf
 
-from robostress.catalog import catalog_dirs, catalog_names
+from robostress.catalog import catalog_dirs, catalog_names, yaml_problem
+from robostress.errors import ConfigError
 
 GROUPS: dict[str, tuple[str, str]] = {  # Hydra group -> (catalog, sub-folder)
     "model": ("agents", "models"),
@@ -55,6 +57,12 @@ class CatalogConfigSource(ConfigSource):
         if path is None:
             raise ConfigLoadError(f"Config not found : {config_path}")
         text = path.read_text(encoding="utf-8")
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{path}: not valid YAML ({yaml_problem(e)})") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: a {config_path.split('/')[0]} preset must be a mapping of keys to values")
         return ConfigResult(config=OmegaConf.create(text), path=f"file://{path.parent}",
                             provider=self.provider, header=ConfigSource._get_header_dict(text[:512]))
 

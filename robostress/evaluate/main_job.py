@@ -19,7 +19,7 @@ import yaml
 from robostress.benchmark.build import BuildConfig, Builder
 from robostress.benchmark.load import Benchmark
 from robostress.benchmark.manifest import read_manifest
-from robostress.catalog import catalog_entry
+from robostress.catalog import catalog_entry, yaml_problem
 from robostress.errors import ConfigError, DataError
 from robostress.evaluate.evaluate import evaluate, run_name, write_run_report
 from robostress.metrics import compare
@@ -31,7 +31,10 @@ SANITY_MODELS = ("oracle", "random", "blind", "prior")
 def preset(kind: str, name: str) -> dict[str, Any]:
     """A model preset (agents/models/<name>.yaml) or agent preset (agents/<name>.yaml), working directory first."""
     path = catalog_entry("agents", name, sub="models" if kind == "model" else "")
-    data = yaml.safe_load(path.read_text()) or {}
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML ({yaml_problem(e)})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a {kind} preset must be a mapping of keys to values")
     if kind == "model" and "label" in data and "${" in str(data["label"]):

@@ -33,7 +33,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from robostress.catalog import catalog_file
+from robostress.catalog import catalog_file, yaml_problem
 from robostress.errors import ConfigError, DataError
 
 ASSET_FORMAT = "a1"  # bump when the conversion changes the cached mesh or texture
@@ -106,8 +106,11 @@ def _asset_catalog(path: Path, mtime_ns: int) -> AssetCatalog:
         raise ConfigError(f"the asset catalog {path} is missing from this robostress installation")
     try:
         cat = AssetCatalog.model_validate(yaml.safe_load(path.read_text()))
-    except (ValidationError, yaml.YAMLError) as e:
-        raise ConfigError(f"{path}: invalid asset catalog: {e}") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML ({yaml_problem(e)})") from None
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise ConfigError(f"{path}: invalid asset catalog field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
     if cat.schema_version != 1:
         raise ConfigError(f"{path}: unknown asset catalog schema_version {cat.schema_version} (this robostress reads 1)")
     for aid, a in cat.assets.items():

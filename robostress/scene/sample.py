@@ -10,7 +10,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from robostress.catalog import catalog_entry
+from robostress.catalog import catalog_entry, yaml_problem
 from robostress.errors import ConfigError, LayoutError
 from robostress.scene.objects import get_category, world_extent
 from robostress.scene.plan import (
@@ -136,7 +136,7 @@ def _load_family_file(path: Path, mtime_ns: int) -> FamilySpec:
         data = yaml.safe_load(path.read_text())
         spec = FamilySpec.model_validate(data)
     except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML ({e})") from e
+        raise ConfigError(f"{path}: not valid YAML ({yaml_problem(e)})") from e
     except ValidationError as e:
         err = e.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])

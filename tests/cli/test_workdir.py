@@ -168,3 +168,26 @@ def test_renderer_and_agent_presets_from_the_working_directory(tmp_path: Path, m
     (tmp_path / "renderers" / "typo.yaml").write_text("variant: auto\nsamples: 4\n")
     with pytest.raises(ConfigError, match="unknown key 'renderer.samples'"):
         compose("build", ["renderer=typo"], "build")
+
+
+@pytest.mark.parametrize("path,text,args,expected", [
+    ("renderers/bad.yaml", "variant: [auto\n", ["build", "renderer=bad"], "renderers/bad.yaml: not valid YAML (expected"),
+    ("renderers/typo.yaml", "variant: auto\nsamples: 4\n", ["build", "renderer=typo"],
+     "unknown key 'renderer.samples' (in renderer/typo) for `robostress build`; did you mean 'renderer.sampler'?"),
+    ("renderers/slow.yaml", "spp: many\n", ["build", "renderer=slow"], "renderer.spp='many' (in renderer/slow) is not allowed"),
+    ("agents/models/list.yaml", "- a\n- b\n", ["eval", "model=list"], "agents/models/list.yaml: a model preset must be a mapping"),
+    ("agents/models/list.yaml", "- a\n", ["main_model=list", "benchmark=tiny"], "main_model: "),
+    ("scenes/broken.yaml", "name: x\n  bad: [\n", ["build", "benchmark=tiny", "benchmark.family=broken"],
+     "scenes/broken.yaml: not valid YAML (mapping values are not allowed here, line 2 column 6)"),
+    ("scenes/assets/catalog.yaml", "schema_version: 1\ncategories: 3\n", ["build", "benchmark.family=lab_tabletop"],
+     "invalid asset catalog field 'categories'"),
+])
+def test_broken_user_catalog_file_is_one_line(path: str, text: str, args: list[str], expected: str, tmp_path: Path) -> None:
+    (tmp_path / path).parent.mkdir(parents=True)
+    (tmp_path / path).write_text(text)
+    before = sorted(tmp_path.rglob("*"))
+    r = cli(*args, cwd=tmp_path)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert expected in lines[0]
+    assert sorted(tmp_path.rglob("*")) == before  # nothing built
