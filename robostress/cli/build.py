@@ -7,7 +7,10 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from robostress.cli.common import log, user_errors
+from robostress.cli.common import checked, log, user_errors
+
+CONFIG = "build"
+HELP = "Render a benchmark (scenes, stressed twins, ground truth, questions) into benchmarks/<name>."
 
 
 def build_config(bench: DictConfig, renderer: DictConfig, shard: int = 0, num_shards: int = 1):  # type: ignore[no-untyped-def]
@@ -47,8 +50,9 @@ def run_build(cfg: DictConfig) -> dict:  # type: ignore[type-arg]
     return m
 
 
-@hydra.main(config_path="../conf", config_name="build", version_base="1.3")
+@hydra.main(config_path="../conf", config_name=CONFIG, version_base="1.3")
 @user_errors
 def main(cfg: DictConfig) -> None:
     """Entry point."""
+    checked(CONFIG, cfg)
     run_build(cfg)

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+import robostress.conf  # noqa: F401 - registers the typed schemas and the catalog config source
 from robostress.errors import RobostressError
 
 log = logging.getLogger("robostress")
@@ -37,3 +38,10 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(130)
 
     return wrapper
+
+
+def checked(config: str, cfg: Any) -> None:
+    """Check ``cfg`` (of primary config ``config``) before any work; ConfigError on a mistake."""
+    from robostress.cli.validate import check
+
+    check(config, cfg, config.replace("_", "-").replace("tiny-vlm", "make-tiny-vlm"))

@@ -11,6 +11,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from robostress.cli.common import log, user_errors
 
+HELP = "One report comparing several runs on one benchmark (tables, curves, heatmaps, paired differences)."
+
 
 def hydra_list(values: list[str]) -> str:
     """A Hydra override value: a list of single-quoted strings (quotes and backslashes escaped)."""

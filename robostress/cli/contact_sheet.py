@@ -7,13 +7,17 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from robostress.cli.common import log, user_errors
+from robostress.cli.common import checked, log, user_errors
+
+CONFIG = "contact_sheet"
+HELP = "Draw one labelled grid per scene (rows: sub-types, columns: severities 0-5)."
 
 
-@hydra.main(config_path="../conf", config_name="contact_sheet", version_base="1.3")
+@hydra.main(config_path="../conf", config_name=CONFIG, version_base="1.3")
 @user_errors
 def main(cfg: DictConfig) -> None:
     """Entry point."""
+    checked(CONFIG, cfg)
     from robostress.benchmark.contact_sheet import write_contact_sheets
 
     paths = write_contact_sheets(Path(cfg.benchmark_dir), Path(cfg.out_dir))

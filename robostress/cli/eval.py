@@ -7,18 +7,25 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from robostress.cli.common import log, user_errors
+from robostress.cli.common import checked, log, user_errors
+
+CONFIG = "eval"
+HELP = "Evaluate one model (optionally wrapped by an agent) on a built benchmark into runs/<benchmark>/<label>."
 
 
-@hydra.main(config_path="../conf", config_name="eval", version_base="1.3")
+@hydra.main(config_path="../conf", config_name=CONFIG, version_base="1.3")
 @user_errors
 def main(cfg: DictConfig) -> None:
     """Entry point."""
-    from robostress.evaluate.evaluate import evaluate
+    checked(CONFIG, cfg)
+    from robostress.benchmark.manifest import read_manifest
+    from robostress.evaluate.evaluate import evaluate, run_name
 
     model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
     agent_cfg = OmegaConf.to_container(cfg.agent, resolve=True)
-    out = evaluate(Path(cfg.benchmark_dir), model_cfg, Path(cfg.run_dir), agent_cfg=agent_cfg,  # type: ignore[arg-type]
+    run_dir = Path(cfg.run_dir) if cfg.run_dir else \
+        Path("runs") / run_name({"name": read_manifest(Path(cfg.benchmark_dir))["name"]}) / run_name(model_cfg, agent_cfg)  # type: ignore[arg-type]
+    out = evaluate(Path(cfg.benchmark_dir), model_cfg, run_dir, agent_cfg=agent_cfg,  # type: ignore[arg-type]
                    batch_size=cfg.batch_size, max_tokens=cfg.max_tokens, limit=cfg.limit,
                    shard=cfg.shard, num_shards=cfg.num_shards, progress=cfg.progress,
                    report=cfg.report, retry_failed=bool(cfg.retry_failed),
@@ -26,6 +33,6 @@ def main(cfg: DictConfig) -> None:
                    allow_damaged=bool(cfg.get("allow_damaged", False)),
                    verify_cache=Path(cfg.verify_cache) if cfg.get("verify_cache") else None)
     files = out.get("files", {})
-    log.info("run folder: %s", cfg.run_dir)
+    log.info("run folder: %s", run_dir)
     if "html" in files:
         log.info("report: %s", files["html"])

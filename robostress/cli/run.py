@@ -8,13 +8,17 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from robostress.cli.build import build_config
-from robostress.cli.common import log, user_errors
+from robostress.cli.common import checked, log, user_errors
+
+CONFIG = "run"
+HELP = "The main job: build mini if needed, evaluate classical, sanity rows and the agent, write the report."
 
 
-@hydra.main(config_path="../conf", config_name="run", version_base="1.3")
+@hydra.main(config_path="../conf", config_name=CONFIG, version_base="1.3")
 @user_errors
 def main(cfg: DictConfig) -> None:
     """Entry point."""
+    checked(CONFIG, cfg)
     from robostress.evaluate.main_job import main_job
 
     out = main_job(build_config(cfg.benchmark, cfg.renderer, cfg.shard, cfg.num_shards), Path(cfg.out_dir),

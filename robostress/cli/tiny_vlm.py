@@ -7,13 +7,17 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from robostress.cli.common import log, user_errors
+from robostress.cli.common import checked, log, user_errors
+
+CONFIG = "tiny_vlm"
+HELP = "Write a tiny random LLaVA (offline) for smoke runs of the hf backend."
 
 
-@hydra.main(config_path="../conf", config_name="tiny_vlm", version_base="1.3")
+@hydra.main(config_path="../conf", config_name=CONFIG, version_base="1.3")
 @user_errors
 def main(cfg: DictConfig) -> None:
     """Entry point."""
+    checked(CONFIG, cfg)
     from robostress.models.tiny_vlm import build_tiny_llava
 
     path = build_tiny_llava(Path(cfg.out_dir), seed=int(cfg.seed))

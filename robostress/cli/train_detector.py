@@ -8,13 +8,17 @@ import hydra
 from omegaconf import DictConfig
 
 from robostress.cli.build import build_config
-from robostress.cli.common import log, user_errors
+from robostress.cli.common import checked, log, user_errors
+
+CONFIG = "train_detector"
+HELP = "Render the disjoint train split and fit the agent's stress detector."
 
 
-@hydra.main(config_path="../conf", config_name="train_detector", version_base="1.3")
+@hydra.main(config_path="../conf", config_name=CONFIG, version_base="1.3")
 @user_errors
 def main(cfg: DictConfig) -> None:
     """Entry point."""
+    checked(CONFIG, cfg)
     from robostress.agent.detector import LearnedDetector
     from robostress.agent.train import evaluate_detector, train_detector
     from robostress.benchmark.load import Benchmark

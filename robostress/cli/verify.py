@@ -7,14 +7,18 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from robostress.cli.common import log, user_errors
+from robostress.cli.common import checked, log, user_errors
 from robostress.errors import DataError
 
+CONFIG = "verify"
+HELP = "Check a built benchmark's files against its manifest and frame hashes."
 
-@hydra.main(config_path="../conf", config_name="verify", version_base="1.3")
+
+@hydra.main(config_path="../conf", config_name=CONFIG, version_base="1.3")
 @user_errors
 def main(cfg: DictConfig) -> None:
     """Entry point: exit 0 if the benchmark is whole, else list every problem and exit 2."""
+    checked(CONFIG, cfg)
     from robostress.benchmark.verify import verify_benchmark
 
     res = verify_benchmark(Path(cfg.benchmark_dir), Path(cfg.cache_dir), full=bool(cfg.full))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,20 @@ def make_model(model_cfg: dict[str, Any], agent_cfg: dict[str, Any] | None = Non
         model = build_agent(model, agent_cfg, work_dir=(run_dir or Path(".")) / "agent_images")
         label = f"{label}+{agent_cfg.get('label', agent_cfg['name'])}"
     return model, label
+
+
+def run_name(model_cfg: dict[str, Any], agent_cfg: dict[str, Any] | None = None) -> str:
+    """Run folder name (under runs/<benchmark name>/): model label plus the agent's suffix, made path-safe.
+
+    ``eval`` and the main job both use it, so the same model lands in the same folder. A label is
+    user text (``Qwen/Qwen2.5-VL-7B``): '/' becomes '--' and anything outside [A-Za-z0-9._+=@-] '_'.
+    """
+    label = str(model_cfg.get("label") or model_cfg.get("name") or model_cfg.get("backend", "model"))
+    agent = dict(agent_cfg or {})
+    if agent.get("name", "none") != "none":
+        label += str(agent.get("suffix") or f"+{agent['name']}")
+    safe = re.sub(r"[^A-Za-z0-9._+=@-]", "_", label.replace("/", "--")).lstrip(".")
+    return safe[:200] or "model"
 
 
 def image_grid(bench: Benchmark, preds: list[Prediction], n: int = 8) -> list[dict[str, Any]]:

@@ -19,9 +19,9 @@ import yaml
 from robostress.benchmark.build import BuildConfig, Builder
 from robostress.benchmark.load import Benchmark
 from robostress.benchmark.manifest import read_manifest
-from robostress.catalog import catalog_dir
+from robostress.catalog import catalog_entry, yaml_problem
 from robostress.errors import ConfigError, DataError
-from robostress.evaluate.evaluate import evaluate, make_model, write_run_report
+from robostress.evaluate.evaluate import evaluate, make_model, run_name, write_run_report
 from robostress.metrics import compare
 from robostress.report.compare import Run, write_comparison
 
@@ -32,15 +32,18 @@ CE_REFERENCE = "classical"  # the weight-free reference model of corruption erro
 
 
 def preset(kind: str, name: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A model preset (agents/models/<name>.yaml) or agent preset (agents/<name>.yaml), with
-    ``overrides`` merged in; a value the preset leaves required (``???``) must be overridden."""
-    root = catalog_dir("agents") / ("models" if kind == "model" else "")
-    path = root / f"{name}.yaml"
-    if "/" in name or not path.is_file():
-        have = sorted(p.stem for p in root.glob("*.yaml"))
-        raise ConfigError(f"unknown {kind} preset {name!r}; choose one of: {', '.join(have)}")
+    """A model preset (agents/models/<name>.yaml) or agent preset (agents/<name>.yaml), working
+    directory first, with ``overrides`` merged in; a value the preset leaves required (``???``)
+    must be overridden."""
+    path = catalog_entry("agents", name, sub="models" if kind == "model" else "")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML ({yaml_problem(e)})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a {kind} preset must be a mapping of keys to values")
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
-    data = {**(yaml.safe_load(path.read_text()) or {}), **overrides}
+    data = {**data, **overrides}
     if kind == "model" and "label" in data and "${" in str(data["label"]):
         data["label"] = str(data["name"]) if overrides.get("name") else name
     missing = [k for k, v in data.items() if v == "???"]
@@ -87,14 +90,14 @@ def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: P
         make_model(main_cfg)[0].close()
     bench = ensure_benchmark(build_cfg, out_dir, cache_dir, progress)
     rows: dict[str, dict[str, Any]] = {}
-    ref_run = runs_dir / CE_REFERENCE
+    ref_run = runs_dir / run_name(preset("model", CE_REFERENCE))  # the folder `robostress eval` uses
     sanity = list(SANITY_MODELS) if sanity_models is None else sanity_models
     order = [main_model] + ([CE_REFERENCE] if main_model != CE_REFERENCE else []) \
         + [m for m in sanity if m not in (main_model, CE_REFERENCE)]
     results = {}
     for name in [CE_REFERENCE] + [m for m in order if m != CE_REFERENCE]:  # the reference first
         cfg = main_cfg if name == main_model else preset("model", name)
-        results[name] = evaluate(bench.root, cfg, runs_dir / name, batch_size=batch_size, progress=progress,
+        results[name] = evaluate(bench.root, cfg, runs_dir / run_name(cfg), batch_size=batch_size, progress=progress,
                                  reference_run=ref_run if name != CE_REFERENCE else None,
                                  retry_failed=retry_failed)
     for name in order:
@@ -102,7 +105,7 @@ def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: P
     sections = []
     for agent in [a for a in agents if a != "none"]:
         agent_cfg = preset("agent", agent)
-        r = evaluate(bench.root, main_cfg, runs_dir / f"{main_model}{agent_cfg.get('suffix', '+' + agent)}",
+        r = evaluate(bench.root, main_cfg, runs_dir / run_name(main_cfg, agent_cfg),
                      agent_cfg=agent_cfg, batch_size=batch_size, progress=progress, reference_run=ref_run,
                      retry_failed=retry_failed)
         rows[r["label"]] = r["summary"]
@@ -117,7 +120,7 @@ def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: P
                  "| ablation | overall gain % [95% CI] | lighting | viewpoint |", "|---|---|---|---|"]
         for skill in sorted({k for k in SUBTYPE_SKILLS.values() if k != "identity"}):
             cfg = {**base_agent, "drop_skill": skill, "label": f"agent-no-{skill}", "suffix": f"+agent-no-{skill}"}
-            r = evaluate(bench.root, main_cfg, runs_dir / f"{main_model}{cfg['suffix']}",
+            r = evaluate(bench.root, main_cfg, runs_dir / run_name(main_cfg, cfg),
                          agent_cfg=cfg, batch_size=batch_size, progress=progress, report=False,
                          retry_failed=retry_failed)
             c = compare(results[main_model]["predictions"], r["predictions"])

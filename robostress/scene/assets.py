@@ -33,7 +33,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from robostress.catalog import catalog_dir
+from robostress.catalog import catalog_file, yaml_problem
 from robostress.errors import ConfigError, DataError
 
 ASSET_FORMAT = "a1"  # bump when the conversion changes the cached mesh or texture
@@ -94,16 +94,23 @@ class AssetMesh:
     provenance: dict[str, str]  # package, version, path, licence, sha256 of the sources
 
 
-@lru_cache(maxsize=1)
 def asset_catalog() -> AssetCatalog:
-    """The parsed asset catalog (ConfigError naming the problem if it is malformed)."""
-    path = catalog_dir("scenes") / "assets" / "catalog.yaml"
+    """The parsed asset catalog, ``./scenes/assets/catalog.yaml`` first (ConfigError naming the problem if malformed)."""
+    path = catalog_file("scenes", "assets/catalog.yaml")
+    return _asset_catalog(path, path.stat().st_mtime_ns if path.is_file() else 0)
+
+
+@lru_cache(maxsize=4)
+def _asset_catalog(path: Path, mtime_ns: int) -> AssetCatalog:
     if not path.is_file():
         raise ConfigError(f"the asset catalog {path} is missing from this robostress installation")
     try:
         cat = AssetCatalog.model_validate(yaml.safe_load(path.read_text()))
-    except (ValidationError, yaml.YAMLError) as e:
-        raise ConfigError(f"{path}: invalid asset catalog: {e}") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML ({yaml_problem(e)})") from None
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise ConfigError(f"{path}: invalid asset catalog field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
     if cat.schema_version != 1:
         raise ConfigError(f"{path}: unknown asset catalog schema_version {cat.schema_version} (this robostress reads 1)")
     for aid, a in cat.assets.items():

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from robostress.catalog import catalog_entry
+from robostress.catalog import catalog_entry, yaml_problem
 from robostress.errors import ConfigError, LayoutError
 from robostress.scene.objects import get_category, world_extent
 from robostress.scene.plan import (
@@ -131,15 +132,20 @@ class FamilySpec(_Strict):
     palette: tuple[str, ...]
 
 
-@lru_cache(maxsize=32)
 def load_family(name: str) -> FamilySpec:
-    """The family ``name`` from ``scenes/<name>.yaml`` (ConfigError if unknown or invalid)."""
+    """The family ``name`` from ``scenes/<name>.yaml``, working directory first (ConfigError if unknown or invalid)."""
     path = catalog_entry("scenes", name)
+    return _load_family_file(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=32)
+def _load_family_file(path: Path, mtime_ns: int) -> FamilySpec:
+    # keyed by file and its modification time: the working directory's catalog may change in-process
     try:
         data = yaml.safe_load(path.read_text())
         spec = FamilySpec.model_validate(data)
     except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML ({e})") from e
+        raise ConfigError(f"{path}: not valid YAML ({yaml_problem(e)})") from e
     except ValidationError as e:
         err = e.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])

@@ -132,7 +132,7 @@ BENCH_CASES: list[tuple[str, str, Damage, str]] = [
     ("items.jsonl torn mid-line", "verify", cut("items.jsonl", 0.5), "not valid JSON"),
     ("frames.jsonl truncated to a third", "verify", cut("frames.jsonl", 0.33), "frames.jsonl"),
     ("manifest.json truncated", "verify", cut("manifest.json", 0.5), "manifest.json is not valid JSON"),
-    ("manifest.json missing", "eval", lambda d: (d / "manifest.json").unlink(), "manifest.json is missing"),
+    ("manifest.json missing", "eval", lambda d: (d / "manifest.json").unlink(), "no manifest.json"),
     ("manifest schema_version 2", "verify", manifest(lambda m: m.update(schema_version=2)),
      "manifest schema_version 2 is not supported"),
     ("manifest schema_version \"1\" (a string)", "verify", manifest(lambda m: m.update(schema_version="1")),

@@ -31,11 +31,16 @@ def test_primary_configs_compose(name: str) -> None:
 @pytest.mark.parametrize("group,names", [
     ("renderer", sorted(p.stem for p in catalog_dir("renderers").glob("*.yaml"))),
     ("model", sorted(p.stem for p in (catalog_dir("agents") / "models").glob("*.yaml"))),
+    ("agent", sorted(p.stem for p in catalog_dir("agents").glob("*.yaml"))),
     ("benchmark", ["mini", "standard", "train", "tiny"]),
 ])
 def test_every_group_option_composes(group: str, names: list[str]) -> None:
     assert names
     cfg_name = "build" if group in ("renderer", "benchmark") else "eval"
+    from robostress.conf.catalog_source import group_options
+
+    if group in ("renderer", "model", "agent"):  # the config source lists the same options
+        assert group_options(group) == names
     with initialize_config_module("robostress.conf", version_base="1.3"):
         for n in names:
             cfg = compose(config_name=cfg_name, overrides=[f"{group}={n}"])
@@ -44,10 +49,10 @@ def test_every_group_option_composes(group: str, names: list[str]) -> None:
 
 @pytest.mark.parametrize("args,msg", [
     (["build", "benchmark.family=moonbase", "out_dir={tmp}/o"], "unknown scene 'moonbase'"),
-    (["build", "benchmark.severities=[1,9]", "out_dir={tmp}/o"], "severity must be an integer in 0..5"),
+    (["build", "benchmark.severities=[1,9]", "out_dir={tmp}/o"], "benchmark.severities=[1,9] is not allowed"),
     (["build", "benchmark.subtypes=[fog]", "out_dir={tmp}/o"], "unknown stress sub-type 'fog'"),
     (["build", "renderer.spp=10", "out_dir={tmp}/o"], "multijitter sampler needs spp"),
-    (["eval", "benchmark_dir={tmp}/nothing"], "manifest.json is missing"),
+    (["eval", "benchmark_dir={tmp}/nothing"], "manifest.json is missing); run `robostress build benchmark=mini out_dir="),
     (["eval", "model=vllm", "model.name=x", "model.base_url=http://127.0.0.1:9/v1", "benchmark_dir={bench}"],
      "cannot reach"),
     (["frobnicate"], "unknown command 'frobnicate'"),

@@ -49,7 +49,7 @@ def test_main_model_vllm_runs_the_main_job_through_a_real_server(tmp_path: Path,
     comp = json.loads((tmp_path / "runs/tiny/compare/compare.json").read_text())
     assert list(comp["models"]) == ["tiny-vlm", "classical", "oracle"]  # main, CE reference, sanity
     assert [d["b"] for d in comp["paired_differences"]] == ["classical", "oracle"]
-    n_items = sum(1 for _ in open(tmp_path / "runs/tiny/vllm/predictions.jsonl"))
+    n_items = sum(1 for _ in open(tmp_path / "runs/tiny/tiny-vlm/predictions.jsonl"))  # runs/<benchmark>/<label>
     assert served == n_items > 0
     summary = json.loads((tmp_path / "runs/tiny/summary.json").read_text())
     assert summary["model"] == "tiny-vlm" and summary["corruption_error"]["reference_model"] == "classical"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -64,15 +65,24 @@ def test_impossible_family_is_a_layout_error() -> None:
         sample_scene(spec, 0)
 
 
-def test_invalid_family_yaml_names_the_field(tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    import robostress.scene.sample as S
-
+def test_invalid_family_yaml_names_the_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A family in ./scenes of the working directory is found first and validated field by field."""
     bad = catalog_dir("scenes") / "tabletop.yaml"
     text = bad.read_text().replace("tipped_prob: 0.15", "tipped_prob: 0.15\ntipped_probability: 0.3")
-    path = tmp_path / "broken.yaml"  # type: ignore[operator]
-    path.write_text(text)
-    monkeypatch.setattr(S, "catalog_entry", lambda cat, name: path)
-    S.load_family.cache_clear()
+    (tmp_path / "scenes").mkdir()
+    (tmp_path / "scenes" / "broken.yaml").write_text(text)
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match="invalid scene family field 'tipped_probability'"):
-        S.load_family("broken")
-    S.load_family.cache_clear()
+        load_family("broken")
+
+
+def test_working_directory_family_shadows_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (catalog_dir("scenes") / "tabletop.yaml").read_text()
+    assert "tipped_prob: 0.15" in text
+    (tmp_path / "scenes").mkdir()
+    (tmp_path / "scenes" / "tabletop.yaml").write_text(text.replace("tipped_prob: 0.15", "tipped_prob: 0.4"))
+    assert load_family("tabletop").tipped_prob == pytest.approx(0.15)
+    monkeypatch.chdir(tmp_path)
+    assert load_family("tabletop").tipped_prob == pytest.approx(0.4)
+    with pytest.raises(ConfigError, match="unknown scene 'moonbase'; choose one of: .*tabletop.*scenes/moonbase.yaml"):
+        load_family("moonbase")

@@ -1,0 +1,171 @@
+# ruff: noqa: UP045 - OmegaConf 2.3 reads Optional[...] annotations, not X | None
+"""Typed schemas of the CLI configs, registered in Hydra's ConfigStore.
+
+Every primary config (``conf/<command>.yaml``) starts from one of these dataclasses
+(``defaults: [schema_<command>, ...]``), so Hydra checks types while composing and rejects keys
+that do not exist. What a type cannot say (ranges, choices) sits in each field's metadata and is
+checked by ``robostress.cli.validate`` before any work starts; the same metadata gives the help
+text of ``robostress <command> --help``. Model and agent presets stay open mappings: each backend
+takes its own keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+SAMPLERS = ("orthogonal", "multijitter", "ldsampler", "stratified", "independent")  # render.renderer
+VARIANTS = ("auto", "cuda_ad_rgb", "llvm_ad_rgb", "scalar_rgb")  # render.variant, plus auto
+
+
+def doc(help: str, *, min: float | None = None, max: float | None = None,  # noqa: A002
+        choices: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Field metadata: the help line and the allowed range or choices."""
+    return {"help": help, "min": min, "max": max, "choices": choices}
+
+
+def opt(default: Any, help: str, **kw: Any) -> Any:  # noqa: A002
+    """A dataclass field with ``default`` and ``doc(help, **kw)`` metadata."""
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata=doc(help, **kw))
+    return field(default=default, metadata=doc(help, **kw))
+
+
+@dataclass
+class BenchmarkSchema:
+    """A benchmark preset (``benchmark=mini|standard|tiny|train``)."""
+
+    name: str = opt(MISSING, "benchmark name: its folder is benchmarks/<name>, its runs runs/<name>")
+    family: str = opt(MISSING, "scene family: scenes/<family>.yaml (working directory first)")
+    num_scenes: int = opt(MISSING, "number of scenes", min=1, max=100000)
+    seed: int = opt(0, "seed of the scene draws", min=0)
+    subtypes: Any = opt("all", "'all' or a list of stress sub-types, e.g. [occlusion,global_underexposure]")
+    severities: list[int] = opt([1, 2, 3, 4, 5], "stressed levels to build (1..5; the clean twin is always built)")
+    width: int = opt(256, "image width in px", min=8, max=4096)
+    height: int = opt(256, "image height in px", min=8, max=4096)
+    questions: bool = opt(True, "generate question items (false: frames only)")
+
+
+@dataclass
+class RendererSchema:
+    """A renderer preset (``renderer=auto|llvm|cuda|scalar|preview``)."""
+
+    variant: str = opt("auto", "Mitsuba variant", choices=VARIANTS)
+    sampler: str = opt("multijitter", "Mitsuba sampler", choices=SAMPLERS)
+    spp: int = opt(12, "samples per pixel per pass", min=1, max=65536)
+    max_depth: int = opt(8, "path length", min=2, max=1024)
+    passes: int = opt(2, "independent passes per frame (their spread is the noise estimate)", min=2, max=64)
+    noise_ratio: Optional[float] = opt(1.15, "max stressed/clean noise on unchanged pixels (null: off)", min=1.0)
+    spp_ladder: list[int] = opt([1, 2, 4, 8], "pass multiples tried for a noisy stressed frame")
+
+
+@dataclass
+class BuildSchema:
+    """``robostress build``."""
+
+    benchmark: BenchmarkSchema = MISSING
+    renderer: RendererSchema = MISSING
+    out_dir: str = opt(MISSING, "where the benchmark is written")
+    cache_dir: str = opt(MISSING, "render cache (shared by builds)")
+    shard: int = opt(0, "this process's shard (0..num_shards-1)", min=0)
+    num_shards: int = opt(1, "number of shards", min=1, max=100000)
+    progress: bool = opt(True, "show progress bars")
+
+
+@dataclass
+class RunSchema:
+    """``robostress`` (the main job)."""
+
+    benchmark: BenchmarkSchema = MISSING
+    renderer: RendererSchema = MISSING
+    out_dir: str = opt(MISSING, "where the benchmark is built (reused when up to date)")
+    cache_dir: str = opt(MISSING, "render cache (shared by builds)")
+    runs_dir: str = opt(MISSING, "run folders: runs/<benchmark>/<label>, the report beside them")
+    main_model: str = opt("classical", "model preset the report is about (agents/models/<name>.yaml)")
+    sanity_models: list[str] = opt([], "model presets run beside it as sanity rows")
+    agents: list[str] = opt([], "agent presets wrapped around main_model (agents/<name>.yaml)")
+    skill_ablations: bool = opt(True, "also run the agent with each edit skill removed in turn")
+    main_model_args: dict[str, Any] = field(
+        default_factory=lambda: {"name": None, "base_url": None, "path": None},
+        metadata=doc("values for the main model's preset (name, base_url, path; others with +main_model_args.KEY=)"))
+    retry_failed: bool = opt(False, "ask again only the items whose answer was a backend error")
+    batch_size: int = opt(32, "items per model call", min=1, max=100000)
+    shard: int = opt(0, "this process's shard (0..num_shards-1)", min=0)
+    num_shards: int = opt(1, "number of shards", min=1, max=100000)
+    progress: bool = opt(True, "show progress bars")
+
+
+@dataclass
+class EvalSchema:
+    """``robostress eval``."""
+
+    model: dict[str, Any] = field(default_factory=dict)
+    agent: dict[str, Any] = field(default_factory=dict)
+    benchmark_dir: str = opt("benchmarks/mini", "the built benchmark to evaluate")
+    run_dir: Optional[str] = opt(None, "run folder (null: runs/<benchmark name>/<model label><agent suffix>)")
+    batch_size: int = opt(16, "items per model call", min=1, max=100000)
+    max_tokens: int = opt(64, "longest reply, in tokens", min=1, max=1000000)
+    limit: Optional[int] = opt(None, "evaluate only the first N items (null: all)", min=1)
+    shard: int = opt(0, "this process's shard (0..num_shards-1)", min=0)
+    num_shards: int = opt(1, "number of shards", min=1, max=100000)
+    progress: bool = opt(True, "show progress bars")
+    report: bool = opt(True, "write summary.json, report.md and report.html")
+    reference_run: Optional[str] = opt(None, "run folder of the CE reference model (classical) on the same benchmark")
+    retry_failed: bool = opt(False, "ask again only the items whose answer was a backend error")
+    allow_damaged: bool = opt(False, "evaluate a benchmark that fails `robostress verify` (the report says so)")
+    verify_cache: Optional[str] = opt(None, "folder of verify's size+mtime hash cache (null: $ROBOSTRESS_CACHE/verify)")
+
+
+@dataclass
+class VerifySchema:
+    """``robostress verify``."""
+
+    benchmark_dir: str = opt(MISSING, "the built benchmark to check")
+    full: bool = opt(False, "hash every file again, ignoring the size+mtime hash cache")
+    cache_dir: str = opt(MISSING, "folder of the size+mtime hash cache")
+
+
+@dataclass
+class ContactSheetSchema:
+    """``robostress contact-sheet``."""
+
+    benchmark_dir: str = opt(MISSING, "the built benchmark")
+    out_dir: str = opt(MISSING, "where the sheets are written")
+
+
+@dataclass
+class TinyVlmSchema:
+    """``robostress make-tiny-vlm``."""
+
+    out_dir: str = opt("models/tiny-llava", "where the model is written")
+    seed: int = opt(0, "seed of the random weights", min=0)
+
+
+@dataclass
+class TrainDetectorSchema:
+    """``robostress train-detector``."""
+
+    benchmark: BenchmarkSchema = MISSING
+    renderer: RendererSchema = MISSING
+    work_dir: str = opt(MISSING, "where the train split is built")
+    cache_dir: str = opt(MISSING, "render cache (shared by builds)")
+    out: str = opt(MISSING, "the detector weights file (.npz)")
+    eval_benchmark: Optional[str] = opt(None, "a built benchmark to evaluate the detector on (null: none)")
+    eval_out: str = opt(MISSING, "where the evaluation is written")
+    progress: bool = opt(True, "show progress bars")
+
+
+SCHEMAS: dict[str, type] = {  # primary config name -> schema
+    "build": BuildSchema, "run": RunSchema, "eval": EvalSchema, "contact_sheet": ContactSheetSchema,
+    "tiny_vlm": TinyVlmSchema, "train_detector": TrainDetectorSchema, "verify": VerifySchema,
+}
+
+
+def register() -> None:
+    """Store every schema as ``schema_<config name>`` (idempotent)."""
+    cs = ConfigStore.instance()
+    for name, cls in SCHEMAS.items():
+        cs.store(name=f"schema_{name}", node=cls)
