@@ -29,7 +29,9 @@ def train_build_config(num_scenes: int | None = None, severities: list[int] | No
     from robostress.render.renderer import RenderSettings
 
     b = yaml.safe_load((CONF / "benchmark" / "train.yaml").read_text())
-    r = yaml.safe_load((CONF / "renderer" / "preview.yaml").read_text())
+    from robostress.catalog import catalog_entry
+
+    r = yaml.safe_load(catalog_entry("renderers", "preview").read_text())
     return BuildConfig(name=f"{b['name']}-prior", family=b["family"], seed=int(b["seed"]),
                        num_scenes=int(num_scenes or b["num_scenes"]), subtypes=b["subtypes"],
                        severities=list(severities or b["severities"]), questions=True,

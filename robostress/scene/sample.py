@@ -378,6 +378,37 @@ def _targets_in_view(cam: Camera, objs: list[SceneObject], targets: list[str]) -
     return bool((z > 0).all() and (np.abs(uv - 50) < 35).all())
 
 
+def _segment_hits_box(p0: np.ndarray, p1: np.ndarray, centre: tuple[float, float, float],
+                      size: tuple[float, float, float]) -> bool:
+    """Whether the segment p0-p1 passes through an axis-aligned box (slab test)."""
+    lo, hi = np.asarray(centre) - np.asarray(size) / 2, np.asarray(centre) + np.asarray(size) / 2
+    d = p1 - p0
+    t0, t1 = 0.0, 1.0
+    for k in range(3):
+        if abs(d[k]) < 1e-12:
+            if not lo[k] <= p0[k] <= hi[k]:
+                return False
+            continue
+        a, b = (lo[k] - p0[k]) / d[k], (hi[k] - p0[k]) / d[k]
+        t0, t1 = max(t0, min(a, b)), min(t1, max(a, b))
+        if t0 > t1:
+            return False
+    return True
+
+
+def _targets_hidden(cam: Camera, objs: list[SceneObject], targets: list[str]) -> bool:
+    """Whether another object's box stands between the camera and a target's centre and top
+    (a clean target hidden behind a basket has nowhere to go under occlusion or any stress)."""
+    eye = np.asarray(cam.position)
+    for t in (o for o in objs if o.id in targets):
+        (cx, cy), _, z0, z1 = world_extent(t)
+        points = [np.array([cx, cy, (z0 + z1) / 2]), np.array([cx, cy, z1])]
+        others = [object_box(o) for o in objs if o.id != t.id and o.support_id != t.id]
+        if all(any(_segment_hits_box(eye, p, *box) for box in others) for p in points):
+            return True
+    return False
+
+
 def object_box(o: SceneObject) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
     """(centre, size) of an axis-aligned box that encloses a placed object."""
     (cx, cy), r, z0, z1 = world_extent(o)
@@ -479,6 +510,8 @@ def sample_scene(family: str | FamilySpec, seed: int, index: int = 0) -> ScenePl
             if not _targets_in_view(cam, stacked, targets):
                 continue
             objects = stacked
+        if _targets_hidden(cam, objects, targets):
+            continue
         if want_robot:  # a layout where the arm cannot hover in view without touching anything is redrawn
             robot, gripper = _robot(spec, g, objects, targets, cam)
             if robot is None:

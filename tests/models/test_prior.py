@@ -132,3 +132,11 @@ def test_prior_and_blind_stay_near_chance_on_lab_scenes(lab_split: tuple[Prior, 
         for name, model in (("prior", prior), ("blind", Blind())):
             acc = accuracy(model, its)  # type: ignore[arg-type]
             assert acc - chance <= bound, (qtype, name, acc, chance, bound, len(its))
+
+
+def test_train_build_config_reads_the_preset_catalogs() -> None:
+    """The refit recipe composes: train preset, preview renderer (found through the catalog)."""
+    from robostress.models.prior_fit import train_build_config
+
+    cfg = train_build_config(num_scenes=2, severities=[3])
+    assert cfg.seed == TRAIN_SEED and cfg.num_scenes == 2 and cfg.questions and cfg.render.width == 64
