@@ -40,7 +40,7 @@ from robostress.render.io import (
 )
 from robostress.render.renderer import Renderer, RenderSettings, frame_objects
 from robostress.scene.plan import ScenePlan
-from robostress.seeding import derive_seed, in_shard
+from robostress.seeding import derive_seed
 from robostress.stress.base import CLEAN, StressRecord, all_stresses, apply_stress, check_severity
 
 log = logging.getLogger(__name__)
@@ -132,12 +132,16 @@ class Builder:
             raise ConfigError(f"cannot write to the output folder {self.out}: {e.strerror}") from e
 
     def scenes(self) -> list[ScenePlan]:
-        """Sample the clean scene plans of this shard."""
+        """Sample the clean scene plans of this shard: scene ``i`` goes to shard ``i % num_shards``,
+        so shards differ by at most one scene (every scene has the same stress jobs) and each
+        holds every question-balance position of the Latin-square draws in turn."""
         from robostress.scene.sample import sample_scene
 
-        plans = [sample_scene(self.cfg.family, self.cfg.seed, i) for i in range(self.cfg.num_scenes)]
-        self.ordinals = {p.scene_id: i for i, p in enumerate(plans)}  # balanced question draws use them
-        return [p for p in plans if in_shard(p.scene_id, self.cfg.shard, self.cfg.num_shards)]
+        n, k = self.cfg.num_shards, self.cfg.shard
+        plans = [sample_scene(self.cfg.family, self.cfg.seed, i) if i % n == k else None
+                 for i in range(self.cfg.num_scenes)]
+        self.ordinals = {p.scene_id: i for i, p in enumerate(plans) if p}  # balanced question draws use them
+        return [p for p in plans if p is not None]
 
     def jobs(self, clean: ScenePlan) -> Iterator[tuple[ScenePlan, StressRecord]]:
         """(plan, record) for the clean twin and every requested stress of one scene."""

@@ -121,3 +121,15 @@ def test_manifest_of_unknown_version_is_refused(tiny_bench: Benchmark, tmp_path:
     (copy / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(DataError, match="schema_version 99 is not supported"):
         Benchmark(copy)
+
+
+def test_shards_partition_the_scenes_evenly(tmp_path: Path) -> None:
+    """Scene i goes to shard i % n: shards differ by at most one scene and together hold each once
+    (a hash split of 300 scenes into 8 shards gave 26-47 scenes per shard)."""
+    ids = []
+    for k in range(3):
+        b = Builder(tiny_config(num_scenes=8, shard=k, num_shards=3), tmp_path / f"s{k}", tmp_path / "cache")
+        ids.append([p.scene_id for p in b.scenes()])
+    assert [len(x) for x in ids] == [3, 3, 2]
+    assert sorted(sum(ids, [])) == sorted(f"tabletop-0-{i:04d}" for i in range(8))
+    assert ids[1] == ["tabletop-0-0001", "tabletop-0-0004", "tabletop-0-0007"]
