@@ -19,8 +19,13 @@ from robostress.scene.plan import ScenePlan
 M = TypeVar("M", bound=BaseModel)
 
 
-def _records(path: Path, model: type[M], key: str | None = None) -> list[M]:
-    """Validated records of a JSONL file: its model's schema_version only, ``key`` unique."""
+def read_records(path: Path, model: type[M], key: str | None = None, *, noun: str | None = None,
+                 duplicate: str | None = None) -> list[M]:
+    """Validated records of a JSONL file: its model's schema_version only, ``key`` unique.
+
+    A record that does not validate is refused as 'invalid <Model>' (or 'not a valid <noun>'),
+    a repeated key as 'duplicate <key> ...' (or ``duplicate`` formatted with the key); both
+    with the file and line."""
     version = model.model_fields["schema_version"].default
     out, seen = [], set()
     for n, rec in enumerate(read_jsonl(path, (version,)), 1):
@@ -29,11 +34,12 @@ def _records(path: Path, model: type[M], key: str | None = None) -> list[M]:
         except ValidationError as e:
             first = e.errors()[0]
             loc = ".".join(str(x) for x in first["loc"])
-            raise DataError(f"{path}:{n}: invalid {model.__name__} ({loc}: {first['msg'][:120]})") from None
+            what = f"not a valid {noun}" if noun else f"invalid {model.__name__}"
+            raise DataError(f"{path}:{n}: {what} ({loc}: {first['msg'][:120]})") from None
         if key is not None:
             k = getattr(r, key)
             if k in seen:
-                raise DataError(f"{path}:{n}: duplicate {key} {k!r}")
+                raise DataError(f"{path}:{n}: " + (duplicate.format(k) if duplicate else f"duplicate {key} {k!r}"))
             seen.add(k)
         out.append(r)
     return out
@@ -54,17 +60,17 @@ class Benchmark:
     @cached_property
     def scenes(self) -> dict[str, ScenePlan]:
         """Clean scene plans by scene id."""
-        return {p.scene_id: p for p in _records(self.root / "scenes.jsonl", ScenePlan, "scene_id")}
+        return {p.scene_id: p for p in read_records(self.root / "scenes.jsonl", ScenePlan, "scene_id")}
 
     @cached_property
     def frames(self) -> dict[str, Frame]:
         """Frames by frame id."""
-        return {f.frame_id: f for f in _records(self.root / "frames.jsonl", Frame, "frame_id")}
+        return {f.frame_id: f for f in read_records(self.root / "frames.jsonl", Frame, "frame_id")}
 
     @cached_property
     def items(self) -> list[Item]:
         """All items, in file order."""
-        return _records(self.root / "items.jsonl", Item, "item_id")
+        return read_records(self.root / "items.jsonl", Item, "item_id")
 
     def path(self, rel: str) -> Path:
         """Absolute path of a file of the benchmark (never outside its folder)."""

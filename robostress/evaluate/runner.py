@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import ValidationError
 from tqdm import tqdm
 
-from robostress.benchmark.load import Benchmark
-from robostress.benchmark.manifest import check_version, loads_strict, read_jsonl
+from robostress.benchmark.load import Benchmark, read_records
+from robostress.benchmark.manifest import check_version, loads_strict
 from robostress.errors import DataError
 from robostress.lock import RunLock
 from robostress.models.base import Model, Request, Response
@@ -106,19 +105,7 @@ def load_predictions(path: Path) -> list[Prediction]:
                 f.truncate(cut)
         except OSError as e:
             raise DataError(f"cannot repair the torn last line of {path}: {e.strerror}") from None
-    out, seen = [], set()
-    for n, rec in enumerate(read_jsonl(path, (PREDICTION_SCHEMA_VERSION,)), 1):
-        try:
-            pred = Prediction.model_validate(rec)
-        except ValidationError as e:
-            first = e.errors()[0]
-            loc = ".".join(str(x) for x in first["loc"])
-            raise DataError(f"{path}:{n}: not a valid prediction ({loc}: {first['msg'][:120]})") from None
-        if pred.item_id in seen:
-            raise DataError(f"{path}:{n}: a second prediction of item {pred.item_id!r}")
-        seen.add(pred.item_id)
-        out.append(pred)
-    return out
+    return read_records(path, Prediction, "item_id", noun="prediction", duplicate="a second prediction of item {!r}")
 
 
 def read_run_meta(path: Path) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from robostress.benchmark.load import Benchmark, _records
+from robostress.benchmark.load import Benchmark, read_records
 from robostress.benchmark.manifest import read_jsonl, read_manifest
 from robostress.errors import DataError
 from robostress.evaluate.runner import load_predictions, read_run_meta
@@ -70,7 +70,7 @@ def test_records_with_a_field_replaced_validate_or_give_a_data_error(real_lines,
     rec[key] = data.draw(json_values)
     p = _tmp((json.dumps(rec) + "\n").encode(), name)
     try:
-        out = _records(p, Frame if name == "frames.jsonl" else Item)
+        out = read_records(p, Frame if name == "frames.jsonl" else Item)
     except DataError as e:
         assert f"{p}:1:" in str(e)
         return
