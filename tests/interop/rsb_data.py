@@ -45,7 +45,7 @@ def write(root: Path, samples: list[dict[str, Any]], version: str | None = "rsb-
         (root / s["record_relpath"]).write_text(json.dumps(rec))
         if not (root / s["rgb_relpath"]).exists():
             image(root / s["rgb_relpath"])
-        if m is not None:
+        if m is not None and s["mask_relpath"]:
             mask(root / s["mask_relpath"], *m)
         rows.append(json.dumps(s))
     (root / "manifest.jsonl").write_text("\n".join(rows) + "\n")
