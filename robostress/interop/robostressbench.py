@@ -28,7 +28,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import cv2
 import numpy as np
@@ -37,7 +37,7 @@ from PIL import Image
 from robostress.benchmark.load import Benchmark
 from robostress.benchmark.manifest import loads_strict
 from robostress.errors import DataError
-from robostress.questions.item import LETTERS, Item
+from robostress.questions.item import LETTERS, Ability, Format, Item
 from robostress.questions.templates import PROMPT_VERSION, box_prompt, mc_prompt, point_prompt
 from robostress.render.io import safe_join
 
@@ -92,12 +92,16 @@ def _text(where: str, row: dict[str, Any], key: str, *, optional: bool = False) 
     return v
 
 
-def _read_json(path: Path, limit: int) -> Any:
+def _read_json(path: Path, limit: int, digest: Any = None) -> Any:
+    """A JSON file of at most ``limit`` bytes (its bytes also go into ``digest``, a hashlib object)."""
     try:
         size = path.stat().st_size
         if size > limit:
             raise DataError(f"{path}: {size} bytes is over the limit of {limit}")
-        return loads_strict(path.read_bytes())
+        data = path.read_bytes()
+        if digest is not None:
+            digest.update(len(data).to_bytes(8, "big") + data)
+        return loads_strict(data)
     except OSError as e:
         raise DataError(f"cannot read {path}: {e.strerror}") from None
     except (ValueError, RecursionError) as e:
@@ -133,7 +137,7 @@ def read_mask(path: Path) -> np.ndarray:
     a = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if a is None or a.size == 0:
         raise DataError(f"cannot read mask {path}")
-    return (a > 0).any(axis=2) if a.ndim == 3 else a > 0
+    return np.asarray((a > 0).any(axis=2) if a.ndim == 3 else a > 0)
 
 
 def oracle_point(mask: np.ndarray) -> list[float] | None:
@@ -197,14 +201,15 @@ def read_manifest_rows(root: Path) -> tuple[list[Sample], str]:
     return samples, hashlib.sha256(data).hexdigest()
 
 
-def _ability(sample: Sample, fmt: str) -> str:
+def _ability(sample: Sample, fmt: str) -> Ability:
+    """The robostress ability of a sample, guessed from its task name (the report groups by task too)."""
     if fmt == "box":
         return "target_grounding"
     task = sample.task.lower()
     found = next((a for word, a in _ABILITY_WORDS if word in task), None)
     if fmt == "point":
         return "placement_grounding" if found == "placement_grounding" else "target_grounding"
-    return found if found and found != "placement_grounding" else "recognition"
+    return cast(Ability, found) if found and found != "placement_grounding" else "recognition"
 
 
 def _truth_box(where: str, rec: dict[str, Any]) -> list[float]:
@@ -215,17 +220,18 @@ def _truth_box(where: str, rec: dict[str, Any]) -> list[float]:
     return [float(v) for v in box]
 
 
-def to_item(root: Path, s: Sample) -> Item:
-    """The robostress Item of one sample (reads and checks its record, image and mask)."""
+def to_item(root: Path, s: Sample, digest: Any = None) -> Item:
+    """The robostress Item of one sample (reads and checks its record, image and mask; the record's
+    bytes go into ``digest`` if given)."""
     where = f"sample {s.sample_id}"
-    rec = _read_json(_inside(root, where, s.record_relpath), MAX_RECORD_BYTES)
+    rec = _read_json(_inside(root, where, s.record_relpath), MAX_RECORD_BYTES, digest)
     where = f"{root / s.record_relpath}"
     if not isinstance(rec, dict):
         raise DataError(f"{where}: the record must be a JSON object")
     question = _text(where, rec, "question")
     assert question is not None
     _image_size(_inside(root, f"sample {s.sample_id}", s.rgb_relpath), f"sample {s.sample_id}")
-    fmt = GT_TYPES[s.gt_type]
+    fmt = cast(Format, GT_TYPES[s.gt_type])
     dim, sub = tag_dimension(s.stress_tags[0]) if s.stress_tags else ("none", "none")
     truth: dict[str, Any] = {"stress_tags": list(s.stress_tags), "dataset": s.dataset, "task": s.task,
                              "subcategory": s.subcategory, "gt_type": s.gt_type}
@@ -253,14 +259,15 @@ def to_item(root: Path, s: Sample) -> Item:
                 clean_item_id=s.sample_id, image=s.rgb_relpath, dimension=dim, subtype=sub,
                 severity=1 if s.stress_tags else 0, ability=_ability(s, fmt), qtype=s.task if fmt == "mc" else fmt,
                 format=fmt, question=question, prompt=prompt, options=options, answer=answer,
-                truth=truth, prompt_version=RSB_PROMPT_VERSION)  # type: ignore[arg-type]
+                truth=truth, prompt_version=RSB_PROMPT_VERSION)
 
 
 class RsbDataset(Benchmark):
     """A RoboStressBench dataset folder, read as a Benchmark so that the runner can evaluate it.
 
-    ``content_hash`` is the sha256 of ``manifest.jsonl`` plus the scorer and prompt versions; records and images
-    are identified through the manifest's paths (RoboStressBench ships no per-file hashes).
+    ``content_hash`` is the sha256 of ``manifest.jsonl`` and every record, with the scorer and
+    prompt versions, so a run refuses to resume on changed questions or truths; images and masks are
+    identified by their paths only (RoboStressBench ships no per-file hashes).
     """
 
     def __init__(self, root: Path | str, dataset_version: str | None = None) -> None:  # noqa: D107
@@ -274,9 +281,10 @@ class RsbDataset(Benchmark):
         if version is not None and (not isinstance(version, str) or not 0 < len(version) <= 200):
             raise DataError(f"{info_path}: dataset_version must be a short string")
         self.dataset_version: str = version or f"manifest-sha256:{digest[:16]}"
+        h = hashlib.sha256(digest.encode())
+        self.items = [to_item(self.root, s, h) for s in self.samples]  # type: ignore[misc]
         self.manifest = {"name": re.sub(r"[^A-Za-z0-9._-]", "_", self.root.name)[:100] or "rsb",
-                         "content_hash": f"{RSB_SCORER_VERSION}-{RSB_PROMPT_VERSION}-{digest}"}
-        self.items = [to_item(self.root, s) for s in self.samples]  # type: ignore[misc]
+                         "content_hash": f"{RSB_SCORER_VERSION}-{RSB_PROMPT_VERSION}-{h.hexdigest()}"}
         self.by_id = {s.sample_id: s for s in self.samples}
 
     def mask(self, rel: str) -> np.ndarray:

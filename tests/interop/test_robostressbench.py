@@ -221,9 +221,11 @@ def test_cli_config_errors(tmp_path: Path, hand: Path) -> None:
     assert r.returncode == 2 and "dataset_dir is required" in r.stderr
     r = cli(f"dataset_dir={hand}", "batch_size=0", cwd=tmp_path)
     assert r.returncode == 2 and "batch_size=0 is not allowed" in r.stderr
-    r = cli(f"dataset_dir={hand}", "model=oracle", "progress=false", cwd=tmp_path)
+    r = cli(f"dataset_dir={hand}", "model=oracle", "progress=false", "dataset_version=v2-cli", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert (tmp_path / "runs" / "rsb-hand" / "oracle" / "submission.json").is_file()
+    assert "oracle: accuracy 1.000 on 9 samples" in r.stdout + r.stderr
+    sub = json.loads((tmp_path / "runs" / "rsb-hand" / "oracle" / "submission.json").read_text())
+    assert sub["dataset_version"] == "v2-cli" and len(sub["predictions"]) == 9
     r = subprocess.run([sys.executable, "-m", "robostress.cli.main", "rsb", "--help"], env=ENV, cwd=tmp_path,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "dataset_dir" in r.stdout and "model" in r.stdout
@@ -241,3 +243,35 @@ def test_prior_and_hf_tiny_llava_answer_the_dataset(hand: Path, tmp_path: Path) 
     out = _run(hand, "hf", "hf", path=str(path), mc_mode="loglik", device="cpu", max_new_tokens=8)
     assert out["summary"]["overall"]["n"] == 9 and out["summary"]["overall"]["errors"] == 0
     assert all(p.parsed is not None for p in out["predictions"] if p.format == "mc")
+
+
+def test_changed_record_refuses_to_resume_and_symlink_out_is_refused(hand: Path, tmp_path: Path) -> None:
+    _run(hand, "oracle", "resume")
+    rec = hand / "records" / "mc_clean.json"
+    rec.write_text(json.dumps({**json.loads(rec.read_text()), "answer_index": 1}))
+    with pytest.raises(DataError, match="holds a different run"):
+        _run(hand, "oracle", "resume")
+    outside = tmp_path / "secret.json"
+    outside.write_text(json.dumps({"question": "q", "options": ["a", "b"], "answer_index": 0}))
+    rec.unlink()
+    rec.symlink_to(outside)
+    with pytest.raises(DataError, match="leaves the dataset folder"):
+        RsbDataset(hand)
+
+
+def test_retry_failed_asks_only_the_failed_samples_again(hand: Path, tmp_path: Path) -> None:
+    def answer(body: dict) -> str:  # type: ignore[type-arg]
+        return rsb_data.SCRIPT[prompt_text(body).split("]")[0].lstrip("[")][0]
+
+    outage = [True]
+    with FakeVLLMServer(answer=answer, faults=lambda body, i: "500" if outage[0] and "[mc_" in prompt_text(body)
+                        else None) as srv:
+        cfg = {"backend": "vllm", "label": "fake", "max_retries": 0, "name": srv.model, "base_url": srv.url}
+        first = evaluate_rsb(hand, cfg, tmp_path / "heal", progress=False)
+        assert first["summary"]["overall"]["errors"] == 3
+        outage[0] = False
+        asked = len(srv.requests)
+        healed = evaluate_rsb(hand, cfg, tmp_path / "heal", progress=False, retry_failed=True)
+        assert len(srv.requests) - asked == 3  # only the three failed multiple-choice samples
+    assert healed["summary"]["overall"]["errors"] == 0
+    assert healed["summary"]["overall"]["correct"] == sum(v[1] for v in rsb_data.SCRIPT.values())
