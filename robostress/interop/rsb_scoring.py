@@ -11,7 +11,9 @@ Rules (replies are parsed with robostress's strict parsers, ``robostress.scoring
 * ``mask``: the permille point (x, y) / 1000 is a hit where the mask pixel at
   (round(x * (w - 1)), round(y * (h - 1))) is > 0 (Python's round: halves to even).
 
-An unparsable reply or a backend error scores 0. ``parsed_answer`` in the submission is the option
+An unparsable reply or a backend error scores 0. Each prediction's ``chance`` is the hit rate of the
+``random`` baseline: 1 / options, P(IoU >= 0.95) of its box sampler, and for points the mask's share
+under the rounding rule (edge pixels count half). ``parsed_answer`` in the submission is the option
 index (mcq), the permille box (bbox) or the permille point (mask); null when unparsable.
 """
 
@@ -62,6 +64,21 @@ def point_hit(point: Sequence[float], mask: np.ndarray) -> tuple[bool, tuple[int
     return bool(mask[py, px] > 0), (px, py)
 
 
+def _round_weights(n: int) -> np.ndarray:
+    """Share of uniform x in [0, 1] that round(x * (n - 1)) sends to each of n pixels (edges half)."""
+    if n == 1:
+        return np.ones(1)
+    w = np.full(n, 1.0 / (n - 1))
+    w[[0, -1]] /= 2
+    return w
+
+
+def point_chance(mask: np.ndarray) -> float:
+    """Hit rate of a uniformly random point under the rounding rule (edge pixels count half)."""
+    inside = (np.asarray(mask) > 0).astype(float)
+    return float(_round_weights(inside.shape[0]) @ inside @ _round_weights(inside.shape[1]))
+
+
 @functools.lru_cache(maxsize=1)
 def _box_sample() -> np.ndarray:
     return np.clip(random_boxes(rng(CHANCE_SEED, "box-chance"), BOX_CHANCE_DRAWS) / 1000.0, 0.0, 1.0)
@@ -89,7 +106,7 @@ def score_rsb(item: Item, raw: str, masks: Callable[[str], np.ndarray]) -> Score
                            {"iou": float(v), "iou@0.5": v >= Fraction(1, 2), "iou@0.95": v >= BOX_CORRECT_IOU})
     if item.format == "point":
         mask = np.asarray(masks(str(item.truth["mask"])))
-        chance = float((mask > 0).mean())
+        chance = point_chance(mask)
         p = parse_point(raw)
         if p.error is not None:
             return ScoreResult(None, p.error, 0.0, False, chance, {"in_mask": False})

@@ -57,6 +57,21 @@ def test_point_rule_round_w_minus_1_on_mask_borders() -> None:
     assert point_hit([1000, 1000], np.ones((5, 7), bool)) == (True, (6, 4))  # the last pixel, not past it
 
 
+def test_point_chance_weights_edge_pixels_by_half() -> None:
+    from robostress.interop.rsb_scoring import point_chance
+
+    m = np.zeros((rsb_data.H, rsb_data.W), bool)
+    m[2:6, 3:7] = True
+    assert point_chance(m) == pytest.approx(0.4 * 0.5)  # x in [0.25, 0.65), y in [1.5/8, 5.5/8)
+    assert point_chance(np.ones((3, 4), bool)) == pytest.approx(1.0)
+    edge = np.zeros((5, 5), bool)
+    edge[:, 0] = True
+    assert point_chance(edge) == pytest.approx(0.125)  # x * 4 < 0.5
+    g = np.random.default_rng(0).uniform(0, 1000, (20000, 2))
+    hits = np.mean([point_hit(p, m)[0] for p in g])
+    assert abs(hits - point_chance(m)) < 0.01
+
+
 def test_dataset_reads_as_items(hand: Path) -> None:
     ds = RsbDataset(hand)
     items = {i.item_id: i for i in ds.items}
