@@ -120,6 +120,21 @@ class EvalSchema:
 
 
 @dataclass
+class RsbSchema:
+    """``robostress rsb``."""
+
+    model: dict[str, Any] = field(default_factory=dict)
+    dataset_dir: str = opt(MISSING, "a dataset folder in RoboStressBench's layout (manifest.jsonl, records, images)")
+    run_dir: Optional[str] = opt(None, "run folder (null: runs/rsb-<dataset folder name>/<model label>)")
+    dataset_version: Optional[str] = opt(None, "dataset_version of submission.json (null: dataset_info.json's)")
+    batch_size: int = opt(16, "samples per model call", min=1, max=100000)
+    max_tokens: int = opt(64, "longest reply, in tokens", min=1, max=1000000)
+    limit: Optional[int] = opt(None, "evaluate only the first N samples (null: all)", min=1)
+    progress: bool = opt(True, "show progress bars")
+    retry_failed: bool = opt(False, "ask again only the samples whose answer was a backend error")
+
+
+@dataclass
 class VerifySchema:
     """``robostress verify``."""
 
@@ -161,6 +176,7 @@ class TrainDetectorSchema:
 SCHEMAS: dict[str, type] = {  # primary config name -> schema
     "build": BuildSchema, "run": RunSchema, "eval": EvalSchema, "contact_sheet": ContactSheetSchema,
     "tiny_vlm": TinyVlmSchema, "train_detector": TrainDetectorSchema, "verify": VerifySchema,
+    "rsb": RsbSchema,
 }
 
 
