@@ -22,6 +22,7 @@ COMMANDS = {
     "compare": "robostress.cli.compare",
     "leaderboard": "robostress.cli.leaderboard",
     "verify": "robostress.cli.verify",
+    "merge": "robostress.cli.merge",
 }
 USAGE = "usage: robostress [" + "|".join(COMMANDS) + "] [key=value ...] [--help]"
 HELP_FLAGS = ("--help", "-h")
