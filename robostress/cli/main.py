@@ -23,6 +23,7 @@ COMMANDS = {
     "leaderboard": "robostress.cli.leaderboard",
     "verify": "robostress.cli.verify",
     "rsb": "robostress.cli.rsb",
+    "merge": "robostress.cli.merge",
 }
 USAGE = "usage: robostress [" + "|".join(COMMANDS) + "] [key=value ...] [--help]"
 HELP_FLAGS = ("--help", "-h")

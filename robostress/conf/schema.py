@@ -144,6 +144,19 @@ class VerifySchema:
 
 
 @dataclass
+class MergeSchema:
+    """``robostress merge``."""
+
+    shards: list[str] = opt([], "build shard folders to merge (robostress build ... shard=K num_shards=N)")
+    runs: list[str] = opt([], "eval shard run folders to merge (robostress eval ... shard=K num_shards=N)")
+    out_dir: str = opt(MISSING, "a new folder for the merged benchmark or run")
+    benchmark_dir: Optional[str] = opt(None, "runs: the benchmark they evaluated (null: the path in run.json)")
+    reference_run: Optional[str] = opt(None, "runs: run folder of the CE reference model (classical)")
+    report: bool = opt(True, "runs: write summary.json, report.md and report.html")
+    verify_cache: Optional[str] = opt(None, "shards: verify's size+mtime hash cache (null: $ROBOSTRESS_CACHE/verify)")
+
+
+@dataclass
 class ContactSheetSchema:
     """``robostress contact-sheet``."""
 
@@ -177,6 +190,7 @@ SCHEMAS: dict[str, type] = {  # primary config name -> schema
     "build": BuildSchema, "run": RunSchema, "eval": EvalSchema, "contact_sheet": ContactSheetSchema,
     "tiny_vlm": TinyVlmSchema, "train_detector": TrainDetectorSchema, "verify": VerifySchema,
     "rsb": RsbSchema,
+    "merge": MergeSchema,
 }
 
 
