@@ -18,7 +18,7 @@ import numpy as np
 
 from robostress.questions import templates as T
 from robostress.questions.base import Drop, FrameContext, QuestionSpec, QuestionType, desc, register
-from robostress.questions.state import NEXT_VALUES, carrier, goal_pair, stack_pair, stacks_by_design, the_stack
+from robostress.questions.state import NEXT_VALUES, carrier, task_pair
 from robostress.scene.objects import get_category
 
 Action = tuple[str, str, str]  # ('pick', x, '') or ('place', x, y)
@@ -117,9 +117,7 @@ class NextAction(QuestionType):
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
         out: list[QuestionSpec] = []
         for _ in [t for t in ctx.plan.targets if ctx.comfortable(t)]:  # as many as visible targets
-            used = {s.subjects[0] for s in out}
-            pair = (stack_pair(ctx, g, self.name, len(out), used, NEXT_VALUES) if the_stack(ctx)
-                    else None if stacks_by_design(ctx) else goal_pair(ctx, g, self.name, len(out), used))
+            pair = task_pair(ctx, g, self.name, len(out), {s.subjects[0] for s in out}, NEXT_VALUES)
             if pair is not None:
                 out += self.first_defined([self._make(ctx, *pair)], ctx)
         return out

@@ -12,7 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 from robostress.questions import templates as T
-from robostress.questions.base import FrameContext, QuestionSpec, QuestionType, desc, family_spec, register
+from robostress.questions.base import (
+    FrameContext,
+    QuestionSpec,
+    QuestionType,
+    desc,
+    family_spec,
+    register,
+)
 from robostress.scene.objects import get_category
 from robostress.scene.plan import SceneObject
 
@@ -25,16 +32,16 @@ def flat_things(ctx: FrameContext, but: str) -> list[str]:
 
 def small(o: SceneObject) -> bool:
     """Whether an object is of the size that ends up on top of a stack."""
-    from robostress.scene.sample import MULTIPLE_MAX_AREA
+    from robostress.scene.sample import small_footprint
 
-    return not o.tipped and o.size[0] * o.size[1] < MULTIPLE_MAX_AREA
+    return not o.tipped and small_footprint(o.size)
 
 
 def carrier(o: SceneObject) -> bool:
     """Whether an object is of the kind stacks are built on (a large flat top)."""
-    from robostress.scene.sample import CARRIER_MIN_AREA
+    from robostress.scene.sample import carries
 
-    return get_category(o.category).flat_top and not o.tipped and o.size[0] * o.size[1] >= CARRIER_MIN_AREA
+    return not o.tipped and carries(o.category, o.size)
 
 
 def subjects(ctx: FrameContext) -> list[str]:
@@ -105,6 +112,16 @@ def stack_pair(ctx: FrameContext, g: np.random.Generator, purpose: str, k: int, 
         pairs = [(x, base) for x in g_free]
     pairs = [p for p in pairs if p[0] not in used]
     return pairs[0] if pairs else None
+
+
+def task_pair(ctx: FrameContext, g: np.random.Generator, purpose: str, k: int, used: set[str],
+              values: tuple[str, ...]) -> tuple[str, str] | None:
+    """(object, destination) of the ``k``-th 'put X on Y' question of a goal or next-action type:
+    drawn over the scene's stack (``stack_pair``) if it shows one; none in a family that builds
+    stacks by design but whose stack is not visible; else over the supports (``goal_pair``)."""
+    if the_stack(ctx):
+        return stack_pair(ctx, g, purpose, k, used, values)
+    return None if stacks_by_design(ctx) else goal_pair(ctx, g, purpose, k, used)
 
 
 def goal_pair(ctx: FrameContext, g: np.random.Generator, purpose: str, k: int,
@@ -183,9 +200,7 @@ class Goal(QuestionType):
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
         out: list[QuestionSpec] = []
         for _ in [t for t in ctx.plan.targets if ctx.comfortable(t)]:  # as many as visible targets
-            used = {s.subjects[0] for s in out}
-            pair = (stack_pair(ctx, g, self.name, len(out), used, GOAL_VALUES) if the_stack(ctx)
-                    else None if stacks_by_design(ctx) else goal_pair(ctx, g, self.name, len(out), used))
+            pair = task_pair(ctx, g, self.name, len(out), {s.subjects[0] for s in out}, GOAL_VALUES)
             if pair is not None:
                 t, dest = pair
                 q = T.question("goal", a=desc(ctx.obj(t)), dest=ctx.name(dest))

@@ -6,6 +6,8 @@ import hashlib
 import io
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -40,34 +42,38 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and rename (never a half-written file).
-
-    A write error (disk full, read-only folder) removes the temporary file, leaves any previous
-    ``path`` as it was, and raises DataError naming the file.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+@contextmanager
+def _staged(dest: Path) -> Iterator[Path]:
+    """A temporary path beside ``dest`` for the caller to fill and rename onto ``dest``. A write
+    error (disk full, read-only folder) removes it, leaves any previous ``dest`` as it was, and
+    raises DataError naming the file."""
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        yield tmp
     except OSError as e:
         try:
             tmp.unlink(missing_ok=True)
         except OSError:
             pass
-        raise DataError(f"cannot write {path}: {e.strerror or e}; files written before are kept, "
+        raise DataError(f"cannot write {dest}: {e.strerror or e}; files written before are kept, "
                         "free space (or make the folder writable) and rerun to resume") from None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and rename (never a half-written file);
+    DataError on a write error (see ``_staged``)."""
+    path = Path(path)
+    with _staged(path) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
 
 
 def copy_atomic(src: Path, dest: Path) -> None:
     """Place ``src`` at ``dest`` as a hard link, else as a copy through a temporary file, so that
     ``dest`` is never a half-written file; DataError on a write error."""
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
+    with _staged(dest) as tmp:
         if dest.exists() and os.path.samefile(src, dest):
             return
         tmp.unlink(missing_ok=True)
@@ -77,13 +83,6 @@ def copy_atomic(src: Path, dest: Path) -> None:
             shutil.copyfile(src, tmp)
         os.replace(tmp, dest)
         tmp.unlink(missing_ok=True)  # rename between two links of one file leaves both in place
-    except OSError as e:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
-        raise DataError(f"cannot write {dest}: {e.strerror or e}; files written before are kept, "
-                        "free space (or make the folder writable) and rerun to resume") from None
 
 
 def safe_join(root: Path, rel: str) -> Path:

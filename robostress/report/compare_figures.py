@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from robostress.report.figures import _annotate, _band_curve, _save, plt
+from robostress.report.figures import _annotate, _band_curve, _save, label_severity_grid, plt
 
 
 def overlaid_curves(summaries: dict[str, dict[str, Any]], path: Path) -> Path:
@@ -31,12 +31,7 @@ def overlaid_curves(summaries: dict[str, dict[str, Any]], path: Path) -> Path:
         ax.grid(alpha=0.3)
     for ax in axes.flat:
         ax.set_xticks(range(top + 1))
-    for ax in axes.flat[len(dims):]:
-        ax.set_visible(False)
-    for ax in axes[-1]:
-        ax.set_xlabel("severity (0 = clean twin)")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("accuracy (paired items)")
+    label_severity_grid(axes, len(dims))
     handles = [plt.Line2D([], [], color=colors[m], marker="o", ms=4, label=m) for m in summaries]
     fig.legend(handles=handles, loc="outside lower center", ncols=min(5, len(handles)), fontsize=8)
     fig.suptitle("severity curves per dimension, all models (bands: 95% scene-bootstrap)")

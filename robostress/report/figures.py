@@ -16,6 +16,16 @@ import numpy as np  # noqa: E402
 DPI = 110
 
 
+def label_severity_grid(axes: Any, used: int) -> None:
+    """Hide the grid's unused axes; label severity below and accuracy on the left."""
+    for ax in axes.flat[used:]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("severity (0 = clean twin)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("accuracy (paired items)")
+
+
 def _save(fig: Any, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=DPI, metadata={"Software": None})  # no version stamp: stable bytes
@@ -107,12 +117,7 @@ def severity_curves(summary: dict[str, Any], path: Path) -> Path:
         ax.set_xticks(range(top + 1))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="best", ncols=2)
-    for ax in axes.flat[len(dims):]:
-        ax.set_visible(False)
-    for ax in axes[-1]:
-        ax.set_xlabel("severity (0 = clean twin)")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("accuracy (paired items)")
+    label_severity_grid(axes, len(dims))
     fig.suptitle(f"{summary.get('model')}: severity curves per dimension "
                  "(thick: dimension with 95% scene-bootstrap band; thin: its sub-types)")
     return _save(fig, path)

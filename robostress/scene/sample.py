@@ -206,7 +206,7 @@ def _draws(spec: FamilySpec, g: np.random.Generator, n: int, index: int, seed: i
     if m > 1:  # one small category present m times: its copies are added last
         from robostress.scene.assets import load_asset
 
-        small = [j for j, a in enumerate(picks) if load_asset(a).size[0] * load_asset(a).size[1] < MULTIPLE_MAX_AREA]
+        small = [j for j, a in enumerate(picks) if small_footprint(load_asset(a).size)]
         j = small[0] if small else 0  # three baskets do not fit beside the rest
         c, first = cats[j], picks[j]
         rest = [(x, p) for i, (x, p) in enumerate(zip(cats, picks, strict=True)) if i != j]
@@ -230,12 +230,23 @@ def _draws(spec: FamilySpec, g: np.random.Generator, n: int, index: int, seed: i
     return [(c, a, asset_material(a)) for c, a in zip(cats, picks, strict=True)]
 
 
+def carries(category: str, size: tuple[float, ...]) -> bool:
+    """Whether an object of ``category`` and footprint ``size`` has a flat top large enough to
+    carry another object (the kind stacks are built on)."""
+    return get_category(category).flat_top and size[0] * size[1] >= CARRIER_MIN_AREA
+
+
+def small_footprint(size: tuple[float, ...]) -> bool:
+    """Whether a footprint is small enough for a category placed several times (and for the top
+    of a stack)."""
+    return size[0] * size[1] < MULTIPLE_MAX_AREA
+
+
 def _carrier(asset_id: str) -> bool:
     """Whether a real asset has a flat top large enough to carry another object."""
     from robostress.scene.assets import asset_spec, load_asset
 
-    sx, sy, _ = load_asset(asset_id).size
-    return get_category(asset_spec(asset_id).category).flat_top and sx * sy >= CARRIER_MIN_AREA
+    return carries(asset_spec(asset_id).category, load_asset(asset_id).size)
 
 
 def asset_material(asset_id: str) -> Material:
