@@ -11,9 +11,9 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from robostress.cli.common import log, user_errors
+from robostress.errors import ConfigError, DataError
 
 HELP = "Leaderboards: pack a run, verify or submit a bundle, build a board (leaderboards/<board>/)."
-from robostress.errors import ConfigError, DataError
 
 ACTIONS = ("verify", "submit", "build", "pack")
 
