@@ -136,15 +136,34 @@ def chance_band(chances: Sequence[float], z: float = Z95) -> tuple[float, float]
     """Range that a uniformly random answerer's accuracy falls in with 95% probability.
 
     Random answers are drawn independently per item, so the number of hits is Poisson-binomial
-    with per-item success probabilities ``chances``; the band is its mean +- z standard deviations
-    (normal approximation), clipped to [0, 1]. Items are independent here by construction (unlike
-    a model's answers), which is why no cluster resampling is needed.
+    with per-item success probabilities ``chances``. The band is its exact central interval: the
+    lowest and highest hit counts that keep each tail's probability at most ``1 - Phi(z)`` (2.5 %
+    for z = 1.96), divided by the number of items. The distribution is computed exactly (a
+    truncated convolution) whenever that costs under ~5e7 operations, which covers every rare-event
+    cell (box chance is often under 0.1 %, where a normal approximation puts one lucky hit outside
+    a band it belongs in); larger cells use the normal approximation, accurate there. Items are
+    independent by construction (unlike a model's answers), so no cluster resampling is needed.
     """
     p = np.asarray(chances, float)
     if p.ndim != 1 or len(p) == 0 or ((p < 0) | (p > 1)).any():
         raise DataError("chance_band needs a non-empty sequence of probabilities in [0, 1]")
-    half = z * math.sqrt(float((p * (1 - p)).sum())) / len(p)
-    return max(0.0, float(p.mean()) - half), min(1.0, float(p.mean()) + half)
+    n, mean, var = len(p), float(p.sum()), float((p * (1 - p)).sum())
+    tail = 0.5 * math.erfc(z / math.sqrt(2))
+    k_max = min(n, int(math.ceil(mean + 12 * math.sqrt(var) + 30)))
+    if n * (k_max + 1) > 50_000_000:
+        half = z * math.sqrt(var) / n
+        return max(0.0, mean / n - half), min(1.0, mean / n + half)
+    pmf = np.zeros(k_max + 1)
+    pmf[0] = 1.0
+    for q in p:  # add one item: P(k) <- P(k) (1 - q) + P(k - 1) q; mass beyond k_max is < 1e-30
+        pmf[1:] = pmf[1:] * (1 - q) + pmf[:-1] * q
+        pmf[0] *= 1 - q
+    cdf = np.cumsum(pmf)
+    eps = 1e-12  # rounding in the sums must not move a quantile
+    lo = int(np.searchsorted(cdf, tail - eps, side="right"))  # P(X < lo) <= tail
+    survival = 1.0 - cdf  # P(X > k)
+    hi = int(np.argmax(survival <= tail + eps)) if (survival <= tail + eps).any() else k_max
+    return lo / n, min(hi, n) / n
 
 
 def wilson(k: float, n: int, z: float = Z95) -> tuple[float, float]:

@@ -3,6 +3,8 @@ simulation (coverage of clustered data, power of the minimum detectable drop).""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -262,9 +264,24 @@ def test_minimum_detectable_drop_has_80_percent_power() -> None:
 
 
 def test_chance_band_by_hand() -> None:
-    # 100 items at chance 0.25: sd of the hit rate = sqrt(100 * 0.1875) / 100 = 0.0433
-    lo, hi = chance_band([0.25] * 100)
-    assert (lo, hi) == pytest.approx((0.25 - 1.96 * 0.0433, 0.25 + 1.96 * 0.0433), abs=1e-3)
+    # 100 items at chance 0.25: the exact binomial central 95% interval, from the pmf by hand
+    pmf = [math.comb(100, k) * 0.25**k * 0.75 ** (100 - k) for k in range(101)]
+    lo_k = max(k for k in range(101) if sum(pmf[:k]) <= 0.025)
+    hi_k = min(k for k in range(101) if sum(pmf[k + 1:]) <= 0.025)
+    assert (lo_k, hi_k) == (17, 34)
+    assert chance_band([0.25] * 100) == pytest.approx((0.17, 0.34))
+    # a rare event: 152 boxes at chance 0.0004 expect 0.06 hits, and one hit (p = 6 %) is inside the
+    # band; the normal approximation's band [0, 0.3 %] put it outside
+    assert chance_band([0.0004] * 152)[1] == pytest.approx(1 / 152)
+    # mixed probabilities: the exact band agrees with 200 000 simulated random answerers
+    g = np.random.default_rng(3)
+    ps = g.uniform(0, 0.6, 300)
+    sim = (g.random((200_000, 300)) < ps).mean(axis=1)
+    lo, hi = chance_band(ps)
+    assert 0.95 <= np.mean((sim >= lo - 1e-12) & (sim <= hi + 1e-12)) <= 0.975
+    # a huge cell falls back to the normal approximation
+    lo, hi = chance_band([0.5] * 200_000)
+    assert (lo, hi) == pytest.approx((0.5 - 1.96 * math.sqrt(0.25 / 200_000), 0.5 + 1.96 * math.sqrt(0.25 / 200_000)), abs=1e-5)
     assert chance_band([0.0, 0.0]) == (0.0, 0.0) and chance_band([1.0]) == (1.0, 1.0)
     with pytest.raises(DataError, match="probabilities"):
         chance_band([1.5])
