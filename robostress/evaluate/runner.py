@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from tqdm import tqdm
@@ -38,10 +38,11 @@ from robostress.scoring.prediction import PREDICTION_SCHEMA_VERSION, Prediction
 
 RUN_SCHEMA_VERSION = 1
 MAX_RAW_CHARS = 8192  # model output kept per prediction (untrusted, bounded)
+T = TypeVar("T")
 SHARD_SPLIT = "blocks-v1"  # how items are split into shards; in sharded fingerprints
 
 
-def shard_items(items: Sequence[Item], shard: int, num_shards: int) -> list[Item]:
+def shard_items(items: Sequence[T], shard: int, num_shards: int) -> list[T]:
     """Shard ``shard`` of ``num_shards``: a contiguous block of the items in benchmark order.
 
     Block sizes differ by at most one item. Items are stored scene by scene and frame by frame,

@@ -75,7 +75,7 @@ def test_shard_items_partition() -> None:
     """Every item in exactly one shard, in order, sizes within one, for any count and shard number."""
     for count in (0, 1, 2, 7, 100, 1035):
         for n in (1, 2, 3, 8):
-            blocks = [shard_items(list(range(count)), k, n) for k in range(n)]  # type: ignore[arg-type]
+            blocks = [shard_items(list(range(count)), k, n) for k in range(n)]
             assert [x for b in blocks for x in b] == list(range(count))
             assert max(map(len, blocks)) - min(map(len, blocks)) <= 1
 
