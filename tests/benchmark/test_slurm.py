@@ -52,10 +52,19 @@ def slurm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
 
 
 def cli(*args: str, cwd: Path, env: dict[str, str], what: str) -> subprocess.CompletedProcess[str]:
-    """`robostress ...` as a real subprocess, timed under ``what``; fails the test on a non-zero exit."""
+    """`robostress ...` as a real subprocess, timed under ``what``; fails the test on a non-zero exit.
+
+    Without accounting, submitit does not notice a SLURM task that exits without a result (a
+    robostress user error exits the task with code 2): the sweep would wait for ever, so it is cut
+    after 5 minutes and the tasks' error logs are shown.
+    """
     t = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "robostress.cli.main", *args], env=env, cwd=cwd,
-                       capture_output=True, text=True, timeout=900)
+    try:
+        r = subprocess.run([sys.executable, "-m", "robostress.cli.main", *args], env=env, cwd=cwd,
+                           capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        logs = "\n".join(f"--- {p}\n{p.read_text()[-1500:]}" for p in sorted(cwd.glob("submitit/*/*_log.err")))
+        pytest.fail(f"{what}: no answer in 300 s\n{logs}")
     SECONDS[what] = time.perf_counter() - t
     assert r.returncode == 0, f"{what}: exit {r.returncode}\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
     return r
