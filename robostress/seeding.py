@@ -22,18 +22,6 @@ def rng(seed: int, *keys: object) -> np.random.Generator:
     return np.random.default_rng(derive_seed(seed, *keys))
 
 
-def stable_hash_fraction(key: str) -> float:
-    """A stable value in [0, 1) for sharding by id (independent of PYTHONHASHSEED)."""
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "little") / 2**64
-
-
-def in_shard(key: str, shard: int, num_shards: int) -> bool:
-    """Whether ``key`` belongs to shard ``shard`` of ``num_shards`` (stable hash partition)."""
-    if num_shards <= 1:
-        return True
-    return int(stable_hash_fraction(key) * num_shards) == shard
-
-
 def latin_draw(values: Sequence[T], index: int, seed: int, *keys: object) -> T:
     """The value of item ``index`` in a seeded Latin-square walk over ``values``: every run of
     ``len(values)`` consecutive indices (aligned to multiples of it) sees each value once."""

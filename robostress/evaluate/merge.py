@@ -1,9 +1,10 @@
 """Merge the run folders of a sharded evaluation into the run one process would have written.
 
-``robostress eval ... shard=k num_shards=n`` answers the items ``in_shard(item_id, k, n)`` into its
-own run folder, whose fingerprint names the shard. The merge checks that the folders are the whole
-of one evaluation (same benchmark, model, agent, config, prompts and scorer; every shard once;
-every shard's items answered, none more), then writes a run folder with the fingerprint of the
+``robostress eval ... shard=k num_shards=n`` answers ``shard_items(items, k, n)`` (the k-th of n
+contiguous blocks of the items in benchmark order) into its own run folder, whose fingerprint
+names the shard. The merge checks that the folders are the whole of one evaluation (same
+benchmark, model, agent, config, prompts and scorer; every shard once; every shard's items
+answered, none more), then writes a run folder with the fingerprint of the
 unsharded run (shard 0 of 1, so ``robostress eval`` with the same model resumes it with nothing
 left to do), the predictions in benchmark item order (the order one process appends them) and
 the summary and report of those predictions.
@@ -25,11 +26,11 @@ from robostress.evaluate.runner import (
     fingerprint,
     load_predictions,
     read_run_meta,
+    shard_items,
 )
 from robostress.lock import RunLock
 from robostress.render.io import write_atomic
 from robostress.scoring.prediction import Prediction
-from robostress.seeding import in_shard
 
 log = logging.getLogger(__name__)
 SAME = ("label", "model", "config", "scorer", "prediction_schema_version")  # run.json keys shards share
@@ -110,7 +111,7 @@ def check_runs(runs: Sequence[ShardRun], bench: Benchmark) -> tuple[int, str | N
 
 
 def _check_complete(r: ShardRun, bench: Benchmark, n: int) -> None:
-    want = {i.item_id for i in bench.items if in_shard(i.item_id, r.shard[0], n)}
+    want = {i.item_id for i in shard_items(bench.items, r.shard[0], n)}
     got = {p.item_id for p in r.preds}
     if got - want:
         extra = sorted(got - want)[0]

@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from tqdm import tqdm
@@ -35,17 +35,32 @@ from robostress.questions.item import LETTERS, Item
 from robostress.render.io import write_atomic
 from robostress.scoring import SCORER_VERSION
 from robostress.scoring.prediction import PREDICTION_SCHEMA_VERSION, Prediction
-from robostress.seeding import in_shard
 
 RUN_SCHEMA_VERSION = 1
 MAX_RAW_CHARS = 8192  # model output kept per prediction (untrusted, bounded)
+T = TypeVar("T")
+SHARD_SPLIT = "blocks-v1"  # how items are split into shards; in sharded fingerprints
+
+
+def shard_items(items: Sequence[T], shard: int, num_shards: int) -> list[T]:
+    """Shard ``shard`` of ``num_shards``: a contiguous block of the items in benchmark order.
+
+    Block sizes differ by at most one item. Items are stored scene by scene and frame by frame,
+    so a block keeps a frame's items together (at most ``num_shards - 1`` frames straddle two
+    shards): a batch decodes few masks and an engine's image cache sees each image in one shard.
+    """
+    n = len(items)
+    return list(items[shard * n // num_shards:(shard + 1) * n // num_shards])
 
 
 def fingerprint(bench_hash: str, model_desc: dict[str, Any], prompt_version: str | None,
                 shard: tuple[int, int] = (0, 1)) -> str:
     """What makes two runs comparable: benchmark, model (and agent), prompts, scorer, shard."""
-    blob = json.dumps({"benchmark": bench_hash, "model": model_desc, "prompt": prompt_version,
-                       "scorer": SCORER_VERSION, "shard": list(shard)}, sort_keys=True, default=str)
+    key: dict[str, Any] = {"benchmark": bench_hash, "model": model_desc, "prompt": prompt_version,
+                           "scorer": SCORER_VERSION, "shard": list(shard)}
+    if shard[1] > 1:  # a shard made by another split holds other items: never resume or merge it
+        key["split"] = SHARD_SPLIT
+    blob = json.dumps(key, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -151,7 +166,7 @@ class Runner:
         self.label, self.batch_size, self.max_tokens = label, max(1, int(batch_size)), max_tokens
         self.shard, self.num_shards, self.limit = shard, num_shards, limit
         self.config, self.retry_failed = config or {}, bool(retry_failed)
-        items = [i for i in bench.items if in_shard(i.item_id, shard, num_shards)]
+        items = shard_items(bench.items, shard, num_shards)
         self.items = items[:limit] if limit else items
         prompt_version = self.items[0].prompt_version if self.items else None
         self.fingerprint = fingerprint(bench.content_hash, model.describe(), prompt_version,

@@ -13,6 +13,7 @@ import pytest
 
 from robostress.benchmark.load import Benchmark
 from robostress.evaluate.evaluate import evaluate
+from robostress.evaluate.runner import shard_items
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -57,6 +58,26 @@ def test_merged_runs_equal_one_process(runs: Path, tiny_bench: Benchmark) -> Non
     out = evaluate(tiny_bench.root, RANDOM, runs / "merged", progress=False, report=False,
                    verify_cache=runs / "vc")  # the unsharded run resumes it with nothing to do
     assert len(out["predictions"]) == len(one)
+
+
+def test_shards_are_balanced_blocks_in_benchmark_order(runs: Path, tiny_bench: Benchmark) -> None:
+    """Shard k holds the k-th contiguous block of items: sizes within one item (so within 10 %),
+    and a frame's items stay in one shard except where a block boundary cuts a frame."""
+    shards = [_preds(runs / f"r{k}") for k in range(3)]
+    sizes = [len(s) for s in shards]
+    assert sum(sizes) == len(tiny_bench.items) and max(sizes) - min(sizes) <= 1 and max(sizes) <= 1.1 * min(sizes)
+    assert [p["item_id"] for s in shards for p in s] == [i.item_id for i in tiny_bench.items]
+    frames = [{str(p["frame_id"]) for p in s} for s in shards]
+    assert sum(len(f) for f in frames) <= len({i.frame_id for i in tiny_bench.items}) + 2
+
+
+def test_shard_items_partition() -> None:
+    """Every item in exactly one shard, in order, sizes within one, for any count and shard number."""
+    for count in (0, 1, 2, 7, 100, 1035):
+        for n in (1, 2, 3, 8):
+            blocks = [shard_items(list(range(count)), k, n) for k in range(n)]
+            assert [x for b in blocks for x in b] == list(range(count))
+            assert max(map(len, blocks)) - min(map(len, blocks)) <= 1
 
 
 def test_refuses_runs_that_are_not_one_whole_evaluation(runs: Path, tiny_bench: Benchmark) -> None:
