@@ -86,6 +86,10 @@ def test_export_loads_with_datasets_and_rebuilds_the_build_byte_for_byte(
     assert tiny_bench.content_hash in card and "config_name: items" in card and "license:" in card
     assert "| lighting | global_underexposure | 1,3,5 |" in card
 
+    again = export_benchmark(tiny_bench.root, tmp_path / "again", shard_mb=0.1)
+    assert (tmp_path / "again" / "export.json").read_bytes() == (exported / "export.json").read_bytes()
+    assert again["content_hash"] == tiny_bench.content_hash  # two exports: the same bytes, file by file
+
     dest = materialize(exported, tmp_path / "rebuilt")
     for p in sorted(tiny_bench.root.rglob("*")):
         if p.is_file():
