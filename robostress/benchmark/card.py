@@ -81,7 +81,7 @@ def dataset_card(bench: Benchmark, features: dict[str, Any], counts: dict[str, i
              "Masks are 16-bit PNG instance ids (`record.id_map`), depth 16-bit PNG millimetres, free 16-bit "
              "PNG support ids. Coordinates in prompts and answers are permille of width and height.", "",
              "## Taxonomy", "", *_table(["dimension", "sub-type", "severities", "frames", "items"], taxonomy),
-             "", *_table(["ability (format)", "items"], sorted(abilities.items())), "",
+             "", *_table(["ability (format)", "items"], [[a, n] for a, n in sorted(abilities.items())]), "",
              "## Licences", "",
              f"The robostress code is {CODE_LICENCE}. The images are renders of these assets; their "
              "licences apply to the objects shown:", "",

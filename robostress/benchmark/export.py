@@ -61,7 +61,8 @@ class _ShardWriter:
 
         self.pq, self.out, self.config, self.features = pq, out, config, features
         self.schema = features.arrow_schema  # carries the HF features as metadata (Image columns)
-        self.shard_bytes, self.paths, self.rows = shard_bytes, [], 0
+        self.shard_bytes, self.rows = shard_bytes, 0
+        self.paths: list[Path] = []
         self.writer: Any = None
         self.size = 0
 
