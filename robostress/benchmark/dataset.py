@@ -29,6 +29,7 @@ EXPORT_INDEX = "export.json"
 KNOWN_VERSIONS = (1,)
 MAX_INDEX_BYTES = 16 << 20
 MAX_CELL_BYTES = 256 << 20  # one PNG
+MAX_ROW_GROUP_BYTES = 2 << 30  # uncompressed, as the Parquet footer states it: no decompression bomb is read
 MAX_FILES = 100_000
 FRAME_FILES = ("image", "mask", "depth", "free")
 SUBDIRS = {"image": "images/", "mask": "masks/", "depth": "depth/", "free": "free/"}
@@ -105,6 +106,11 @@ def _write_frames(root: Path, tmp: Path, idx: dict[str, Any], bench: Benchmark) 
         missing = [c for c in ("frame_id",) + FRAME_FILES if c not in pf.schema_arrow.names]
         if missing:
             raise DataError(f"export {root}: {rel} has no column {missing[0]!r} (not a robostress frames shard)")
+        md = pf.metadata
+        big = [g for g in range(md.num_row_groups) if md.row_group(g).total_byte_size > MAX_ROW_GROUP_BYTES]
+        if big:
+            raise DataError(f"export {root}: {rel}: row group {big[0]} would decompress to more than "
+                            f"{MAX_ROW_GROUP_BYTES} bytes")
         for batch in pf.iter_batches(batch_size=8, columns=["frame_id", *FRAME_FILES]):
             for row in batch.to_pylist():
                 fid = row["frame_id"]

@@ -230,6 +230,15 @@ def test_damaged_or_foreign_export_is_refused(damage, exported: Path, tmp_path: 
     assert not [p for p in (tmp_path / "out").iterdir()]  # the temporary folder is gone too
 
 
+def test_row_group_over_the_bound_is_refused_before_it_is_read(exported: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import robostress.benchmark.dataset as ds
+
+    monkeypatch.setattr(ds, "MAX_ROW_GROUP_BYTES", 1000)
+    with pytest.raises(DataError, match="row group 0 would decompress to more than 1000 bytes"):
+        materialize(exported, tmp_path / "b")
+
+
 def test_eval_cli_refuses_a_damaged_export_in_one_line(exported: Path, tmp_path: Path) -> None:
     bad = _copy(exported, tmp_path / "bad")
     _drop_shard(bad)
