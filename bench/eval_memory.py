@@ -3,7 +3,8 @@
 Each measurement is a fresh process (``VmHWM`` from /proc/self/status: the peak resident set)
 that evaluates one model on the first N items of a built benchmark into a new run folder
 (report off, so only the runner is measured). ``--code`` compares two checkouts (e.g. before
-and after a change) on the same benchmark.
+and after a change) on the same benchmark. An export folder (``robostress export``) is loaded
+inside the measured process into a fresh folder, so its peak includes the load.
 
     python bench/eval_memory.py --bench benchmarks/mini --models oracle classical+agent
     python bench/eval_memory.py --bench benchmarks/mini --code /path/to/old/checkout .
@@ -24,6 +25,9 @@ import json, sys
 from pathlib import Path
 from robostress.evaluate.evaluate import evaluate
 bench, model, n, run = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+if Path(bench, "export.json").is_file():  # only then: older checkouts (--code) lack the loader
+    from robostress.benchmark.dataset import resolve_benchmark_dir
+    bench = resolve_benchmark_dir(Path(bench), Path(run).parent / "datasets", Path(run).parent / "vc")
 base, _, agent = model.partition("+")
 evaluate(Path(bench), {"backend": base, "label": base}, Path(run), agent_cfg={"name": "stress_aware"} if agent else None,
          limit=n, progress=False, report=False, batch_size=32)
@@ -49,7 +53,8 @@ def main() -> None:
     ap.add_argument("--code", nargs="+", type=Path, default=[Path(__file__).resolve().parents[1]])
     ap.add_argument("--items", type=int, default=None, help="4x size (default: all items of the benchmark)")
     a = ap.parse_args()
-    total = sum(1 for _ in open(a.bench / "items.jsonl"))
+    items = a.bench / "items.jsonl" if (a.bench / "items.jsonl").is_file() else a.bench / "records" / "items.jsonl"
+    total = sum(1 for _ in open(items))
     big = min(a.items or total, total)
     small = big // 4
     print(f"benchmark {a.bench}: {total} items; 1x = {small}, 4x = {big}")

@@ -18,20 +18,23 @@ HELP = "Evaluate one model (optionally wrapped by an agent) on a built benchmark
 def main(cfg: DictConfig) -> None:
     """Entry point."""
     checked(CONFIG, cfg)
+    from robostress.benchmark.dataset import resolve_benchmark_dir
     from robostress.benchmark.manifest import read_manifest
     from robostress.evaluate.evaluate import evaluate, run_name
 
+    verify_cache = Path(cfg.verify_cache) if cfg.get("verify_cache") else None
+    bench_dir = resolve_benchmark_dir(Path(cfg.benchmark_dir), Path(cfg.dataset_cache), verify_cache)
     model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
     agent_cfg = OmegaConf.to_container(cfg.agent, resolve=True)
     run_dir = Path(cfg.run_dir) if cfg.run_dir else \
-        Path("runs") / run_name({"name": read_manifest(Path(cfg.benchmark_dir))["name"]}) / run_name(model_cfg, agent_cfg)  # type: ignore[arg-type]
-    out = evaluate(Path(cfg.benchmark_dir), model_cfg, run_dir, agent_cfg=agent_cfg,  # type: ignore[arg-type]
+        Path("runs") / run_name({"name": read_manifest(bench_dir)["name"]}) / run_name(model_cfg, agent_cfg)  # type: ignore[arg-type]
+    out = evaluate(bench_dir, model_cfg, run_dir, agent_cfg=agent_cfg,  # type: ignore[arg-type]
                    batch_size=cfg.batch_size, max_tokens=cfg.max_tokens, limit=cfg.limit,
                    shard=cfg.shard, num_shards=cfg.num_shards, progress=cfg.progress,
                    report=cfg.report, retry_failed=bool(cfg.retry_failed),
                    reference_run=Path(cfg.reference_run) if cfg.reference_run else None,
                    allow_damaged=bool(cfg.get("allow_damaged", False)),
-                   verify_cache=Path(cfg.verify_cache) if cfg.get("verify_cache") else None)
+                   verify_cache=verify_cache)
     files = out.get("files", {})
     log.info("run folder: %s", run_dir)
     if "html" in files:

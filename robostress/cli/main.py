@@ -24,6 +24,7 @@ COMMANDS = {
     "verify": "robostress.cli.verify",
     "rsb": "robostress.cli.rsb",
     "merge": "robostress.cli.merge",
+    "export": "robostress.cli.export",
 }
 USAGE = "usage: robostress [" + "|".join(COMMANDS) + "] [key=value ...] [--help]"
 HELP_FLAGS = ("--help", "-h")

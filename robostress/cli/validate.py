@@ -253,10 +253,11 @@ def _value(v: Any) -> str:
     return "[" + ",".join(map(str, v)) + "]" if isinstance(v, (list, ListConfig)) else str(v)
 
 
-def _need_benchmark(path: str, key: str) -> None:
-    """DataError naming the build command when ``path`` holds no built benchmark."""
+def _need_benchmark(path: str, key: str, exports: bool = False) -> None:
+    """DataError naming the build command when ``path`` holds no built benchmark (nor, with
+    ``exports``, an export folder of ``robostress export``, which is checked when it is loaded)."""
     p = Path(path)
-    if (p / "manifest.json").is_file():
+    if (p / "manifest.json").is_file() or (exports and (p / "export.json").is_file()):
         return
     if p.is_dir() and any(p.iterdir()):
         raise DataError(f"{key}={path}: the benchmark build was interrupted (no manifest.json); "
@@ -303,7 +304,7 @@ def _eval_checks(cfg: DictConfig) -> None:
                           f"(num_shards={cfg.num_shards})")
     if "backend" not in cfg.model:
         raise ConfigError("model needs a 'backend': pick a preset, e.g. model=classical or model=vllm")
-    _need_benchmark(str(cfg.benchmark_dir), "benchmark_dir")
+    _need_benchmark(str(cfg.benchmark_dir), "benchmark_dir", exports=True)
     if cfg.reference_run and not (Path(cfg.reference_run) / "predictions.jsonl").is_file():
         raise DataError(f"reference_run={cfg.reference_run}: no predictions.jsonl there; run "
                         f"`robostress eval model=classical benchmark_dir={cfg.benchmark_dir}` first")
@@ -318,4 +319,5 @@ def _train_detector_checks(cfg: DictConfig) -> None:
 HOOKS: dict[str, Callable[[DictConfig], None]] = {
     "build": _build_checks, "run": _run_checks, "eval": _eval_checks, "train_detector": _train_detector_checks,
     "contact_sheet": lambda cfg: _need_benchmark(str(cfg.benchmark_dir), "benchmark_dir"),
+    "export": lambda cfg: _need_benchmark(str(cfg.benchmark_dir), "benchmark_dir"),
 }

@@ -117,6 +117,17 @@ class EvalSchema:
     retry_failed: bool = opt(False, "ask again only the items whose answer was a backend error")
     allow_damaged: bool = opt(False, "evaluate a benchmark that fails `robostress verify` (the report says so)")
     verify_cache: Optional[str] = opt(None, "folder of verify's size+mtime hash cache (null: $ROBOSTRESS_CACHE/verify)")
+    dataset_cache: str = opt(MISSING, "where an exported benchmark (benchmark_dir=<export>) is rebuilt for evaluation")
+
+
+@dataclass
+class ExportSchema:
+    """``robostress export``."""
+
+    benchmark_dir: str = opt(MISSING, "the built benchmark to export")
+    out_dir: str = opt(MISSING, "a new folder for the Hugging Face datasets export")
+    shard_mb: int = opt(512, "start a new Parquet shard after this many MB of PNG bytes", min=1, max=1000000)
+    verify_cache: Optional[str] = opt(None, "verify's size+mtime hash cache (null: $ROBOSTRESS_CACHE/verify)")
 
 
 @dataclass
@@ -190,7 +201,7 @@ SCHEMAS: dict[str, type] = {  # primary config name -> schema
     "build": BuildSchema, "run": RunSchema, "eval": EvalSchema, "contact_sheet": ContactSheetSchema,
     "tiny_vlm": TinyVlmSchema, "train_detector": TrainDetectorSchema, "verify": VerifySchema,
     "rsb": RsbSchema,
-    "merge": MergeSchema,
+    "merge": MergeSchema, "export": ExportSchema,
 }
 
 
