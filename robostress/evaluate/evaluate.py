@@ -102,7 +102,8 @@ def evaluate(bench_dir: Path, model_cfg: dict[str, Any], run_dir: Path, *,
         try:
             runner = Runner(bench, model, run_dir, label=label, batch_size=batch_size,
                             max_tokens=max_tokens, shard=shard, num_shards=num_shards, limit=limit,
-                            config={"model": model_cfg, "agent": agent_cfg or {"name": "none"}},
+                            config={"model": model_cfg, "agent": agent_cfg or {"name": "none"},
+                                    **({"reuse_run": str(reuse_run)} if reuse_run is not None else {})},
                             retry_failed=retry_failed)
             if reuse_run is not None:
                 from robostress.evaluate.reuse import reusable_answers

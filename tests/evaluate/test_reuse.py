@@ -119,6 +119,9 @@ def test_evaluate_reuses_in_skill_ablations(tiny_bench: Benchmark, tmp_path: Pat
     assert fresh["summary"] == reused["summary"]
     n = sum(p.agent_trace[-1]["step"] == "reused" for p in reused["predictions"])
     assert 0 < n < len(reused["predictions"])
+    meta = json.loads((tmp_path / "reused" / "run.json").read_text())
+    assert meta["config"]["reuse_run"] == str(tmp_path / "full") and "reuse_run" not in json.loads(
+        (tmp_path / "fresh" / "run.json").read_text())["config"]
     from robostress.errors import ConfigError
 
     with pytest.raises(ConfigError, match="reuse_run is for skill ablations"):
