@@ -112,8 +112,11 @@ def evaluate(bench_dir: Path, model_cfg: dict[str, Any], run_dir: Path, *,
             result = runner.run(progress=progress)
         finally:
             model.close()
-        log.info("%s: %d predictions (%d new, of which %d reused from %s; %d resumed) in %s", label,
-                 len(result.predictions), result.answered_now, result.reused, reuse_run, result.resumed, run_dir)
+        log.info("%s: %d predictions (%d new, %d resumed) in %s", label, len(result.predictions),
+                 result.answered_now, result.resumed, run_dir)
+        if reuse_run is not None:
+            log.info("%s: %d of the %d new predictions copied from the full agent's run %s (same request)",
+                     label, result.reused, result.answered_now, reuse_run)
         failed = sum(p.error is not None for p in result.predictions)
         if failed:
             log.warning("%s: %d items failed (backend errors, scored 0); rerun with retry_failed=true "
