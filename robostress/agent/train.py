@@ -69,6 +69,10 @@ def evaluate_detector(bench: Benchmark, det: LearnedDetector, out_dir: Path, pro
         "dimension_accuracy_severity_ge3": float(np.mean([p.dimension == d for p, _, d in hi])),
         "subtype_accuracy_stressed": float(np.mean([p.subtype == t for p, t, _ in stressed])),
         "clean_detection_rate": float(np.mean(by_sev[0] and [a for a, _ in by_sev[0]])),
+        "by_dimension_stressed": {d: {"dimension": float(np.mean([p.dimension == d for p, _, _ in g])),
+                                      "subtype": float(np.mean([p.subtype == t for p, t, _ in g])), "n": len(g)}
+                                  for d in sorted({d for _, _, d in stressed})
+                                  for g in [[r for r in stressed if r[2] == d]]},
         "by_severity": {str(s): {"dimension": float(np.mean([a for a, _ in v])), "subtype": float(np.mean([b for _, b in v])),
                                  "n": len(v)} for s, v in sorted(by_sev.items())},
     }

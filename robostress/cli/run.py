@@ -26,7 +26,7 @@ def main(cfg: DictConfig) -> None:
                    sanity_models=list(cfg.sanity_models), agents=list(cfg.agents), batch_size=cfg.batch_size,
                    progress=cfg.progress, skill_ablations=cfg.skill_ablations,
                    main_model_args=OmegaConf.to_container(cfg.main_model_args, resolve=True),  # type: ignore[arg-type]
-                   retry_failed=bool(cfg.retry_failed))
+                   retry_failed=bool(cfg.retry_failed), ablation_reuse=bool(cfg.ablation_reuse))
     for label, s in out["rows"].items():
         w = s.get("worst_dimension") or {}
         log.info("%-22s clean %5.1f%%  stressed %5.1f%%  worst dimension: %s (%.1f%%)", label,

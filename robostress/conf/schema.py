@@ -88,6 +88,8 @@ class RunSchema:
     sanity_models: list[str] = opt([], "model presets run beside it as sanity rows")
     agents: list[str] = opt([], "agent presets wrapped around main_model (agents/<name>.yaml)")
     skill_ablations: bool = opt(True, "also run the agent with each edit skill removed in turn")
+    ablation_reuse: bool = opt(True, "ablations ask only the items the removed skill touched; the rest "
+                               "copy the full agent's answers (same request)")
     main_model_args: dict[str, Any] = field(
         default_factory=lambda: {"name": None, "base_url": None, "path": None},
         metadata=doc("values for the main model's preset (name, base_url, path; others with +main_model_args.KEY=)"))

@@ -78,13 +78,20 @@ def evaluate(bench_dir: Path, model_cfg: dict[str, Any], run_dir: Path, *,
              agent_cfg: dict[str, Any] | None = None, batch_size: int = 16, max_tokens: int = 64,
              limit: int | None = None, shard: int = 0, num_shards: int = 1, progress: bool = True,
              report: bool = True, reference_run: Path | None = None, allow_damaged: bool = False,
-             verify_cache: Path | None = None, retry_failed: bool = False) -> dict[str, Any]:
+             verify_cache: Path | None = None, retry_failed: bool = False,
+             reuse_run: Path | None = None) -> dict[str, Any]:
     """Run (or resume) one evaluation and write summary.json / report.md / report.html.
 
     The benchmark is verified first (``robostress.benchmark.verify``): a damaged one is refused
     with its bad files unless ``allow_damaged``, in which case the report says so at the top.
     With ``retry_failed`` the items whose earlier answer was a backend error are asked again.
+    ``reuse_run`` (a skill ablation only: ``agent_cfg`` has ``drop_skill``) is the full agent's run
+    folder: items it did not apply the removed skill to are copied from it, not asked again
+    (``robostress.evaluate.reuse``).
     """
+    drop_skill = (agent_cfg or {}).get("drop_skill")
+    if reuse_run is not None and not drop_skill:
+        raise ConfigError("reuse_run is for skill ablations: the agent config needs a drop_skill")
     bench = Benchmark(bench_dir)
     check = require_whole(bench, verify_cache, allow_damaged)
     notice = None if check.ok else (f"the benchmark is damaged ({len(check.problems)} problems: "
@@ -95,13 +102,21 @@ def evaluate(bench_dir: Path, model_cfg: dict[str, Any], run_dir: Path, *,
         try:
             runner = Runner(bench, model, run_dir, label=label, batch_size=batch_size,
                             max_tokens=max_tokens, shard=shard, num_shards=num_shards, limit=limit,
-                            config={"model": model_cfg, "agent": agent_cfg or {"name": "none"}},
+                            config={"model": model_cfg, "agent": agent_cfg or {"name": "none"},
+                                    **({"reuse_run": str(reuse_run)} if reuse_run is not None else {})},
                             retry_failed=retry_failed)
+            if reuse_run is not None:
+                from robostress.evaluate.reuse import reusable_answers
+
+                runner.reuse = reusable_answers(Path(reuse_run), runner, str(drop_skill))
             result = runner.run(progress=progress)
         finally:
             model.close()
         log.info("%s: %d predictions (%d new, %d resumed) in %s", label, len(result.predictions),
                  result.answered_now, result.resumed, run_dir)
+        if reuse_run is not None:
+            log.info("%s: %d of the %d new predictions copied from the full agent's run %s (same request)",
+                     label, result.reused, result.answered_now, reuse_run)
         failed = sum(p.error is not None for p in result.predictions)
         if failed:
             log.warning("%s: %d items failed (backend errors, scored 0); rerun with retry_failed=true "

@@ -77,13 +77,15 @@ def ensure_benchmark(cfg: BuildConfig, out_dir: Path, cache_dir: Path, progress:
 def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: Path, *, main_model: str,
              agents: list[str], batch_size: int, progress: bool, sanity_models: list[str] | None = None,
              skill_ablations: bool = True, main_model_args: dict[str, Any] | None = None,
-             retry_failed: bool = False) -> dict[str, Any]:
+             retry_failed: bool = False, ablation_reuse: bool = True) -> dict[str, Any]:
     """Run the main job; returns the report files and the per-model summaries.
 
     Any model preset can be the main model (``main_model_args`` fills or overrides its values,
     e.g. the served model's name for ``vllm``). A missing value stops the job at once with one
     clear line; so does an unreachable server, since HTTP backends are created (and probed) once
-    before the benchmark is built.
+    before the benchmark is built. With ``ablation_reuse`` a skill ablation asks the model only
+    about the items the removed skill touched and copies the full agent's identical answers for
+    the rest (``robostress.evaluate.reuse``).
     """
     main_cfg = preset("model", main_model, main_model_args)
     if main_cfg.get("backend") not in HEAVY_BACKENDS:  # fail fast: unreachable server, bad values
@@ -116,13 +118,14 @@ def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: P
         from robostress.agent.skills import SUBTYPE_SKILLS
 
         base_agent = preset("agent", "stress_aware")
+        full_run = runs_dir / run_name(main_cfg, base_agent)
         table = ["## Skill ablations: the agent with one skill removed (paired gain over the base model)", "",
                  "| ablation | overall gain % [95% CI] | lighting | viewpoint |", "|---|---|---|---|"]
         for skill in sorted({k for k in SUBTYPE_SKILLS.values() if k != "identity"}):
             cfg = {**base_agent, "drop_skill": skill, "label": f"agent-no-{skill}", "suffix": f"+agent-no-{skill}"}
             r = evaluate(bench.root, main_cfg, runs_dir / run_name(main_cfg, cfg),
                          agent_cfg=cfg, batch_size=batch_size, progress=progress, report=False,
-                         retry_failed=retry_failed)
+                         retry_failed=retry_failed, reuse_run=full_run if ablation_reuse else None)
             c = compare(results[main_model]["predictions"], r["predictions"])
             o, dims = c["overall"], c["by_dimension"]
             table.append(f"| without {skill} | {100 * o['gain']:+.2f} [{100 * o['gain_ci95'][0]:+.2f}, "

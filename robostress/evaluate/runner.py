@@ -4,7 +4,9 @@ A run directory holds ``run.json`` (fingerprint, versions, config) and ``predict
 (one line per item, appended batch by batch with a single write each). Restarting with the
 same fingerprint skips answered items; a different fingerprint refuses to mix. Ctrl-C keeps
 every finished batch. With ``retry_failed`` the items whose answer was a backend error (a server
-outage, a timeout) are asked again; every other answer is kept.
+outage, a timeout) are asked again; every other answer is kept. ``reuse`` gives ready predictions
+for items whose request is provably the same as in another run (``robostress.evaluate.reuse``):
+they are written without asking the model, in item order with the answered ones.
 
 Memory stays flat in the number of items: masks are decoded once per batch and dropped after it
 (items are stored frame by frame, so a batch shares a few frames), never kept for the whole run.
@@ -18,7 +20,7 @@ import os
 import platform
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -95,6 +97,7 @@ class RunResult:
     predictions: list[Prediction]
     answered_now: int
     resumed: int
+    reused: int = 0  # of answered_now: copied from another run (``reuse``), no model call
 
 
 def request_for(item: Item, bench: Benchmark, max_tokens: int = 64) -> Request:
@@ -161,16 +164,17 @@ class Runner:
     def __init__(self, bench: Benchmark, model: Model, run_dir: Path, *, label: str,
                  batch_size: int = 16, max_tokens: int = 64, shard: int = 0, num_shards: int = 1,
                  limit: int | None = None, config: dict[str, Any] | None = None,
-                 retry_failed: bool = False) -> None:
+                 retry_failed: bool = False, reuse: Mapping[str, Prediction] | None = None) -> None:
         self.bench, self.model, self.run_dir = bench, model, Path(run_dir)
         self.label, self.batch_size, self.max_tokens = label, max(1, int(batch_size)), max_tokens
         self.shard, self.num_shards, self.limit = shard, num_shards, limit
         self.config, self.retry_failed = config or {}, bool(retry_failed)
         items = shard_items(bench.items, shard, num_shards)
         self.items = items[:limit] if limit else items
-        prompt_version = self.items[0].prompt_version if self.items else None
-        self.fingerprint = fingerprint(bench.content_hash, model.describe(), prompt_version,
+        self.prompt_version = self.items[0].prompt_version if self.items else None
+        self.fingerprint = fingerprint(bench.content_hash, model.describe(), self.prompt_version,
                                        (shard, num_shards))
+        self.reuse = dict(reuse or {})
         self._masks: dict[str, np.ndarray] = {}  # this batch's decoded masks only
 
     def _prepare(self) -> list[Prediction]:
@@ -247,14 +251,15 @@ class Runner:
             bar = tqdm(total=len(self.items), initial=len(self.items) - len(todo), unit="item",
                        desc=f"eval {self.label}", disable=not progress)
             new: list[Prediction] = []
+            reused = 0
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             except OSError as e:
                 raise DataError(f"cannot write {path}: {e.strerror}") from None
             try:
-                for start in range(0, len(todo), self.batch_size):
-                    batch = todo[start:start + self.batch_size]
+                for batch in self._batches(todo):
                     preds = self._answer(batch)
+                    reused += sum(i.item_id in self.reuse for i in batch)
                     self._masks.clear()  # flat memory: a batch's masks are not needed after it
                     blob = "".join(json.dumps(p.model_dump(mode="json"), sort_keys=True) + "\n" for p in preds)
                     append_whole(fd, path, blob.encode(), kept=len(done) + len(new))
@@ -263,15 +268,31 @@ class Runner:
             finally:
                 os.close(fd)
                 bar.close()
-        return RunResult(self.run_dir, done + new, len(new), len(done))
+        return RunResult(self.run_dir, done + new, len(new), len(done), reused)
+
+    def _batches(self, todo: Sequence[Item]) -> Iterator[list[Item]]:
+        """Consecutive items holding ``batch_size`` items to ask (reused items ride along), so the
+        model gets full batches and the file keeps item order."""
+        batch: list[Item] = []
+        asked = 0
+        for item in todo:
+            batch.append(item)
+            asked += item.item_id not in self.reuse
+            if asked == self.batch_size:
+                yield batch
+                batch, asked = [], 0
+        if batch:
+            yield batch
 
     def _answer(self, batch: Sequence[Item]) -> list[Prediction]:
-        reqs = [request_for(i, self.bench, self.max_tokens) for i in batch]
+        ask = [i for i in batch if i.item_id not in self.reuse]
+        reqs = [request_for(i, self.bench, self.max_tokens) for i in ask]
         t = time.perf_counter()
-        resps = self.model.generate(reqs)
+        resps = self.model.generate(reqs) if reqs else []
         if len(resps) != len(reqs):
             raise DataError(f"model {self.label!r} returned {len(resps)} answers for {len(reqs)} requests")
         for r in resps:
             if not r.latency_s:
                 r.latency_s = (time.perf_counter() - t) / len(reqs)
-        return [self.predict(i, r) for i, r in zip(batch, resps, strict=True)]
+        answers = {i.item_id: self.predict(i, r) for i, r in zip(ask, resps, strict=True)}
+        return [answers[i.item_id] if i.item_id in answers else self.reuse[i.item_id] for i in batch]

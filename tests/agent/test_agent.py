@@ -156,3 +156,19 @@ def test_vlm_detector_asks_the_wrapped_model(tiny_bench: Benchmark, tmp_path: Pa
     assert len(asked) == 2  # one detection call per image, not per item
     two = [b for b in srv.requests if len(b["messages"][-1]["content"]) == 3]  # original + edited + text
     assert two, "VLM backends must receive the original and the edited image"
+
+
+def test_detector_evaluation_per_dimension_adds_up(tiny_bench: Benchmark, tmp_path: Path) -> None:
+    """evaluate_detector's per-dimension rows partition the stressed frames and average to the totals."""
+    from robostress.agent.train import dataset, evaluate_detector
+
+    x, y, _, _ = dataset(tiny_bench, progress=False)
+    res = evaluate_detector(tiny_bench, LearnedDetector.fit(x, y, steps=200), tmp_path, progress=False)
+    rows = res["by_dimension_stressed"]
+    stressed = [f for f in tiny_bench.frames.values() if f.stress.severity > 0]
+    assert {d: r["n"] for d, r in rows.items()} == {d: sum(f.stress.dimension == d for f in stressed)
+                                                   for d in {f.stress.dimension for f in stressed}}
+    for key, total in (("dimension", "dimension_accuracy_stressed"), ("subtype", "subtype_accuracy_stressed")):
+        assert sum(r[key] * r["n"] for r in rows.values()) / len(stressed) == pytest.approx(res[total])
+    assert res["subtype_accuracy_stressed"] > 0.5  # fitted on these very frames: it must have learnt something
+    assert (tmp_path / "detector_confusion_dimension.png").is_file()
