@@ -4,12 +4,24 @@
 the fixed ``blind``) on every multiple-choice item and measures how evenly the truth is spread
 over letters and over answer values; ``print_leakage(bench_dir)`` prints it as a table. Answer
 values are the truths with object names abstracted (``robostress.models.prior.normalise``):
-'<1>' is the first object the question names, '<x>' one it does not name.
+'<1>' is the first object the question names, '<x>' one it does not name; an object's kind as
+the answer of 'what is X resting on?' counts as one value, 'an object' (against 'the table').
+
+``sampled_leakage()`` measures the same without a built benchmark: it samples scenes of a family
+for a train split (the train preset's seed) and a held-out split, frames them with the box
+rasteriser (``robostress.render.boxes``: exact geometry, no Mitsuba, well under a second a
+scene), fits a fresh prior on the train items and scores it on the held-out clean twins. The
+README's leakage table is its output::
+
+    python -m robostress.evaluate.leakage --train 150 --test 150      # lab_tabletop
+    python -m robostress.evaluate.leakage benchmarks/mini             # a built benchmark
 """
 
 from __future__ import annotations
 
+import argparse
 import re
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +44,7 @@ class LeakRow:
     blind: float  # accuracy of the fixed-rule blind baseline
     letters: dict[str, float]  # share of items whose answer is each letter
     values: dict[str, float]  # share of items whose (normalised) truth is each value
+    expected: dict[str, float]  # share each value would have if the truth were uniform over each item's options
 
     @property
     def letter_skew(self) -> float:
@@ -41,14 +54,24 @@ class LeakRow:
 
     @property
     def value_skew(self) -> float:
-        """Share of the most common truth value minus 1 / number of values seen."""
-        return max(self.values.values()) - 1 / len(self.values) if self.values else 0.0
+        """Largest distance of a truth value's share from its share under a truth uniform over
+        each item's options (e.g. 'the table', offered in every 'on' question of four options,
+        should be the truth a quarter of the time; yes and no half the time each)."""
+        keys = set(self.values) | set(self.expected)
+        return max(abs(self.values.get(k, 0.0) - self.expected.get(k, 0.0)) for k in keys) if keys else 0.0
+
+
+def _value(item: Item, option: str) -> str:
+    text = normalise(item.question, [option]).options[0]
+    if item.qtype == "on" and not text.startswith("the "):
+        return "an object"
+    return re.sub(r"<x:[a-z ]+>", "<x>", text)
 
 
 def truth_value(item: Item) -> str:
-    """The item's truth with object names abstracted ('<1>', '<x>')."""
-    text = normalise(item.question, [item.truth["option"]]).options[0]
-    return re.sub(r"<x:[a-z]+>", "<x>", text)
+    """The item's truth with object names abstracted ('<1>', '<x>'; 'an object' for the kind
+    of object something rests on)."""
+    return _value(item, item.truth["option"])
 
 
 def _accuracy(model: Model, items: Sequence[Item]) -> list[bool]:
@@ -70,11 +93,15 @@ def leakage_rows(items: Iterable[Item], prior: Model | None = None, blind: Model
         letters = Counter(i.answer for i in its)
         offered = LETTERS[: max(len(i.options) for i in its)]
         values = Counter(truth_value(i) for i in its)
+        expected: Counter[str] = Counter()
+        for i in its:
+            for o in i.options:
+                expected[_value(i, o)] += 1 / len(i.options) / n
         rows.append(LeakRow(qtype=qtype, n=n, scenes=len({i.scene_id for i in its}),
                             chance=sum(1 / len(i.options) for i in its) / n,
                             prior=sum(_accuracy(prior, its)) / n, blind=sum(_accuracy(blind, its)) / n,
                             letters={k: letters[k] / n for k in offered},
-                            values={k: v / n for k, v in values.most_common()}))
+                            values={k: v / n for k, v in values.most_common()}, expected=dict(expected)))
     return rows
 
 
@@ -86,15 +113,47 @@ def leakage(bench_dir: Path | str, clean_only: bool = False) -> list[LeakRow]:
     return leakage_rows([i for i in items if i.severity == 0] if clean_only else items)
 
 
+def sampled_leakage(family: str = "lab_tabletop", train_scenes: int = 150, test_scenes: int = 150,
+                    test_seed: int = 0) -> list[LeakRow]:
+    """Rows of ``test_scenes`` held-out clean scenes of ``family`` (seed ``test_seed``), the prior
+    fitted on ``train_scenes`` scenes of the train preset's seed; box-rasterised frames."""
+    import yaml
+
+    from robostress.models.prior import Prior, fit, save
+    from robostress.models.prior_fit import CONF
+    from robostress.render.boxes import sampled_clean_items
+
+    train_seed = int(yaml.safe_load((CONF / "benchmark" / "train.yaml").read_text())["seed"])
+    if train_seed == test_seed:
+        raise ValueError(f"the held-out seed {test_seed} is the train split's seed")
+    table = fit(sampled_clean_items(train_seed, train_scenes, (family,)),
+                {"benchmark": f"sampled-{family}", "seed": train_seed, "num_scenes": train_scenes})
+    with tempfile.TemporaryDirectory() as tmp:
+        save(table, Path(tmp) / "prior.json")
+        prior = Prior(table=str(Path(tmp) / "prior.json"))
+    return sorted(leakage_rows(sampled_clean_items(test_seed, test_scenes, (family,)), prior=prior),
+                  key=lambda r: r.qtype)
+
+
+def overall(rows: Sequence[LeakRow]) -> tuple[float, float, float]:
+    """(chance, prior, blind) over all items of ``rows`` (micro averages)."""
+    n = sum(r.n for r in rows) or 1
+    return tuple(sum(getattr(r, k) * r.n for r in rows) / n for k in ("chance", "prior", "blind"))  # type: ignore[return-value]
+
+
 def format_rows(rows: Sequence[LeakRow]) -> str:
-    """A markdown table: accuracies and skews in percent, the top truth values."""
-    lines = ["| type | n | scenes | chance % | prior % | blind % | letters % | letter skew | top values % | value skew |",
+    """A markdown table: accuracies and skews in percent, the top truth values (with their share
+    under a truth uniform over the options in brackets)."""
+    lines = ["| type | n | scenes | chance % | prior % | blind % | letters % | letter skew | top values % (uniform) | value skew |",
              "|---|---|---|---|---|---|---|---|---|---|"]
+    rows = list(rows)
     for r in rows:
         lets = " ".join(f"{k}{100 * v:.0f}" for k, v in r.letters.items())
-        vals = ", ".join(f"{k[:24]} {100 * v:.0f}" for k, v in list(r.values.items())[:3])
+        vals = ", ".join(f"{k[:24]} {100 * v:.0f} ({100 * r.expected.get(k, 0):.0f})" for k, v in list(r.values.items())[:3])
         lines.append(f"| {r.qtype} | {r.n} | {r.scenes} | {100 * r.chance:.0f} | {100 * r.prior:.1f} | "
                      f"{100 * r.blind:.1f} | {lets} | {100 * r.letter_skew:.1f} | {vals} | {100 * r.value_skew:.1f} |")
+    chance, prior, blind = overall(rows)
+    lines.append(f"| all | {sum(r.n for r in rows)} | | {100 * chance:.1f} | {100 * prior:.1f} | {100 * blind:.1f} | | | | |")
     return "\n".join(lines)
 
 
@@ -103,3 +162,24 @@ def print_leakage(bench_dir: Path | str, clean_only: bool = False) -> list[LeakR
     rows = leakage(bench_dir, clean_only)
     print(format_rows(rows))
     return rows
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Print the leakage table of a built benchmark, or of sampled scenes (see the module docstring)."""
+    p = argparse.ArgumentParser(prog="python -m robostress.evaluate.leakage", description=__doc__.split("\n")[0])
+    p.add_argument("bench_dir", nargs="?", help="a built benchmark folder (omit: sample scenes instead)")
+    p.add_argument("--clean-only", action="store_true", help="benchmark: only the clean twins")
+    p.add_argument("--family", default="lab_tabletop")
+    p.add_argument("--train", type=int, default=150, help="train scenes the prior is fitted on")
+    p.add_argument("--test", type=int, default=150, help="held-out scenes it is scored on")
+    a = p.parse_args(argv)
+    if a.bench_dir:
+        print_leakage(a.bench_dir, a.clean_only)
+    else:
+        print(f"{a.family}: prior fitted on {a.train} train scenes, scored on {a.test} held-out clean scenes "
+              "(box rasteriser)")
+        print(format_rows(sampled_leakage(a.family, a.train, a.test)))
+
+
+if __name__ == "__main__":
+    main()

@@ -9,9 +9,9 @@ three tables, most specific first, and the best option wins (ties go to the next
 2. ``option``: how often a normalised option text was the truth when offered (per type);
 3. ``letter``: how often each letter was correct (per type and option count).
 
-Normalising replaces object names ('the red mug') by their order of mention in the question
-(``<1>``, ``<2>``, ...); a name that the question does not mention becomes ``<x:mug>`` (its
-category kept, its colour dropped). Boxes and points answer the mean truth of the train split.
+Normalising replaces object names ('the red mug', 'the juice carton') by their order of mention
+in the question (``<1>``, ``<2>``, ...); a name that the question does not mention becomes
+``<x:mug>`` (its category kept, its colour dropped). Boxes and points answer the mean truth of the train split.
 If this model beats chance on a question type, that type leaks its answer through its text.
 """
 
@@ -31,7 +31,7 @@ from robostress.models.base import Request
 from robostress.models.baselines import _Baseline, _fmt
 from robostress.questions.item import LETTERS, Item
 
-PRIOR_VERSION = "t1"
+PRIOR_VERSION = "t2"  # t2: names of real objects (with or without a colour) abstracted too
 DEFAULT_TABLE = Path(__file__).parent / "weights" / "prior.json"
 MIN_SUPPORT = 8  # items a (type, template, option set) key needs before its counts are trusted
 SEP = " | "
@@ -39,10 +39,16 @@ SEP = " | "
 
 @functools.cache
 def _name_pattern() -> re.Pattern[str]:
+    """'the <colour> <category>' or 'the <category>' (real objects of no single colour), over the
+    procedural and the real-asset categories and colours."""
+    from robostress.scene.assets import asset_catalog
     from robostress.scene.objects import CATEGORIES
+    from robostress.scene.sample import PALETTE
 
-    cats = "|".join(sorted(map(re.escape, CATEGORIES), key=len, reverse=True))
-    return re.compile(rf"\bthe [a-z]+ ({cats})\b")
+    real = asset_catalog()
+    cats = "|".join(sorted(map(re.escape, {*CATEGORIES, *real.categories}), key=len, reverse=True))
+    colours = "|".join(sorted({*PALETTE, *(a.color for a in real.assets.values() if a.color)}, key=len, reverse=True))
+    return re.compile(rf"\bthe (?:(?:{colours}) )?({cats})\b")
 
 
 @dataclass(frozen=True)

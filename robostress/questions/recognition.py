@@ -10,7 +10,9 @@ but cannot be seen makes 'is there ...' undefined.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +30,9 @@ from robostress.questions.base import (
 )
 from robostress.scene.objects import CATEGORIES, get_category
 from robostress.scene.plan import SceneObject
+
+if TYPE_CHECKING:
+    from robostress.scene.sample import FamilySpec
 
 COLOUR_CHOICES = ("red", "green", "blue", "yellow", "orange", "purple", "pink", "cyan", "brown", "gray")
 
@@ -162,6 +167,14 @@ class Colour(QuestionType):
         if ctx.arrays is None:
             return []
         seen = [o for o in ctx.things() if ctx.comfortable(o.id) and has_colour_name(o)]
+        spec = family_spec(ctx.plan.family)
+        if spec is not None and spec.featured_colour:  # the sampler drew the first target's colour
+            t = ctx.obj(ctx.plan.targets[0])  # first (uniform over the colours): ask only it
+            if t not in seen:
+                return []
+            x, y, q = _point_question(ctx, t, "color_at")
+            return [self.spec(f"at/{t.id}", q, _others(g, ctx, t.material.color_name, lambda o: o.material.color_name,
+                                                       _asset_colours()), (t.id,), x=x, y=y)]
         out = []
         for k in range(3):  # the colour asked about is drawn first, then an object of it
             want = ctx.draw("value/color", k, _asset_colours())
@@ -202,9 +215,11 @@ def _on_support(ctx: FrameContext, support: str) -> list[SceneObject]:
 class Count(QuestionType):
     """'How many bowls are on the table?' Options are always 0-3. In a family that places
     categories several times by design, a scene holding a category two or three times asks
-    about it and any other scene draws 0 or 1 (balanced); in other families the count is drawn
-    over 0-3 and falls back to one the scene offers. The category is picked to match. With the scene family's ``multiples`` cycle ([1, 1, 2, 3]: one scene in
-    four has a pair, one a triple) each count is the truth a quarter of the time."""
+    about it (nothing if one of them is out of sight), and any other scene draws 0 or 1
+    (balanced); in other families the count is drawn over 0-3 and falls back to one the scene
+    offers. The category is picked to match. With the scene family's ``multiples`` cycle
+    ([1, 1, 2, 3]: one scene in four has a pair, one a triple) each count is the truth a
+    quarter of the time."""
 
     name, ability = "count", "recognition"
     VALUES = (0, 1, 2, 3)
@@ -224,6 +239,8 @@ class Count(QuestionType):
                 want = ctx.draw("value/count-fallback", 0, sorted(by_count))
         elif max(by_count) >= 2:  # a scene built with a category twice or three times asks about it
             want = max(by_count)  # (the family's ``multiples`` cycle makes that half the scenes)
+        elif max(Counter(o.category for o in ctx.things()).values()) >= 2:
+            return []  # its multiple is not all in view: a 0 or 1 here would crowd out the 2s and 3s
         else:
             want = ctx.draw("value/count", 0, [v for v in (0, 1) if v in by_count] or sorted(by_count))
         sup, cat = by_count[want][int(g.integers(len(by_count[want])))]
@@ -240,6 +257,22 @@ class Count(QuestionType):
         return str(len(members))
 
 
+def _absent_like_featured(ctx: FrameContext, spec: FamilySpec, pairs: set[tuple[str, str]],
+                          support: str) -> list[tuple[str, str, str]]:
+    """Absent objects drawn like the present one of a featured-colour family (its first target):
+    the colour first, uniform over the family's colours, then a (colour, category) of the
+    catalogue that could have been featured and is not in the scene. Any such pair would let the
+    text give the answer away (a red mug that cannot be a target is never there)."""
+    from robostress.scene.assets import asset_catalog
+    from robostress.scene.sample import _stands_out, family_colours
+
+    cat = asset_catalog()
+    could = {(s.color, s.category) for a, s in cat.assets.items()
+             if s.category in spec.categories and s.color and _stands_out(spec, a)} - pairs
+    want = ctx.draw("value/existence-absent", 0, family_colours(spec))
+    return sorted((c, k, support) for c, k in could if c == want) or sorted((c, k, support) for c, k in could)
+
+
 @register
 class Existence(QuestionType):
     """'Is there a green cone on the table?' once with a present and once with an absent object."""
@@ -254,7 +287,10 @@ class Existence(QuestionType):
         t = targets[0]
         out = [self._spec(ctx, "present", t.material.color_name, t.category, ctx.root_support(t.id))]
         pairs = {(o.material.color_name, o.category) for o in ctx.things()}
-        if t.asset is not None:  # a real object that exists in another scene: as plausible as a present one
+        spec = family_spec(ctx.plan.family)
+        if t.asset is not None and spec is not None and spec.featured_colour:
+            fakes = _absent_like_featured(ctx, spec, pairs, ctx.root_support(t.id))
+        elif t.asset is not None:  # a real object that exists in another scene: as plausible as a present one
             from robostress.scene.assets import asset_catalog
 
             real = {(s.color, s.category) for s in asset_catalog().assets.values() if s.color}

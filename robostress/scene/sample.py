@@ -126,6 +126,11 @@ class FamilySpec(_Strict):
         default=(1,), min_length=1,
         description="instances of one category per scene, cycled by a Latin square over scene index "
                     "(e.g. [1, 1, 2, 3]: count questions can then ask for 0-3 equally often)")
+    featured_colour: bool = Field(
+        default=False,
+        description="real assets: the first object's colour is drawn first, by a Latin square over the "
+                    "catalogue colours of the family's categories, and it is the first target (colour "
+                    "questions ask it: each colour is then the answer equally often)")
     robot: RobotSpec | None = None
     ambient_intensity: float = Field(default=0.3, ge=0)
     gripper_prob: float = Field(default=0.5, ge=0, le=1)
@@ -227,7 +232,51 @@ def _draws(spec: FamilySpec, g: np.random.Generator, n: int, index: int, seed: i
                           and s.category not in cats)
         picks[j] = str(carriers[int(g.integers(len(carriers)))])
         cats[j] = cat.assets[picks[j]].category
+    if spec.featured_colour:
+        cats, picks = _feature_colour(spec, g, cats, picks, index, seed)
     return [(c, a, asset_material(a)) for c, a in zip(cats, picks, strict=True)]
+
+
+def family_colours(spec: FamilySpec) -> list[str]:
+    """Colour names of the real assets of a family's categories (those that stand out from its
+    first support: a featured object must be able to be a target)."""
+    from robostress.scene.assets import asset_catalog
+
+    return sorted({s.color for a, s in asset_catalog().assets.items()
+                   if s.category in spec.categories and s.color and _stands_out(spec, a)})
+
+
+def _stands_out(spec: FamilySpec, asset_id: str) -> bool:
+    return _contrast(spec, asset_material(asset_id).rgb) >= TARGET_CONTRAST
+
+
+def _feature_colour(spec: FamilySpec, g: np.random.Generator, cats: list[str], picks: list[str],
+                    index: int, seed: int) -> tuple[list[str], list[str]]:
+    """Move an object of the scene's drawn colour to the front (it becomes the first target):
+    one already drawn, else a same-category asset of that colour swapped in, else one more object
+    of a category that has such an asset. Carriers and a category's several instances stay."""
+    from robostress.scene.assets import asset_catalog
+
+    cat = asset_catalog()
+    want = latin_draw(family_colours(spec), index, seed, spec.name, "colour")
+    ok = [a for a, s in sorted(cat.assets.items())
+          if s.category in spec.categories and s.color == want and _stands_out(spec, a)]
+    j = next((i for i, a in enumerate(picks) if a in ok), None)
+    if j is None:
+        need_carrier = spec.require_stack and sum(map(_carrier, picks)) == 1
+        free = [i for i, c in enumerate(cats) if cats.count(c) == 1 and not (need_carrier and _carrier(picks[i]))]
+        same = [(i, a) for i in free for a in ok if cat.assets[a].category == cats[i]]
+        other = [(0, a) for a in ok if cat.assets[a].category not in cats]
+        if same:
+            i, a = same[int(g.integers(len(same)))]
+            picks[i], j = a, i
+        elif other:  # added, not swapped in: every category still comes up in every run of scenes
+            a = other[int(g.integers(len(other)))][1]
+            cats, picks, j = [*cats, cat.assets[a].category], [*picks, a], len(picks)
+        else:
+            return cats, picks  # (no such scene in the shipped families) the colour is left to chance
+    order = [j, *(i for i in range(len(picks)) if i != j)]
+    return [cats[i] for i in order], [picks[i] for i in order]
 
 
 def carries(category: str, size: tuple[float, ...]) -> bool:
@@ -311,15 +360,19 @@ def _pick_targets(spec: FamilySpec, objects: list[SceneObject], k: int) -> list[
     """
     if not spec.real_assets:
         return [o.id for o in objects[:k]]
+    ok = [o.id for o in objects if _contrast(spec, o.material.rgb) >= TARGET_CONTRAST]
+    return ok[:k]
+
+
+def _contrast(spec: FamilySpec, rgb: tuple[float, float, float]) -> float:
+    """CIELAB delta E between a mean albedo and the family's first support."""
     from robostress.render.renderer import linear_to_srgb8
     from robostress.stress.measures import lab
 
-    def lab_of(rgb: tuple[float, float, float]) -> np.ndarray:
-        return lab(linear_to_srgb8(np.asarray(rgb)))
+    def lab_of(c: tuple[float, float, float]) -> np.ndarray:
+        return lab(linear_to_srgb8(np.asarray(c)))
 
-    ref = lab_of(_support(spec.supports[0]).material.rgb)
-    ok = [o.id for o in objects if float(np.linalg.norm(lab_of(o.material.rgb) - ref)) >= TARGET_CONTRAST]
-    return ok[:k]
+    return float(np.linalg.norm(lab_of(rgb) - lab_of(_support(spec.supports[0]).material.rgb)))
 
 
 def _stack_one(g: np.random.Generator, objects: list[SceneObject]) -> list[SceneObject]:
@@ -354,6 +407,18 @@ def _stack_one(g: np.random.Generator, objects: list[SceneObject]) -> list[Scene
     (ax, ay), _, _, top = world_extent(a)
     moved = b.model_copy(update={"position": (ax, ay, top), "support_id": a.id, "yaw_deg": yaw % 360})
     return [moved if o.id == b.id else o for o in objects]
+
+
+def must_see(objects: list[SceneObject], targets: list[str]) -> list[str]:
+    """Objects a clean scene must show: its targets, the objects of a stack (what rests on what)
+    and every instance of a category placed several times (how many there are). Questions ask
+    about what the scene was built to hold; a layout that hides it would turn the designed answer
+    into whatever happens to be visible (a hidden stack top makes 'the table' the answer).
+    Applied to real-asset families (the lab), whose questions are drawn over stacks and multiples."""
+    by_cat = Counter(o.category for o in objects)
+    ids = {o.id for o in objects}
+    stack = {i for o in objects if o.support_id in ids for i in (o.id, o.support_id)}
+    return [o.id for o in objects if o.id in targets or o.id in stack or by_cat[o.category] > 1]
 
 
 def _clears_above(spec: FamilySpec, sup_id: str, cx: float, cy: float, r: float, zmax: float) -> bool:
@@ -518,10 +583,12 @@ def sample_scene(family: str | FamilySpec, seed: int, index: int = 0) -> ScenePl
             stacked = _stack_one(g, objects)
             if spec.require_stack and stacked is objects:
                 continue  # no object fits on another in this layout: lay it out again
-            if not _targets_in_view(cam, stacked, targets):
+            if not _targets_in_view(cam, stacked, must_see(stacked, targets) if spec.real_assets else targets):
                 continue
             objects = stacked
-        if _targets_hidden(cam, objects, targets):
+        elif spec.real_assets and not _targets_in_view(cam, objects, must_see(objects, targets)):
+            continue
+        if _targets_hidden(cam, objects, must_see(objects, targets) if spec.real_assets else targets):
             continue
         if want_robot:  # a layout where the arm cannot hover in view without touching anything is redrawn
             robot, gripper = _robot(spec, g, objects, targets, cam)

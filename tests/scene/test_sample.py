@@ -85,3 +85,15 @@ def test_working_directory_family_shadows_the_package(tmp_path: Path, monkeypatc
     assert load_family("tabletop").tipped_prob == pytest.approx(0.4)
     with pytest.raises(ConfigError, match="unknown scene 'moonbase'; choose one of: .*tabletop.*scenes/moonbase.yaml"):
         load_family("moonbase")
+
+
+def test_lab_first_target_colours_walk_every_colour() -> None:
+    """featured_colour: the first target's colour is drawn first (a Latin square over scene
+    index), so each catalogue colour is the colour asked about once in every run of scenes."""
+    from robostress.scene.sample import family_colours, load_family, sample_scene
+
+    colours = family_colours(load_family("lab_tabletop"))
+    assert len(colours) >= 4, colours
+    got = [sample_scene("lab_tabletop", 0, i) for i in range(len(colours))]
+    firsts = sorted(next(o for o in p.objects if o.id == p.targets[0]).material.color_name for p in got)
+    assert firsts == colours
