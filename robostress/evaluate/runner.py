@@ -20,7 +20,7 @@ import os
 import platform
 import subprocess
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -164,7 +164,7 @@ class Runner:
     def __init__(self, bench: Benchmark, model: Model, run_dir: Path, *, label: str,
                  batch_size: int = 16, max_tokens: int = 64, shard: int = 0, num_shards: int = 1,
                  limit: int | None = None, config: dict[str, Any] | None = None,
-                 retry_failed: bool = False, reuse: Mapping[str, Prediction] | None = None) -> None:
+                 retry_failed: bool = False) -> None:
         self.bench, self.model, self.run_dir = bench, model, Path(run_dir)
         self.label, self.batch_size, self.max_tokens = label, max(1, int(batch_size)), max_tokens
         self.shard, self.num_shards, self.limit = shard, num_shards, limit
@@ -174,7 +174,7 @@ class Runner:
         self.prompt_version = self.items[0].prompt_version if self.items else None
         self.fingerprint = fingerprint(bench.content_hash, model.describe(), self.prompt_version,
                                        (shard, num_shards))
-        self.reuse = dict(reuse or {})
+        self.reuse: dict[str, Prediction] = {}  # ready answers by item id (set by ``evaluate``)
         self._masks: dict[str, np.ndarray] = {}  # this batch's decoded masks only
 
     def _prepare(self) -> list[Prediction]:
