@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from robostress.benchmark.load import Benchmark
+from robostress.cli.common import user_errors
 
 BLACK_LEVEL = 2  # 8-bit value at or below which a pixel counts as pure black
 MAX_BLACK_SHARE = 0.01
@@ -84,11 +85,13 @@ def _entity_px(b: Benchmark, f: Any, entity: str) -> int:
     return 0 if number is None else int((b.mask(f.mask) == number).sum())
 
 
+@user_errors
 def main(argv: list[str] | None = None) -> None:
     """Print the audit of the benchmark folder given on the command line."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        sys.exit("usage: python -m robostress.benchmark.audit BENCHMARK_DIR")
+        print("usage: python -m robostress.benchmark.audit BENCHMARK_DIR", file=sys.stderr)
+        sys.exit(2)
     a = audit(args[0])
     print(f"{a['scenes']} scenes, {a['frames']} frames, {a['items']} items")
     print(f"categories ({len(a['categories'])}): {', '.join(a['categories'])}")

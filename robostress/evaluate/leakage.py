@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from robostress.cli.common import user_errors
 from robostress.models.base import Model, Request, create_model
 from robostress.models.prior import normalise
 from robostress.questions.item import LETTERS, Item
@@ -164,21 +165,34 @@ def print_leakage(bench_dir: Path | str, clean_only: bool = False) -> list[LeakR
     return rows
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of scenes, at least 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of scenes (a whole number >= 1)")
+    return n
+
+
+@user_errors
 def main(argv: Sequence[str] | None = None) -> None:
     """Print the leakage table of a built benchmark, or of sampled scenes (see the module docstring)."""
     p = argparse.ArgumentParser(prog="python -m robostress.evaluate.leakage", description=__doc__.split("\n")[0])
     p.add_argument("bench_dir", nargs="?", help="a built benchmark folder (omit: sample scenes instead)")
     p.add_argument("--clean-only", action="store_true", help="benchmark: only the clean twins")
     p.add_argument("--family", default="lab_tabletop")
-    p.add_argument("--train", type=int, default=150, help="train scenes the prior is fitted on")
-    p.add_argument("--test", type=int, default=150, help="held-out scenes it is scored on")
+    p.add_argument("--train", type=_positive, default=150, help="train scenes the prior is fitted on")
+    p.add_argument("--test", type=_positive, default=150, help="held-out scenes it is scored on")
     a = p.parse_args(argv)
     if a.bench_dir:
         print_leakage(a.bench_dir, a.clean_only)
     else:
+        rows = sampled_leakage(a.family, a.train, a.test)
         print(f"{a.family}: prior fitted on {a.train} train scenes, scored on {a.test} held-out clean scenes "
               "(box rasteriser)")
-        print(format_rows(sampled_leakage(a.family, a.train, a.test)))
+        print(format_rows(rows))
 
 
 if __name__ == "__main__":

@@ -29,3 +29,8 @@ def test_audit_command_prints_the_tables(tiny_bench: Benchmark) -> None:
         assert text in r.stdout
     bad = subprocess.run([sys.executable, "-m", "robostress.benchmark.audit"], capture_output=True, text=True)
     assert bad.returncode != 0 and "usage" in bad.stderr
+    missing = subprocess.run([sys.executable, "-m", "robostress.benchmark.audit", str(tiny_bench.root / "nope")],
+                             capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert missing.stderr.strip().splitlines() == [f"robostress: error: no benchmark at {tiny_bench.root / 'nope'}: "
+                                                   "manifest.json is missing"]

@@ -151,6 +151,22 @@ def test_sampled_leakage_prints_a_table_per_type(capsys: pytest.CaptureFixture[s
     assert "lab_tabletop: prior fitted on 4 train scenes" in out and "| count |" in out and "| all |" in out
 
 
+@pytest.mark.parametrize("args, message", [
+    (["/no/such/benchmark"], "robostress: error: no benchmark at /no/such/benchmark: manifest.json is missing"),
+    (["--family", "nope", "--train", "1", "--test", "1"], "robostress: error: unknown scene 'nope'"),
+    (["--train", "0"], "argument --train: '0' is not a number of scenes"),
+    (["--test", "x"], "argument --test: 'x' is not a number of scenes"),
+])
+def test_leakage_command_refuses_bad_input_in_one_line(args: list[str], message: str) -> None:
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "robostress.evaluate.leakage", *args], capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and r.stdout == ""
+    assert message in r.stderr.strip().splitlines()[-1]
+
+
 def test_train_build_config_reads_the_preset_catalogs() -> None:
     """The refit recipe composes: train preset, preview renderer (found through the catalog)."""
     from robostress.models.prior_fit import train_build_config
