@@ -17,9 +17,19 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from robostress.questions import templates as T
-from robostress.questions.base import Drop, FrameContext, QuestionSpec, QuestionType, desc, register
-from robostress.questions.state import NEXT_VALUES, carrier, task_pair
+from robostress.questions.base import (
+    Drop,
+    FrameContext,
+    QuestionSpec,
+    QuestionType,
+    desc,
+    family_spec,
+    register,
+)
+from robostress.questions.state import NEXT_VALUES, carrier, small, task_pair
 from robostress.scene.objects import get_category
+from robostress.scene.plan import SceneObject
+from robostress.scene.sample import PALETTE, fits_on
 
 Action = tuple[str, str, str]  # ('pick', x, '') or ('place', x, y)
 MAX_DEPTH = 12
@@ -150,6 +160,48 @@ class NextAction(QuestionType):
         return _one_option(texts, spec.options)
 
 
+def _wrong_names(ctx: FrameContext, g: np.random.Generator, x: str, ids: list[str], but: set[str]) -> list[str]:
+    """Wrong answers to 'what must be moved before picking up ``x``?', in the order to offer them.
+
+    The object on top of ``x`` (the answer when something must be moved) is one whose footprint
+    fits on ``x``'s top, drawn uniformly among those (``_stack_one``). Wrong names are drawn the
+    same way, so that a text-only reader cannot pick the answer by its kind (the butter box
+    among bowls and mugs): first the names of ``ids`` that would fit on ``x``, in a random
+    order; then, in scenes of real objects, objects of the catalogue that would fit and are not
+    in the scene (a category drawn uniformly, as scenes draw theirs, then one of its objects);
+    only then other objects of ``ids``, those of the kinds that end up on stacks first."""
+    base, taken = ctx.obj(x), {desc(o) for o in ctx.plan.objects} | but
+    fit = {desc(ctx.obj(i)) for i in ids if not ctx.obj(i).tipped and fits_on(ctx.obj(i).size, base) is not None}
+    out = [n for n in sorted(fit - but)]
+    out = [out[i] for i in g.permutation(len(out))]
+    family = family_spec(ctx.plan.family)
+    if base.asset is not None and family is not None:
+        out += _absent_fitting(g, base, family.categories, taken | set(out), 3 - len(out))
+    rest = [sorted({desc(ctx.obj(i)) for i in ids if small(ctx.obj(i)) == s} - but - set(out)) for s in (True, False)]
+    return out + [n[i] for n in rest for i in g.permutation(len(n))]
+
+
+def _absent_fitting(g: np.random.Generator, base: SceneObject, categories: list[str], taken: set[str],
+                    k: int) -> list[str]:
+    """Up to ``k`` names of catalogue objects of ``categories`` that are not ``taken`` and would fit on ``base``:
+    each a category drawn uniformly (without replacement), then one of its objects."""
+    from robostress.scene.assets import asset_catalog, load_asset
+    from robostress.scene.sample import asset_material
+
+    by_cat: dict[str, list[str]] = {}
+    for a, s in sorted(asset_catalog().assets.items()):
+        c = asset_material(a).color_name
+        name = f"the {c} {s.category}" if c in PALETTE else f"the {s.category}"
+        if s.category in categories and name not in taken and fits_on(load_asset(a).size, base) is not None:
+            by_cat.setdefault(s.category, []).append(name)
+    cats = sorted(by_cat)
+    out: list[str] = []
+    for i in g.permutation(len(cats))[: max(k, 0)]:
+        names = sorted(set(by_cat[cats[i]]))
+        out.append(names[int(g.integers(len(names)))])
+    return out
+
+
 @register
 class MoveFirst(QuestionType):
     """'The robot wants to pick up the blue book. What must it move first?' (scenes with stacks)."""
@@ -165,14 +217,12 @@ class MoveFirst(QuestionType):
         order.sort(key=lambda i: not carrier(ctx.obj(i)))  # 'nothing' asked of the kinds stacks are built on
         for x in order:
             if not loaded and not ctx.above(x) and ctx.named_apart(x):
-                others = sorted({desc(ctx.obj(i)) for i in seen if i != x})
-                opts = (T.NOTHING_FIRST, *[others[i] for i in g.permutation(len(others))][:3])
+                opts = (T.NOTHING_FIRST, *_wrong_names(ctx, g, x, [i for i in seen if i != x], set())[:3])
                 return [self.spec(x, T.question("move_first", a=desc(ctx.obj(x))), opts, (x,))]
             if loaded and ctx.above(x):
                 top = stack_above(world_of(ctx, (x,)), x)
-                mine = [desc(ctx.obj(i)) for i in sorted(top)]
-                others = sorted({desc(ctx.obj(i)) for i in seen if i != x and i not in top} - set(mine))
-                names = list(dict.fromkeys(mine)) + [others[i] for i in g.permutation(len(others))]
+                mine = list(dict.fromkeys(desc(ctx.obj(i)) for i in sorted(top)))
+                names = mine + _wrong_names(ctx, g, x, [i for i in seen if i != x and i not in top], set(mine))
                 opts = (T.NOTHING_FIRST, *names[:3])
                 return [self.spec(x, T.question("move_first", a=desc(ctx.obj(x))), opts, (x,))]
         return []

@@ -22,6 +22,7 @@ from robostress.scene.plan import SceneObject
 IMAGE_MARGIN = 0.04  # of the image width: closer horizontally is neither left nor right
 DEPTH_MARGIN = 0.04  # metres: closer in distance to the camera is neither nearer nor farther
 NEAREST_MARGIN = 0.03  # metres between the nearest and the second nearest option
+NEAREST_MAX_RADIUS = 0.15  # metres: wider objects (a frying pan with its handle) are not nearest options or references
 TRIES = 8  # candidate subject sets tried on the clean twin before giving up
 
 
@@ -184,14 +185,37 @@ class Nearest(QuestionType):
     name, ability = "nearest", "spatial"
 
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
+        """The answer is drawn first, uniformly over the objects that have three others clearly
+        farther away (by centre and by surface), and the three wrong options among those. Were
+        the options drawn first, the answer would nearly always be the object nearest of all,
+        and which kinds end up nearest the gripper or the middle of the table (large flat ones,
+        placed where they fit) would show through the option names. Objects wider than
+        ``NEAREST_MAX_RADIUS`` take no part: which of their parts is 'closest' is ambiguous, and
+        their bounding cylinder would make them the answer nearly whenever offered."""
+        seen = [o for o in _seen(ctx) if world_extent(o)[1] <= NEAREST_MAX_RADIUS]
         if _gripper_in_view(ctx):
-            cands = [self.spec("gripper", T.question("nearest", ref="the gripper"),
-                               tuple(desc(o) for o in s), tuple(o.id for o in s), ref=None)
-                     for s in _draw(g, _seen(ctx), 4)]
+            refs: list[str | None] = [None]
         else:
-            cands = [self.spec(s[0].id, T.question("nearest", ref=desc(s[0])), tuple(desc(o) for o in s[1:]),
-                               tuple(o.id for o in s[1:]), ref=s[0].id) for s in _draw(g, _seen(ctx), 5)]
-        return self.first_defined(cands, ctx)
+            refs = [seen[i].id for i in g.permutation(len(seen))][:TRIES]
+        for ref in refs:
+            p = np.asarray(ctx.plan.gripper.position, dtype=float) if ref is None else ctx.centre(ref)  # type: ignore[union-attr]
+            pool = [o for o in seen if o.id != ref]
+            d = {o.id: float(np.linalg.norm(ctx.centre(o.id) - p)) for o in pool}
+            gap = {o.id: _gap(p, o) for o in pool}
+            farther = {o.id: [b for b in pool if d[b.id] - d[o.id] >= NEAREST_MARGIN and gap[b.id] > gap[o.id]]
+                       for o in pool}
+            answers = [o for o in pool if len(farther[o.id]) >= 3]
+            if not answers:
+                continue
+            a = answers[int(g.integers(len(answers)))]
+            wrong = [farther[a.id][i] for i in g.permutation(len(farther[a.id]))[:3]]
+            opts = [a, *wrong]
+            text = T.question("nearest", ref="the gripper" if ref is None else desc(ctx.obj(ref)))
+            spec = self.spec("gripper" if ref is None else ref, text, tuple(desc(o) for o in opts),
+                             tuple(o.id for o in opts), ref=ref)
+            if self.defined(spec, ctx):
+                return [spec]
+        return []
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
         ref = spec.params["ref"]
@@ -204,14 +228,12 @@ class Nearest(QuestionType):
         else:
             ctx.refer(ref)
             p = ctx.centre(ref)
-        dist = {o.id: float(np.linalg.norm(ctx.centre(o.id) - p)) for o in ctx.things() if o.id != ref}
+        dist = {i: float(np.linalg.norm(ctx.centre(i) - p)) for i in spec.subjects}
         best = sorted(spec.subjects, key=dist.__getitem__)
         if dist[best[1]] - dist[best[0]] < NEAREST_MARGIN:
             raise Drop("two options are nearly equally close")
         if min(spec.subjects, key=lambda i: _gap(p, ctx.obj(i))) != best[0]:
             raise Drop("nearest by centre and nearest by surface disagree")
-        if min(dist.values()) < dist[best[0]]:
-            raise Drop("an object that is not an option is now the closest")
         return desc(ctx.obj(best[0]))
 
 

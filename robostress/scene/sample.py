@@ -375,6 +375,19 @@ def _contrast(spec: FamilySpec, rgb: tuple[float, float, float]) -> float:
     return float(np.linalg.norm(lab_of(rgb) - lab_of(_support(spec.supports[0]).material.rgb)))
 
 
+def fits_on(size: tuple[float, ...], a: SceneObject) -> float | None:
+    """The turn (0 or 90 degrees from ``a``'s yaw) at which an upright footprint of ``size``
+    fits on ``a``'s flat top (with ``STACK_OVERHANG``), or None if it does not (or ``a`` is tipped)."""
+    if a.tipped or not get_category(a.category).flat_top:
+        return None
+    ax, ay = a.size[0] * STACK_OVERHANG, a.size[1] * STACK_OVERHANG
+    if size[0] <= ax and size[1] <= ay:  # footprints aligned with the base's
+        return 0.0
+    if size[0] <= ay and size[1] <= ax:
+        return 90.0
+    return None
+
+
 def _stack_one(g: np.random.Generator, objects: list[SceneObject]) -> list[SceneObject]:
     """Put one object on top of a flat-topped one (clean scenes with stacks: 'on', 'clear' and
     planning questions then have varied answers). The base is drawn first (uniform over the
@@ -385,15 +398,11 @@ def _stack_one(g: np.random.Generator, objects: list[SceneObject]) -> list[Scene
     for a in objects:
         if a.tipped or not get_category(a.category).flat_top:
             continue
-        ax, ay = a.size[0] * STACK_OVERHANG, a.size[1] * STACK_OVERHANG
         tops = []
         for b in objects:
-            if b.id == a.id or b.tipped:
-                continue
-            if b.size[0] <= ax and b.size[1] <= ay:  # footprints aligned with the base's
-                tops.append((b, a.yaw_deg))
-            elif b.size[0] <= ay and b.size[1] <= ax:
-                tops.append((b, a.yaw_deg + 90.0))
+            turn = None if b.id == a.id or b.tipped else fits_on(b.size, a)
+            if turn is not None:
+                tops.append((b, a.yaw_deg + turn))
         if tops:
             fits[a.id] = tops
     named = {k: [t for t in v if names[(t[0].category, t[0].material.color_name)] == 1] for k, v in fits.items()}

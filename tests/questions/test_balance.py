@@ -74,3 +74,71 @@ def test_balance_holds_over_a_handful_of_scenes() -> None:
     assert len(full) >= 6, sorted(full)
     for qtype, c in full.items():
         assert len(set(c.values())) == 1 and len(c) in (2, 4), (qtype, c)
+
+
+@pytest.fixture(scope="module")
+def lab() -> list[tuple[object, Item]]:
+    """(plan, item) of the move_first and nearest items of 40 sampled lab scenes."""
+    from robostress.questions import generate_items
+    from robostress.render.boxes import box_render
+    from robostress.scene.sample import sample_scene
+
+    out = []
+    for i in range(40):
+        plan = sample_scene("lab_tabletop", 5, i)
+        frame, arrays = box_render(plan)
+        out += [(plan, it) for it in generate_items(plan, frame, [(plan, frame, arrays)], 5, ordinal=i)[0]
+                if it.qtype in ("move_first", "nearest")]
+    return out
+
+
+def test_move_first_wrong_names_fit_on_the_object_like_the_answer(lab: list[tuple[object, Item]]) -> None:
+    """Asked about an object with a flat top, every option naming an object names one that would
+    fit on it (present or from the catalogue), as the object on top does: its kind does not give
+    it away."""
+    from robostress.questions.base import desc
+    from robostress.scene.assets import asset_catalog, load_asset
+    from robostress.scene.sample import PALETTE, asset_material, fits_on
+
+    catalogue = {}
+    for a, s in asset_catalog().assets.items():
+        c = asset_material(a).color_name
+        catalogue[f"the {c} {s.category}" if c in PALETTE else f"the {s.category}"] = load_asset(a).size
+    its = [(p, i) for p, i in lab if i.qtype == "move_first"]
+    assert len(its) >= 15, len(its)
+    absent = checked = 0
+    for plan, it in its:
+        base = next(o for o in plan.objects if desc(o) in it.question)
+        if fits_on((0.0, 0.0), base) is None:  # no flat top: nothing can rest on it, any names serve
+            continue
+        names = {desc(o): o for o in plan.objects}
+        for opt in it.options[1:] if it.options[0].startswith("nothing") else it.options:
+            if opt.startswith("nothing"):
+                continue
+            size = names[opt].size if opt in names else catalogue[opt]
+            absent += opt not in names
+            checked += 1
+            assert fits_on(size, base) is not None, (it.question, opt)
+    assert checked >= 30 and absent > 0  # scenes with fewer than three fitting objects borrow names from the catalogue
+
+
+def test_nearest_answer_is_not_always_the_nearest_of_all(lab: list[tuple[object, Item]]) -> None:
+    """The answer is drawn first: often an object other than the one nearest of all is the
+    answer (nearest among the options), and no frying pan (too wide to say what is closest) takes part."""
+    import numpy as np
+
+    from robostress.questions.base import desc
+
+    its = [(p, i) for p, i in lab if i.qtype == "nearest"]
+    assert len(its) >= 15, len(its)
+    not_global = 0
+    for plan, it in its:
+        assert not any("frying pan" in o for o in it.options), it.options
+        if "the gripper" not in it.question:
+            continue
+        g = np.asarray(plan.gripper.position)
+        seen = [o for o in plan.objects if desc(o) in it.options or o.role != "occluder"]
+        answer = it.options["ABCD".index(it.answer)]
+        nearest = min(seen, key=lambda o: float(np.linalg.norm(np.asarray(o.position) - g)))
+        not_global += desc(nearest) != answer
+    assert not_global > 0

@@ -67,10 +67,14 @@ def test_nearest_to_the_gripper_and_to_an_object() -> None:
     opts = ("obj00", "obj03", "obj04", "obj05")
     assert truth(spec("nearest", opts, ref=None), plan) == "the yellow can"
     assert truth(spec("nearest", ("obj01", "obj03", "obj04", "obj05"), ref="obj00"), plan) == "the yellow can"
-    # an added object right under the gripper, not an option, makes the question moot
+    # 'which of these': an added object right under the gripper, not an option, changes nothing
     crowded = with_objects(plan, obj("clt000", "bottle", "cyan", 0.02, -0.04, size=(0.07, 0.07, 0.24)))
-    with pytest.raises(Drop, match="not an option"):
-        truth(spec("nearest", opts, ref=None), crowded)
+    assert truth(spec("nearest", opts, ref=None), crowded) == "the yellow can"
+    # two options about equally close: undefined
+    can = plan.object("obj03")
+    twin = with_objects(plan, plan.object("obj04").model_copy(update={"position": (0.02, -0.05, TABLE_Z), "size": can.size}))
+    with pytest.raises(Drop, match="nearly equally close"):
+        truth(spec("nearest", opts, ref=None), twin)
 
 
 # -- state --------------------------------------------------------------------------------
