@@ -17,7 +17,12 @@ Visibility rules (why a referred-to object makes a question undefined):
 An object keeps its name (catalogue colour and category) under a material stress: finding
 'the red mug' once it is dark, glass or blended into the table, by what is left of its colour
 and by elimination, is what that stress tests. Only questions *about* its colour (its colour,
-its category asked by colour, whether a red mug exists) become undefined and are dropped.
+its category asked by colour, whether a red mug exists) become undefined and are dropped. A
+printed texture (``complex_texture``) keeps the colour defined while its own colour still
+covers most of the object (second colour on less than ``MAX_PRINT_SHARE`` of its cells: the
+others show the albedo itself, so it reads as its colour with a pattern). The print's colour
+must not name it either: a question whose colour word is that colour ('the green one', 'is
+there a green mug') is dropped.
 
 On the clean twin, questions are only asked about objects at least ``COMFORT_SHARE`` visible,
 so that clean questions are fair and stresses, not the layout, make them hard.
@@ -67,6 +72,7 @@ MIN_VISIBLE_PX = 6
 MIN_VISIBLE_SHARE = 0.02
 MIN_CONTRAST = 3.0  # CIELAB delta E to the surround below which a referent cannot be told apart (JND ~2.3)
 MAX_OUT_OF_FRAME = 0.5
+MAX_PRINT_SHARE = 0.5  # a print's second colour on this share of an object or more: no single colour
 COMFORT_SHARE = 0.25
 SCENERY_ROLES = ("occluder",)  # panels added by a stress: not objects questions talk about
 
@@ -185,6 +191,14 @@ def nearest_palette_name(rgb: tuple[float, float, float]) -> str:
     return min(PALETTE, key=lambda k: float(np.sum((np.log(np.asarray(PALETTE[k]) + 0.01) - x) ** 2)))
 
 
+def print_colour(o: SceneObject) -> str | None:
+    """Palette name of the second colour an object is printed with, if a print shows one."""
+    t = o.material.texture
+    if t is None or t.share == 0 or t.contrast < 0.5 or max(t.rgb2) < 0.05:  # none, or a darker shade
+        return None
+    return nearest_palette_name(t.rgb2)
+
+
 def colour_undefined(o: SceneObject) -> str | None:
     """Why an object no longer has the colour its name says, or None if it still has it."""
     m = o.material
@@ -192,9 +206,9 @@ def colour_undefined(o: SceneObject) -> str | None:
         return "it has no single dominant colour"
     if m.transmission >= 0.5:
         return f"it is glass (transmission {m.transmission:g})"
-    if m.texture is not None:
-        return f"it is covered by a {m.texture.kind} texture"
-    seen = nearest_palette_name(m.effective_rgb())
+    if m.texture is not None and m.texture.share >= MAX_PRINT_SHARE:
+        return f"a {m.texture.kind} texture covers {100 * m.texture.share:.0f}% of it with a second colour"
+    seen = nearest_palette_name(m.effective_rgb())  # a print's own cells keep the albedo itself
     if m.texture_map is not None:  # a real object's catalogue colour is not its mean albedo's nearest:
         base = nearest_palette_name(m.rgb)  # what counts is whether a stress moved it
         return None if seen == base else f"its mean albedo is now nearest to {seen} (was {base})"

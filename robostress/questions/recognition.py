@@ -26,6 +26,7 @@ from robostress.questions.base import (
     desc,
     family_spec,
     has_colour_name,
+    print_colour,
     register,
 )
 from robostress.scene.objects import CATEGORIES, get_category
@@ -81,6 +82,8 @@ class Category(QuestionType):
             raise Drop(f"its colour, which names it, is undefined: {why}")
         if sum(x.material.color_name == o.material.color_name for x in ctx.things()) > 1:
             raise Drop(f"more than one object is {o.material.color_name} now")
+        if printed := [x for x in ctx.things() if x.id != o.id and print_colour(x) == o.material.color_name]:
+            raise Drop(f"{desc(printed[0])} is printed with {o.material.color_name}")
         return o.category
 
 
@@ -315,6 +318,9 @@ class Existence(QuestionType):
         for o in hits:
             if why := colour_undefined(o):
                 raise Drop(f"{desc(o)} is on the {ctx.plan.support(p['support']).kind} but {why}")
+        for o in _on_support(ctx, p["support"]):
+            if o.category == p["category"] and print_colour(o) == p["colour"]:
+                raise Drop(f"{desc(o)} is printed with {p['colour']}")
         if not hits:
             return T.NO
         if any(ctx.visible(o.id) for o in hits):

@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 
 from robostress.render.camera import look_at_vectors
-from robostress.scene.plan import Camera, Light, Material, ScenePlan
+from robostress.scene.plan import Camera, Light, Material, ScenePlan, Texture
 
 ROOM_HALF_EXTENT = 6.0  # metres: the floor and wall reach past any camera we place
 GT_SEP = ":"  # shape ids of multi-part entities: "<entity>:<part>"
-ATLAS_FREQUENCY = 4.0  # checker cells per texture-atlas side per unit of `frequency` (see _albedo_image)
+ATLAS_FREQUENCY = 4.0  # pattern cells per texture-atlas side per unit of `frequency` (see _albedo_image)
 GRIPPER_BSDF: dict[str, Any] = {"type": "roughplastic", "alpha": 0.3,
                                 "diffuse_reflectance": {"type": "rgb", "value": [0.08, 0.08, 0.09]}}
 
@@ -36,30 +36,54 @@ def _linear_texture(key: str) -> np.ndarray:
     return img
 
 
+BAYER = np.array([[0, 8, 2, 10], [12, 4, 14, 6], [3, 11, 1, 9], [15, 7, 13, 5]])  # ordered-dither ranks
+FLAT_CELLS = 2.0  # cells per uv side per unit of `frequency` on a flat albedo (Mitsuba's checkerboard had 2)
+
+
+def pattern_tile(t: Texture) -> np.ndarray:
+    """Which cells of a 4 x 4 tile take the pattern's second colour (True) under ``t.share``.
+
+    Thresholding Bayer ranks keeps the share exact in every tile (0.5 gives a checkerboard);
+    stripes dither whole columns the same way (0.5: columns alternate).
+    """
+    if t.kind == "stripes":
+        return np.broadcast_to(np.array([0, 2, 1, 3]) < round(4 * t.share), (4, 4))
+    return BAYER < round(16 * t.share)
+
+
 def _albedo_image(m: Material) -> np.ndarray:
     """Linear albedo image of an image-textured material with its stresses applied.
 
-    Dark coating scales it, camouflage blends it toward ``blend_rgb``, and a distracting
-    pattern multiplies it by a checker laid out in the image's own uv space. A texture atlas packs
-    many uv islands, so the visible surface holds a small part of the atlas: at the pattern's own
-    3-11 cells per side, whether that part fell on dark or light cells decided the realised change
-    (one lab scene went 3.6, 8.6, 7.1, 12.6, 17.2 ΔE over s1-s5). ``ATLAS_FREQUENCY`` times more
-    cells put many cells on every island, so the change rises with contrast in every scene (9
-    scenes checked at 64 px).
+    Dark coating scales it, camouflage blends it toward ``blend_rgb``, and a pattern gives the
+    cells ``pattern_tile`` picks its second colour, laid out in the image's own uv space. A texture
+    atlas packs many uv islands, so the visible surface holds a small part of the atlas: at the
+    pattern's own 3-11 cells per side, which cells fell on it decided the realised change (one lab
+    scene went 3.6, 8.6, 7.1, 12.6, 17.2 ΔE over s1-s5 with a checker). ``ATLAS_FREQUENCY`` times
+    more cells put many cells on every island, so the change follows the severity in every scene.
     """
     img = _linear_texture(str(m.texture_map)) * m.albedo_scale
     img = (1.0 - m.blend) * img + m.blend * np.asarray(m.blend_rgb) * m.albedo_scale
     if m.texture is not None:
         h, w = img.shape[:2]
         f = float(m.texture.frequency) * ATLAS_FREQUENCY
-        u = (np.arange(w) + 0.5) / w
-        v = (np.arange(h) + 0.5) / h
-        if m.texture.kind == "checker":
-            cell = (np.floor(u[None, :] * f) + np.floor(v[:, None] * f)) % 2
-        else:
-            cell = np.broadcast_to(np.floor(u[None, :] * f) % 2, (h, w))
-        img = img * (1.0 - m.texture.contrast * cell)[..., None]
+        col = np.floor((np.arange(w) + 0.5) / w * f).astype(int) % 4
+        row = np.floor((np.arange(h) + 0.5) / h * f).astype(int) % 4
+        cell = pattern_tile(m.texture)[row[:, None], col[None, :]]
+        t = m.texture
+        second = (1.0 - t.contrast) * img + t.contrast * np.asarray(t.rgb2)
+        img = np.where(cell[..., None], second, img)
     return np.ascontiguousarray(np.clip(img, 0.0, 1.0), np.float32)
+
+
+def _pattern_bitmap(albedo: np.ndarray, t: Texture) -> dict[str, Any]:
+    """A flat albedo under a pattern: one 4 x 4 texel tile, repeated, read without filtering."""
+    import mitsuba as mi
+
+    second = np.clip((1.0 - t.contrast) * albedo + t.contrast * np.asarray(t.rgb2), 0.0, 1.0)
+    tile = np.where(pattern_tile(t)[..., None], second, albedo)
+    f = float(t.frequency) * FLAT_CELLS / 4
+    return {"type": "bitmap", "data": mi.TensorXf(np.ascontiguousarray(tile, np.float32)), "raw": True,
+            "filter_type": "nearest", "wrap_mode": "repeat", "to_uv": mi.ScalarTransform4f().scale([f, f, 1.0])}
 
 
 def material_bsdf(m: Material) -> dict[str, Any]:
@@ -73,13 +97,7 @@ def material_bsdf(m: Material) -> dict[str, Any]:
     elif m.texture is None:
         reflectance = _rgb(albedo)
     else:
-        import mitsuba as mi
-
-        f = float(m.texture.frequency)
-        scale = [f, f, 1.0] if m.texture.kind == "checker" else [f, 1e-4, 1.0]
-        reflectance = {"type": "checkerboard", "color0": _rgb(albedo),
-                       "color1": _rgb(albedo * (1.0 - m.texture.contrast)),
-                       "to_uv": mi.ScalarTransform4f().scale(scale)}
+        reflectance = _pattern_bitmap(albedo, m.texture)
     bsdf: dict[str, Any] = {"type": "diffuse", "reflectance": reflectance}
     if m.coat_weight > 0:
         coat = {"type": "roughconductor", "material": "none", "distribution": "ggx",

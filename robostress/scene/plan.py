@@ -26,11 +26,20 @@ class Frozen(BaseModel):
 
 
 class Texture(Frozen):
-    """A procedural high-frequency pattern modulating a material's albedo."""
+    """A procedural high-frequency two-colour pattern over a material's albedo.
+
+    Cells of a grid in uv space keep the albedo or take a second colour: the albedo mixed toward
+    ``rgb2`` by ``contrast``. Which cells do is an ordered dither (a 4 x 4 Bayer tile)
+    thresholded at ``share``, so every 4 x 4 block of cells holds that share exactly; at 0.5 it
+    is a checkerboard (a stripe pattern uses the first row of the tile).
+    """
 
     kind: Literal["checker", "stripes"] = "checker"
     frequency: float = Field(gt=0, description="pattern repeats per unit of uv")
-    contrast: float = Field(ge=0, le=1, description="0 = flat colour, 1 = black/colour")
+    contrast: float = Field(ge=0, le=1, description="how far the second colour moves from the albedo toward rgb2")
+    rgb2: RGB = Field(default=(0.0, 0.0, 0.0), description="colour the pattern's cells move toward "
+                      "(black: a darker shade of the albedo), linear RGB")
+    share: float = Field(default=0.5, ge=0, le=1, description="share of cells with the second colour (multiples of 1/16)")
 
 
 class Material(Frozen):

@@ -29,13 +29,43 @@ def low_contrast_blend(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Gener
     return map_target_materials(plan, blend)
 
 
+FOREIGN_COLOURS = ("red", "green", "blue", "yellow", "orange", "purple", "pink", "cyan")
+
+
+def foreign_rgb(rgb: tuple[float, float, float]) -> tuple[float, float, float]:
+    """The saturated palette colour farthest (CIELAB) from an albedo: red gets green, blue gets
+    yellow, white purple, black and gray yellow (deterministic, so every severity and every
+    build prints the same second colour on the same object)."""
+    from robostress.scene.sample import PALETTE
+    from robostress.stress.measures import lab_linear
+
+    own = lab_linear(np.asarray(rgb))
+    name = max(FOREIGN_COLOURS, key=lambda c: float(np.linalg.norm(lab_linear(np.asarray(PALETTE[c])) - own)))
+    return PALETTE[name]
+
+
 @stress("material", "complex_texture", measure="target_appearance_change", direction=+1,
-        severities=[{"frequency": f, "contrast": c}
-                    for f, c in ((3, 0.3), (4, 0.45), (6, 0.6), (8, 0.75), (11, 0.9))])
+        severities=[{"frequency": f, "share": s, "contrast": c}
+                    for f, s, c in ((6, 0.25, 0.6), (7, 0.375, 0.7), (8, 0.5, 0.8), (10, 0.625, 0.9), (14, 0.75, 1.0))])
 def complex_texture(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
-    """A high-frequency checker pattern (darker shade of the same hue) covers the targets."""
-    tex = Texture(kind="checker", frequency=float(p["frequency"]), contrast=float(p["contrast"]))
-    return map_target_materials(plan, lambda o, m: m.model_copy(update={"texture": tex}))
+    """A printed two-colour wrap: cells of a foreign hue spread over the targets' own albedo.
+
+    The second colour is the saturated palette colour farthest from the target's base albedo
+    (``foreign_rgb``), so it changes hue, not only lightness: a darker shade of the same hue (the
+    earlier design) left a reader of hue untouched at every severity. Severity raises the cell
+    frequency, the share of foreign cells (1/4 -> 3/4; an ordered dither keeps that share exact
+    in every small patch, so the realised change does not depend on which part of the surface
+    is in view) and how fully they take the foreign colour. From s3 the foreign colour covers
+    half the object or more, and questions about its colour are dropped (``colour_undefined``).
+    Frequencies start at 6, not 3 as the checker's did: at 3 a small target showed so few cells
+    that its s1 print could change it more than s2 (a pyramid: 29.0 then 25.9 ΔE at 256 px);
+    from 6, 26 tabletop scenes and 8 lab scenes rise at every step.
+    """
+    def wrap(o: Any, m: Material) -> Material:
+        tex = Texture(kind="checker", frequency=float(p["frequency"]), contrast=float(p["contrast"]),
+                      share=float(p["share"]), rgb2=foreign_rgb(m.rgb))
+        return m.model_copy(update={"texture": tex})
+    return map_target_materials(plan, wrap)
 
 
 @stress("material", "specular_confusion", measure="target_appearance_change", direction=+1,

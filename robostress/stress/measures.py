@@ -53,7 +53,12 @@ def luminance(rgb: np.ndarray) -> np.ndarray:
 
 def lab(rgb: np.ndarray) -> np.ndarray:
     """CIELAB (D65) of 8-bit sRGB pixels."""
-    lin = srgb_to_linear(rgb)
+    return lab_linear(srgb_to_linear(rgb))
+
+
+def lab_linear(lin: np.ndarray) -> np.ndarray:
+    """CIELAB (D65) of linear RGB in [0, 1] (last axis: channels)."""
+    lin = np.asarray(lin, np.float64)
     m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
     xyz = lin @ m.T / np.array([0.95047, 1.0, 1.08883])
     f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)

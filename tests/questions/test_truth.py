@@ -7,12 +7,12 @@ import pytest
 
 from robostress.questions import Drop, DroppedItem, FrameContext, Item, QuestionSpec, realise
 from robostress.questions import templates as T
-from robostress.questions.base import QUESTION_TYPES
+from robostress.questions.base import QUESTION_TYPES, print_colour
 from robostress.questions.grounding import deepest_point
 from robostress.questions.planning import World, first_actions
 from robostress.scene.plan import Camera, ScenePlan, Texture
 from robostress.scoring.score import point_in_mask
-from robostress.stress.base import StressRecord
+from robostress.stress.base import StressRecord, apply_stress
 from tests.questions.fakes import TABLE_Z, fake_render, handbuilt, mat, obj
 
 STRESSED = StressRecord(dimension="geometry", subtype="stacked_layout", severity=3)
@@ -163,6 +163,29 @@ def test_colour_is_undefined_for_glass_and_texture_but_kept_when_dark_enough() -
     assert truth(s, faint) == "red"
     # other questions keep naming it 'the red mug': finding it is what the stress tests
     assert truth(spec("left_right", ("obj00", "obj03")), glass) == T.LEFT
+
+
+def test_printed_texture_keeps_the_colour_while_it_dominates_and_never_lends_its_print_colour() -> None:
+    """complex_texture prints the red mug with green and the yellow can with blue (their farthest
+    saturated palette colours): the mug is still red while green covers a quarter (s1) or 3/8 (s2)
+    of it, not from s3 (half); 'the green one' or 'a green mug' could then mean the print."""
+    plan = handbuilt()
+    s = spec("color", ("obj00",))
+    for sev, kept in ((1, True), (2, True), (3, False), (5, False)):
+        stressed = apply_stress(plan, "complex_texture", sev)[0]
+        tex = stressed.object("obj00").material.texture
+        assert tex is not None and print_colour(stressed.object("obj00")) == "green"
+        if kept:
+            assert truth(s, stressed) == "red"
+        else:
+            with pytest.raises(Drop, match="texture covers"):
+                truth(s, stressed)
+        with pytest.raises(Drop, match="printed with green"):
+            truth(spec("category", ("obj02",)), stressed)
+        with pytest.raises(Drop, match="printed with blue"):
+            truth(spec("existence", (), colour="blue", category="can", support="sup00"), stressed)
+        assert truth(spec("existence", (), colour="green", category="block", support="sup00"), stressed) == T.YES
+    assert truth(spec("category", ("obj02",)), plan) == "block"
 
 
 def test_invisible_object_drops_but_partly_visible_is_kept() -> None:
