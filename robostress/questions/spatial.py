@@ -152,20 +152,21 @@ def flat_top(category: str) -> bool:
 
 
 def _holder(o: SceneObject) -> bool:
-    """Whether something can rest on or in an object: a flat top or a container."""
-    from robostress.scene.containers import is_container
+    """Whether something can rest on or in an object: a flat top or a container that holds things."""
+    from robostress.scene.containers import can_hold, is_container
 
-    return flat_top(o.category) or is_container(o)
+    return flat_top(o.category) or (is_container(o) and can_hold(o.category))
 
 
 def _flat_pool(o: SceneObject) -> list[str]:
-    """Categories things rest on or in (flat-topped, containers) of the object's kind of scene
-    (real-asset or procedural)."""
+    """Categories things rest on or in (flat-topped, containers that hold things) of the object's
+    kind of scene (real-asset or procedural)."""
     if o.asset is None:
         return [c for c, s in CATEGORIES.items() if s.flat_top]
     from robostress.scene.assets import asset_catalog
+    from robostress.scene.containers import can_hold
 
-    return [c for c, info in asset_catalog().categories.items() if info.flat_top or info.container]
+    return [c for c, info in asset_catalog().categories.items() if info.flat_top or can_hold(c)]
 
 
 def _gap(p: np.ndarray, o: SceneObject) -> float:

@@ -14,7 +14,7 @@ from robostress.questions.state import the_stack
 from robostress.render.boxes import box_render
 from robostress.render.camera import project
 from robostress.scene import assets as A
-from robostress.scene.containers import below_rim, fit_inside, front_rim, inside, is_container
+from robostress.scene.containers import below_rim, can_hold, fit_inside, front_rim, inside, is_container
 from robostress.scene.objects import world_extent, world_mesh
 from robostress.scene.plan import Material, SceneObject, ScenePlan
 from robostress.scene.sample import load_family, sample_scene
@@ -63,6 +63,9 @@ def test_closed_or_small_containers_hold_nothing() -> None:
     lid = _obj("c", "white_storage_box")
     on_lid = on_lid.model_copy(update={"position": (0.1, -0.05, world_extent(lid)[3])})
     assert not inside(on_lid, lid), "an object on a top is a stack, not contained"
+    # so 'on' never offers them as where something rests (a kind that is never the truth leaks)
+    assert [c for c in ("bowl", "ramekin", "storage box", "frying pan", "basket", "mug") if can_hold(c)] == [
+        "frying pan", "basket"]
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +129,7 @@ def test_on_question_offers_containers_as_wrong_kinds(lab: list[ScenePlan]) -> N
             assert "resting on or in?" in it.prompt
             seen |= set(it.options)
     assert {"a frying pan", "a basket"} & seen
+    assert not {"a bowl", "a ramekin"} & seen, "kinds that hold nothing are offered"
 
 
 def test_box_raster_hides_the_part_below_the_rim(lab: list[ScenePlan]) -> None:
