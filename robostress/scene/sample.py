@@ -416,10 +416,11 @@ def _stack_one(g: np.random.Generator, objects: list[SceneObject]) -> list[Scene
 def _contain_one(g: np.random.Generator, objects: list[SceneObject], cam: Camera) -> list[SceneObject]:
     """Put one object inside a container (clean scenes with containment: 'on' answers 'a basket',
     and the container cannot be picked up before its content is moved). The container is drawn
-    first (uniform over the free, upright containers that something fits in), then the object
-    (one free, small object that stacks are not built on, whose footprint fits the opening and whose top the camera sees over the rim;
-    one that questions can name apart from its twins, if there is one). Stack objects stay where
-    they are. Returns the list unchanged if nothing fits."""
+    first (uniform over the free, upright containers that something fits in), then the object:
+    a free, small object of a kind stacks are not built on, whose footprint fits the opening
+    and whose top the camera sees over the rim (one that questions can name apart from its
+    twins, if there is one). Stack objects stay where they are. Returns the list unchanged if
+    nothing fits."""
     from robostress.scene.containers import below_rim, fit_inside, is_container
 
     ids = {o.id for o in objects}
@@ -427,19 +428,20 @@ def _contain_one(g: np.random.Generator, objects: list[SceneObject], cam: Camera
     free = [o for o in objects if o.id not in busy and not o.tipped]
     small = [o for o in free if small_footprint(o.size) and not is_container(o) and not carries(o.category, o.size)]
     names = Counter((o.category, o.material.color_name) for o in objects)
+
+    def named(o: SceneObject) -> bool:
+        return names[(o.category, o.material.color_name)] == 1
+
     fits: dict[str, list[SceneObject]] = {}  # container -> the objects that fit in it, placed
-    for a in free:
-        if not is_container(a):
-            continue
+    for a in (a for a in free if is_container(a)):
         placed = [b for b in (fit_inside(a, x) for x in small) if b is not None]
         placed = [b for b in placed if not below_rim(cam, _top_centre(b), a).any()]
-        named = [b for b in placed if names[(b.category, b.material.color_name)] == 1]
-        if named or placed:
-            fits[a.id] = named or placed
+        if placed:
+            fits[a.id] = [b for b in placed if named(b)] or placed
+    if any(named(b) for v in fits.values() for b in v):
+        fits = {k: v for k, v in fits.items() if any(named(b) for b in v)}
     if not fits:
         return objects
-    if any(names[(b.category, b.material.color_name)] == 1 for v in fits.values() for b in v):
-        fits = {k: v for k, v in fits.items() if any(names[(b.category, b.material.color_name)] == 1 for b in v)}
     box = sorted(fits)[int(g.integers(len(fits)))]
     moved = fits[box][int(g.integers(len(fits[box])))]
     return [moved if o.id == moved.id else o for o in objects]

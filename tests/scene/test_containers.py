@@ -14,7 +14,14 @@ from robostress.questions.state import the_stack
 from robostress.render.boxes import box_render
 from robostress.render.camera import project
 from robostress.scene import assets as A
-from robostress.scene.containers import below_rim, can_hold, fit_inside, front_rim, inside, is_container
+from robostress.scene.containers import (
+    below_rim,
+    can_hold,
+    fit_inside,
+    front_rim,
+    inside,
+    is_container,
+)
 from robostress.scene.objects import world_extent, world_mesh
 from robostress.scene.plan import Material, SceneObject, ScenePlan
 from robostress.scene.sample import load_family, sample_scene
@@ -116,7 +123,7 @@ def test_questions_read_containment(lab: list[ScenePlan]) -> None:
         assert all(box.id not in s.subjects for s in clear.propose(ctx, np.random.default_rng(0)))
         stack = the_stack(ctx)
         assert stack is None or not ctx.inside(stack[0])
-        firsts = first_actions(world_of(ctx, (box.id,)), lambda w: w.holding == box.id)
+        firsts = first_actions(world_of(ctx, (box.id,)), lambda w, b=box.id: w.holding == b)
         assert firsts == {("pick", item.id, "")}
 
 
