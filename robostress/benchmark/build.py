@@ -44,7 +44,7 @@ from robostress.seeding import derive_seed
 from robostress.stress.base import CLEAN, StressRecord, all_stresses, apply_stress, check_severity
 
 log = logging.getLogger(__name__)
-GENERATOR_VERSION = "g5"  # g5: move_first wrong options that would fit on the base (absent catalogue objects when too few), nearest answer drawn first among objects with three clearly farther, no frying pans, colour questions kept while a print covers less than half the object, a print colour never names an object; g4: featured colours, stacks and multiples always in view, count/colour/existence answers balanced; g3: stacks and designed multiples in lab scenes, answers drawn over them; g2: balanced truths and letters
+GENERATOR_VERSION = "g5"  # g5: lab objects inside containers (frying pan, basket) and 'on' asks 'on or in'; move_first wrong options that would fit on the base (absent catalogue objects when too few); nearest answer drawn first among objects with three clearly farther, no frying pans; colour questions kept while a print covers less than half the object, a print colour never names an object; g4: featured colours, stacks and multiples always in view, count/colour/existence answers balanced; g3: stacks and designed multiples in lab scenes, answers drawn over them; g2: balanced truths and letters
 FRAME_META_VERSION = "m2"  # part of the render cache key: bump when cached per-frame meta (realised
 # measures, object GT) changes for the same pixels; m2: photometric contrast, measures of lab scenes
 SUBDIRS = {"image": "images", "mask": "masks", "depth": "depth", "free": "free"}

@@ -5,7 +5,7 @@ the fixed ``blind``) on every multiple-choice item and measures how evenly the t
 over letters and over answer values; ``print_leakage(bench_dir)`` prints it as a table. Answer
 values are the truths with object names abstracted (``robostress.models.prior.normalise``):
 '<1>' is the first object the question names, '<x>' one it does not name; an object's kind as
-the answer of 'what is X resting on?' counts as one value, 'an object' (against 'the table').
+the answer of 'what is X resting on or in?' counts as one value, 'an object' (against 'the table').
 
 ``sampled_leakage()`` measures the same without a built benchmark: it samples scenes of a family
 for a train split (the train preset's seed) and a held-out split, frames them with the box

@@ -38,8 +38,9 @@ and letter shares stay uniform even over a handful of scenes.
 What the generator cannot balance alone, the scenes must supply (measured by
 ``robostress.evaluate.leakage``; the ``prior`` baseline shows what is left):
 
-* ``on``: objects resting on objects (stacks, on books and other flat tops) and objects on
-  every support, so that 'what is X resting on?' is not always 'the table';
+* ``on``: objects resting on objects (stacks, on books and other flat tops), objects inside
+  containers and objects on every support, so that 'what is X resting on or in?' is not always
+  'the table';
 * ``goal`` and ``next_action``: the same stacks, so that 'put X on <an object>' is sometimes
   already done (today an object destination always means 'no' / 'pick up X'), and with them
   the 'clear the top' answers; scenes with two supports (kitchen_shelf) already balance the
@@ -47,6 +48,16 @@ What the generator cannot balance alone, the scenes must supply (measured by
 * ``count``: a category present two and three times on a support as often as once;
 * ``upright``: a tipped object in more scenes (asked only where a scene has both states);
 * ``clear`` and ``move_first``: stacks at all (asked only in scenes that hold one).
+
+Containers (``robostress.scene.containers``; lab scenes with ``contain_prob``) supply an object
+*inside* a frying pan or basket: the stack relation (its ``support_id`` is the container, its base
+on the container's measured inner floor; ``FrameContext.inside`` tells it from a stack on a top).
+``on`` then answers 'a frying pan' (the question asks what X rests *on or in*; container kinds are
+offered as wrong answers too, so the kind does not give the truth away) and ``move_first`` 'the
+milk carton' for 'pick up the basket', with no change to the planner. Phrasings that say 'on
+top of' stay about stacks: ``clear`` does not ask about a container that holds something, and
+goal and next-action questions are drawn over a stack on a top (``the_stack``), never over a
+container's content.
 """
 
 from __future__ import annotations
@@ -320,6 +331,17 @@ class FrameContext:
     def above(self, eid: str) -> list[SceneObject]:
         """Objects (scenery excluded) resting directly on an entity."""
         return [o for o in self.things() if o.support_id == eid]
+
+    def inside(self, oid: str) -> bool:
+        """Whether an object rests inside the object it is on (a container), not on its top."""
+        from robostress.scene.containers import inside
+
+        o = self.obj(oid)
+        return self.is_object(o.support_id) and inside(o, self.obj(o.support_id))
+
+    def holds(self, eid: str) -> bool:
+        """Whether something rests inside the entity (a container with something in it)."""
+        return any(self.inside(o.id) for o in self.above(eid))
 
     def root_support(self, oid: str) -> str:
         """The support at the bottom of an object's stack."""

@@ -104,16 +104,17 @@ class FrontBehind(_Pairwise):
 
 @register
 class RestingOn(QuestionType):
-    """'What is the red mug resting on?' (a support, or any object of a category: 'a book')."""
+    """'What is the red mug resting on or in?' (a support, or any object of a category: 'a book',
+    'a basket')."""
 
     name, ability = "on", "spatial"
 
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
         """One question per scene. What its subject rests on is drawn first: each support once and
-        an object (if the scene has a stack) for the remaining slots of four (on a one-support table: an object three times
-        in four, as the options are one support and three object kinds); the wrong object kinds
-        are those of other flat-topped objects in the scene first, so a kind is offered about as
-        often as it is the truth. A value the scene cannot offer falls back to one it can."""
+        an object (if the scene has a stack or an object in a container) for the remaining slots of
+        four (on a one-support table: an object three times in four, as the options are one support
+        and three object kinds); the wrong object kinds are those of other flat-topped objects and
+        containers in the scene first, so a kind is offered about as often as it is the truth. A value the scene cannot offer falls back to one it can."""
         kinds = sorted({f"the {s.kind}" for s in ctx.plan.supports})
         sups = sorted(s.id for s in ctx.plan.supports)
         by_value: dict[str, list[str]] = {v: [] for v in [*sups, "object"]}
@@ -132,7 +133,7 @@ class RestingOn(QuestionType):
         subject = pool[int(g.integers(len(pool)))]
         truth = self.truth(self.spec(subject, "", (), (subject,)), ctx)
         scene = sorted({T.indefinite(o.category) for o in ctx.things()
-                        if flat_top(o.category) and o.id != subject} - {truth})
+                        if _holder(o) and o.id != subject} - {truth})
         rest = sorted({T.indefinite(c) for c in _flat_pool(ctx.obj(subject))} - set(scene) - {truth})
         wrong = [*(scene[i] for i in g.permutation(len(scene))), *(rest[i] for i in g.permutation(len(rest)))]
         opts = tuple(dict.fromkeys([truth, *kinds, *wrong]))[: max(4, len(kinds) + 1)]
@@ -151,13 +152,22 @@ def flat_top(category: str) -> bool:
     return get_category(category).flat_top
 
 
+def _holder(o: SceneObject) -> bool:
+    """Whether something can rest on or in an object: a flat top or a container that holds things."""
+    from robostress.scene.containers import can_hold, is_container
+
+    return flat_top(o.category) or (is_container(o) and can_hold(o.category))
+
+
 def _flat_pool(o: SceneObject) -> list[str]:
-    """Flat-topped categories of the object's kind of scene (real-asset or procedural)."""
+    """Categories things rest on or in (flat-topped, containers that hold things) of the object's
+    kind of scene (real-asset or procedural)."""
     if o.asset is None:
         return [c for c, s in CATEGORIES.items() if s.flat_top]
     from robostress.scene.assets import asset_catalog
+    from robostress.scene.containers import can_hold
 
-    return [c for c, info in asset_catalog().categories.items() if info.flat_top]
+    return [c for c, info in asset_catalog().categories.items() if info.flat_top or can_hold(c)]
 
 
 def _gap(p: np.ndarray, o: SceneObject) -> float:

@@ -51,10 +51,11 @@ def subjects(ctx: FrameContext) -> list[str]:
 
 
 def the_stack(ctx: FrameContext) -> tuple[str, str] | None:
-    """(top, base) of a stack in the scene whose two objects are visible and named apart."""
+    """(top, base) of a stack in the scene whose two objects are visible and named apart (an
+    object on a top: goal and next-action phrasings say 'on', 'on top of')."""
     for o in ctx.things():
         b = o.support_id
-        if ctx.is_object(b) and all(ctx.comfortable(i) and ctx.named_apart(i) for i in (o.id, b)):
+        if ctx.is_object(b) and not ctx.inside(o.id) and all(ctx.comfortable(i) and ctx.named_apart(i) for i in (o.id, b)):
             return o.id, b
     return None
 
@@ -171,12 +172,13 @@ class Upright(QuestionType):
 
 @register
 class Clear(QuestionType):
-    """'Is anything resting on top of the blue book?' (only in scenes with a stack)."""
+    """'Is anything resting on top of the blue book?' (only in scenes with a stack; never about a
+    container with something inside it, whose answer 'on top of' would not say)."""
 
     name, ability = "clear", "state"
 
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
-        seen = [o.id for o in ctx.things() if ctx.comfortable(o.id)]
+        seen = [o.id for o in ctx.things() if ctx.comfortable(o.id) and not ctx.holds(o.id)]  # 'on top of'
         loaded = [i for i in seen if ctx.above(i)]
         if not loaded:
             return []

@@ -10,7 +10,7 @@ from __future__ import annotations
 from robostress.errors import ConfigError
 from robostress.questions.item import LETTERS
 
-PROMPT_VERSION = "p5"  # p5: colour of real objects asked by a point; p4: category_at (objects named by a point); p3: balanced truths
+PROMPT_VERSION = "p6"  # p6: 'resting on or in' (objects inside containers); p5: colour of real objects asked by a point; p4: category_at (objects named by a point); p3: balanced truths
 
 MC_INSTRUCTION = "Answer with the letter of the correct option only."
 BOX_INSTRUCTION = ("Answer with the bounding box as x1,y1,x2,y2 in permille of the image width and "
@@ -29,7 +29,7 @@ QUESTIONS: dict[str, str] = {
     # spatial (left/right and order are in the image; 'closer' is distance to the camera)
     "left_right": "In the image, is {a} to the left or to the right of {b}?",
     "front_behind": "Which is closer to the camera: {a} or {b}?",
-    "on": "What is {a} resting on?",
+    "on": "What is {a} resting on or in?",
     "nearest": "Which of these objects is closest to {ref}?",
     "ordering": "In what order do {a}, {b} and {c} appear from left to right in the image?",
     # state

@@ -3,6 +3,8 @@
 It projects each object's bounding cylinder with the plan's own camera (the same pinhole model
 the renderer matches), fills its box far-to-near, and derives ids, free space and per-object
 ground truth from those pixels, so visibility, occlusion and frame cuts follow the geometry.
+An object inside a container is drawn right after its container, and only above the container's
+front rim (``robostress.scene.containers.below_rim``): the front wall hides the rest.
 Question generation on its frames is exact and fast (milliseconds a scene, no Mitsuba): the
 fast tests and the text-only leakage measurement (``robostress.evaluate.leakage``) use it.
 """
@@ -33,6 +35,23 @@ def _cylinder_corners(o: SceneObject) -> np.ndarray:
     return np.array([[cx + dx * r, cy + dy * r, z] for dx in (-1, 1) for dy in (-1, 1) for z in (z0, z1)])
 
 
+def _containers(plan: ScenePlan) -> dict[str, SceneObject]:
+    """Object id -> the container it rests inside."""
+    from robostress.scene.containers import inside
+
+    by_id = {o.id: o for o in plan.objects}
+    return {o.id: by_id[o.support_id] for o in plan.objects
+            if o.support_id in by_id and inside(o, by_id[o.support_id])}
+
+
+def _rim_row(plan: ScenePlan, container: SceneObject, w: int, h: int) -> float:
+    """Image row of a container's front rim."""
+    from robostress.scene.containers import front_rim
+
+    uv, _ = project(plan.camera, front_rim(container, plan.camera.position)[None], w, h)
+    return float(uv[0, 1])
+
+
 def box_render(plan: ScenePlan, stress: StressRecord = CLEAN, size: tuple[int, int] = (160, 120),
                 hide: tuple[str, ...] = ()) -> tuple[Frame, FrameArrays]:
     """Frame record and arrays of ``plan`` (objects in ``hide`` get no pixels)."""
@@ -47,8 +66,13 @@ def box_render(plan: ScenePlan, stress: StressRecord = CLEAN, size: tuple[int, i
     free = np.where(ids > 0, ids, 0).astype(np.uint16)
     cam = np.asarray(plan.camera.position)
     amodal: dict[str, tuple[int, int]] = {}
-    order = sorted(plan.objects, key=lambda o: -float(np.linalg.norm(np.asarray(o.position) - cam)))
-    for o in order:
+    held = _containers(plan)
+
+    def far(o: SceneObject) -> tuple[float, int]:  # an object in a container: just after the container
+        c = held.get(o.id, o)
+        return -float(np.linalg.norm(np.asarray(c.position) - cam)), int(o.id in held)
+
+    for o in sorted(plan.objects, key=far):
         b = _box(plan, _cylinder_corners(o), w, h)
         if b is None:
             amodal[o.id] = (0, 0)
@@ -58,6 +82,8 @@ def box_render(plan: ScenePlan, stress: StressRecord = CLEAN, size: tuple[int, i
         inside = max(0, cx1 - cx0) * max(0, cy1 - cy0)
         amodal[o.id] = (inside, (x1 - x0) * (y1 - y0))
         free[max(y0 - 1, 0):max(y1 + 1, 0), max(x0 - 1, 0):max(x1 + 1, 0)] = 0
+        if o.id in held:  # rows below the container's front rim are behind its front wall
+            cy1 = min(cy1, max(int(np.floor(_rim_row(plan, held[o.id], w, h))), 0))
         if o.id not in hide and inside:
             ids[cy0:cy1, cx0:cx1] = number[o.id]
     if plan.gripper is not None:

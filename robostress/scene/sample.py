@@ -121,6 +121,10 @@ class FamilySpec(_Strict):
     real_assets: bool = Field(default=False, description="categories are real textured asset categories")
     duplicate_prob: float = Field(default=0.0, ge=0, le=1, description="P(a second instance of a category)")
     stack_prob: float = Field(default=0.0, ge=0, le=1, description="P(one object rests on another in a clean scene)")
+    contain_prob: float = Field(
+        default=0.0, ge=0, le=1,
+        description="P(one object is put inside a container in a clean scene: a frying pan or basket whose "
+                    "opening fits its footprint, the object seen over the rim; see robostress.scene.containers)")
     require_stack: bool = Field(default=False, description="redraw a layout until one object rests on another")
     multiples: tuple[int, ...] = Field(
         default=(1,), min_length=1,
@@ -418,11 +422,51 @@ def _stack_one(g: np.random.Generator, objects: list[SceneObject]) -> list[Scene
     return [moved if o.id == b.id else o for o in objects]
 
 
+def _contain_one(g: np.random.Generator, objects: list[SceneObject], cam: Camera) -> list[SceneObject]:
+    """Put one object inside a container (clean scenes with containment: 'on' answers 'a basket',
+    and the container cannot be picked up before its content is moved). The container is drawn
+    first (uniform over the free, upright containers that something fits in), then the object:
+    a free, small object of a kind stacks are not built on, whose footprint fits the opening
+    and whose top the camera sees over the rim (one that questions can name apart from its
+    twins, if there is one). Stack objects stay where they are. Returns the list unchanged if
+    nothing fits."""
+    from robostress.scene.containers import below_rim, fit_inside, is_container
+
+    ids = {o.id for o in objects}
+    busy = {i for o in objects if o.support_id in ids for i in (o.id, o.support_id)}  # stacks
+    free = [o for o in objects if o.id not in busy and not o.tipped]
+    small = [o for o in free if small_footprint(o.size) and not is_container(o) and not carries(o.category, o.size)]
+    names = Counter((o.category, o.material.color_name) for o in objects)
+
+    def named(o: SceneObject) -> bool:
+        return names[(o.category, o.material.color_name)] == 1
+
+    fits: dict[str, list[SceneObject]] = {}  # container -> the objects that fit in it, placed
+    for a in (a for a in free if is_container(a)):
+        placed = [b for b in (fit_inside(a, x) for x in small) if b is not None]
+        placed = [b for b in placed if not below_rim(cam, _top_centre(b), a).any()]
+        if placed:
+            fits[a.id] = [b for b in placed if named(b)] or placed
+    if any(named(b) for v in fits.values() for b in v):
+        fits = {k: v for k, v in fits.items() if any(named(b) for b in v)}
+    if not fits:
+        return objects
+    box = sorted(fits)[int(g.integers(len(fits)))]
+    moved = fits[box][int(g.integers(len(fits[box])))]
+    return [moved if o.id == moved.id else o for o in objects]
+
+
+def _top_centre(o: SceneObject) -> np.ndarray:
+    (cx, cy), _, _, z1 = world_extent(o)
+    return np.array([cx, cy, z1])
+
+
 def must_see(objects: list[SceneObject], targets: list[str]) -> list[str]:
     """Objects a clean scene must show: its targets, the objects of a stack (what rests on what)
     and every instance of a category placed several times (how many there are). Questions ask
     about what the scene was built to hold; a layout that hides it would turn the designed answer
-    into whatever happens to be visible (a hidden stack top makes 'the table' the answer).
+    into whatever happens to be visible (a hidden stack top makes 'the table' the answer). An
+    object inside a container and its container count as a stack.
     Applied to real-asset families (the lab), whose questions are drawn over stacks and multiples."""
     by_cat = Counter(o.category for o in objects)
     ids = {o.id for o in objects}
@@ -483,13 +527,20 @@ def _segment_hits_box(p0: np.ndarray, p1: np.ndarray, centre: tuple[float, float
 
 def _targets_hidden(cam: Camera, objs: list[SceneObject], targets: list[str]) -> bool:
     """Whether another object's box stands between the camera and a target's centre and top
-    (a clean target hidden behind a basket has nowhere to go under occlusion or any stress)."""
+    (a clean target hidden behind a basket has nowhere to go under occlusion or any stress).
+    A target inside a container is hidden by its container only below the front rim."""
+    from robostress.scene.containers import below_rim, inside
+
     eye = np.asarray(cam.position)
+    by_id = {o.id: o for o in objs}
     for t in (o for o in objs if o.id in targets):
         (cx, cy), _, z0, z1 = world_extent(t)
         points = [np.array([cx, cy, (z0 + z1) / 2]), np.array([cx, cy, z1])]
-        others = [object_box(o) for o in objs if o.id != t.id and o.support_id != t.id]
-        if all(any(_segment_hits_box(eye, p, *box) for box in others) for p in points):
+        box = by_id.get(t.support_id)
+        box = box if box is not None and inside(t, box) else None
+        rim = below_rim(cam, np.array(points), box) if box is not None else [False] * len(points)
+        others = [object_box(o) for o in objs if o.id != t.id and o.support_id != t.id and o is not box]
+        if all(r or any(_segment_hits_box(eye, p, *b) for b in others) for p, r in zip(points, rim, strict=True)):
             return True
     return False
 
@@ -597,6 +648,11 @@ def sample_scene(family: str | FamilySpec, seed: int, index: int = 0) -> ScenePl
             objects = stacked
         elif spec.real_assets and not _targets_in_view(cam, objects, must_see(objects, targets)):
             continue
+        if spec.contain_prob and g.random() < spec.contain_prob:  # (no draw in families without)
+            contained = _contain_one(g, objects, cam)
+            if contained is not objects and not _targets_in_view(cam, contained, must_see(contained, targets)):
+                continue
+            objects = contained
         if _targets_hidden(cam, objects, must_see(objects, targets) if spec.real_assets else targets):
             continue
         if want_robot:  # a layout where the arm cannot hover in view without touching anything is redrawn

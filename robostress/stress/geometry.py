@@ -113,7 +113,8 @@ def nonrigid_deformation(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Gen
 @stress("geometry", "stacked_layout", measure="stack_height", direction=+1,
         severities=[{"levels": n} for n in (1, 2, 3, 4, 5)])
 def stacked_layout(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
-    """A target is lifted onto a growing stack of books (the first target resting on a support)."""
+    """A target is lifted onto a growing stack of books (the first target resting on a support),
+    with whatever rests on or in it."""
     t = next(iter(targets_on_supports(plan)), None)
     if t is None:
         raise StressNotApplicable("every target already rests on another object")
@@ -146,13 +147,30 @@ def _stack(plan: ScenePlan, t: SceneObject, levels: int, side: float, yaw0: floa
         below, z = s.id, z + thick
     lifted = t.model_copy(update={"position": (t.position[0], t.position[1], z), "support_id": below})
     trial = plan.replace_object(lifted)
+    riders = _riders(plan, t.id)  # what rests on or in the target rises with it
+    for o in riders:
+        trial = trial.replace_object(o.model_copy(update={
+            "position": (o.position[0], o.position[1], o.position[2] + z - t.position[2])}))
     base = stack[0].model_copy(update={"size": (side, side * 1.3, z - stack[0].position[2])})
-    if not _on_support(trial, base) or _collides(trial, base, {t.id}):
+    if not _on_support(trial, base) or _collides(trial, base, {t.id, *(o.id for o in riders)}):
         return None
     return trial.model_copy(update={"objects": trial.objects + tuple(stack)})
 
 
 REAL_BOOKS = ("black_book", "yellow_book")
+
+
+def _riders(plan: ScenePlan, oid: str) -> list[SceneObject]:
+    """Everything stacked on, or put inside, an object (directly or higher up)."""
+    out: list[SceneObject] = []
+    todo = [oid]
+    while todo:
+        cur = todo.pop()
+        for o in plan.objects:
+            if o.support_id == cur:
+                out.append(o)
+                todo.append(o.id)
+    return out
 
 
 def _real(plan: ScenePlan) -> bool:
