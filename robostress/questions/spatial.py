@@ -114,7 +114,10 @@ class RestingOn(QuestionType):
         an object (if the scene has a stack or an object in a container) for the remaining slots of
         four (on a one-support table: an object three times in four, as the options are one support
         and three object kinds); the wrong object kinds are those of other flat-topped objects and
-        containers in the scene first, so a kind is offered about as often as it is the truth. A value the scene cannot offer falls back to one it can."""
+        containers the subject would fit on or in (as the object it rests on does), in the scene
+        first, then from the catalogue, so that a kind is offered about as often as it is the
+        truth (a butter box offered under a mug it could never carry would never be right). A
+        value the scene cannot offer falls back to one it can."""
         kinds = sorted({f"the {s.kind}" for s in ctx.plan.supports})
         sups = sorted(s.id for s in ctx.plan.supports)
         by_value: dict[str, list[str]] = {v: [] for v in [*sups, "object"]}
@@ -132,10 +135,18 @@ class RestingOn(QuestionType):
         pool = by_value[want]
         subject = pool[int(g.integers(len(pool)))]
         truth = self.truth(self.spec(subject, "", (), (subject,)), ctx)
-        scene = sorted({T.indefinite(o.category) for o in ctx.things()
-                        if _holder(o) and o.id != subject} - {truth})
-        rest = sorted({T.indefinite(c) for c in _flat_pool(ctx.obj(subject))} - set(scene) - {truth})
-        wrong = [*(scene[i] for i in g.permutation(len(scene))), *(rest[i] for i in g.permutation(len(rest)))]
+        item = ctx.obj(subject)
+        holders = [o for o in ctx.things() if _holder(o) and o.id != subject]
+        pool = _flat_pool(item)
+        fit = set(_catalogue_holders(item, pool))
+        groups = [{T.indefinite(o.category) for o in holders if _could_rest(item, o)},  # fit the subject, like the truth
+                  {T.indefinite(c) for c in fit},
+                  {T.indefinite(o.category) for o in holders},
+                  {T.indefinite(c) for c in pool}]
+        wrong: list[str] = []
+        for grp in groups:
+            left = sorted(grp - set(wrong) - {truth})
+            wrong += [left[i] for i in g.permutation(len(left))]
         opts = tuple(dict.fromkeys([truth, *kinds, *wrong]))[: max(4, len(kinds) + 1)]
         return [self.spec(subject, T.question("on", a=desc(ctx.obj(subject))), opts, (subject,))]
 
@@ -150,6 +161,38 @@ class RestingOn(QuestionType):
 def flat_top(category: str) -> bool:
     """Whether objects of a category can carry another object."""
     return get_category(category).flat_top
+
+
+def _could_rest(item: SceneObject, holder: SceneObject) -> bool:
+    """Whether ``item``, upright, would fit on ``holder``'s top or inside it."""
+    from robostress.scene.containers import can_hold, fit_inside, is_container
+    from robostress.scene.sample import fits_on
+
+    if fits_on(item.size, holder) is not None:
+        return True
+    upright = item.model_copy(update={"tipped": False})
+    return is_container(holder) and can_hold(holder.category) and fit_inside(holder, upright) is not None
+
+
+def _catalogue_holders(item: SceneObject, categories: list[str]) -> list[str]:
+    """Those of ``categories`` with a catalogue object that ``item`` would fit on or in (real
+    objects); for procedural objects, all of them."""
+    if item.asset is None:
+        return list(categories)
+    from robostress.scene.assets import asset_catalog, load_asset
+    from robostress.scene.sample import asset_material
+
+    out = []
+    for c in categories:
+        for a, spec in sorted(asset_catalog().assets.items()):
+            if spec.category != c:
+                continue
+            o = SceneObject(id="catalogue", category=c, material=asset_material(a), asset=a,
+                            position=(0.0, 0.0, 0.0), size=load_asset(a).size, support_id="table")
+            if _could_rest(item, o):
+                out.append(c)
+                break
+    return out
 
 
 def _holder(o: SceneObject) -> bool:

@@ -100,13 +100,9 @@ def test_boxes_and_points_get_the_train_mean(fitted: Prior) -> None:
 # the first target's colour drawn first, by design. Types whose residual leak is known are held
 # to a looser bound, stated here. None is needed now: on this split (80 + 80 scenes) every type is
 # within its 3-standard-error bound; next_action (+16 points on 150 scenes before g4) and colour
-# (+8) are within 5 points on 150 held-out scenes. The largest left is move_first (+8 here; the
-# kinds that top stacks are often right; python -m robostress.evaluate.leakage shows it).
-# move_first: +16 points on 150 held-out scenes (python -m robostress.evaluate.leakage) both
-# before and after g5's objects in containers (41.5 -> 40.5 %); on this 80-scene split it moved
-# from +8 to +16.5 (n 48 -> 65: containers with something inside add questions) against a
-# 3-standard-error bound of 16.1. Its option drawing is being reworked; drop this entry then.
-LAB_KNOWN_LEAKS: dict[str, float] = {"move_first": 0.20}
+# (+8) are within 5 points on 150 held-out scenes. python -m robostress.evaluate.leakage shows
+# the per-type table on 150 + 150 scenes.
+LAB_KNOWN_LEAKS: dict[str, float] = {}
 
 
 @pytest.fixture(scope="module")
