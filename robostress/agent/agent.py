@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from robostress.agent.detector import Detection, LearnedDetector, OracleDetector, VLMDetector
-from robostress.agent.skills import SKILLS, SUBTYPE_SKILLS, Edit, Transform
+from robostress.agent.skills import SKILLS, SKILLS_VERSION, SUBTYPE_SKILLS, Edit, Transform
 from robostress.errors import ConfigError
 from robostress.models.base import Model, Request, Response
 from robostress.render.io import encode_rgb, read_rgb, write_atomic
@@ -71,7 +71,8 @@ class StressAwareAgent(Model):
         meta = getattr(self.detector, "meta", {})
         return {"backend": self.name, "base": self.base.describe(), "detector": self.detector_kind,
                 "detector_sha": meta.get("sha"), "threshold": self.threshold, "edit": self.edit,
-                "drop_skill": self.drop_skill, "images": self.images, "skills": SUBTYPE_SKILLS}
+                "drop_skill": self.drop_skill, "images": self.images, "skills": SUBTYPE_SKILLS,
+                "skills_version": SKILLS_VERSION}
 
     def _detect(self, r: Request, rgb: np.ndarray) -> Detection:
         if isinstance(self.detector, OracleDetector):
