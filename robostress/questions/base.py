@@ -49,6 +49,13 @@ What the generator cannot balance alone, the scenes must supply (measured by
 * ``upright``: a tipped object in more scenes (asked only where a scene has both states);
 * ``clear`` and ``move_first``: stacks at all (asked only in scenes that hold one).
 
+Wrong options are drawn the way the answer comes about, so that an option's kind says nothing:
+'what is X resting on or in?' offers kinds X would fit on or in (as the one it rests on), and
+'what must move first?' objects that would fit on X (as the one on top; catalogue objects not in
+the scene when fewer than three are); 'which of these is closest?' draws its answer first among
+objects with three clearly farther (were the options drawn first, the answer would nearly always
+be the object nearest of all, and which kinds end up nearest would show).
+
 Containers (``robostress.scene.containers``; lab scenes with ``contain_prob``) supply an object
 *inside* a frying pan or basket: the stack relation (its ``support_id`` is the container, its base
 on the container's measured inner floor; ``FrameContext.inside`` tells it from a stack on a top).
