@@ -52,11 +52,14 @@ def category_pool(o: SceneObject) -> list[str]:
 
 
 def _others(g: np.random.Generator, ctx: FrameContext, truth: str, key: Callable[[SceneObject], str],
-            pool: list[str], k: int = 3) -> tuple[str, ...]:
+            pool: list[str], k: int = 3, from_scene: bool = True) -> tuple[str, ...]:
     """The truth and ``k`` wrong answers: first those of other visible objects in the scene, then
     the rest of ``pool``. The wrong answers are thus drawn like the truth (from the scene), so
-    which names tend to be right cannot be learned from the options alone."""
-    scene = sorted(({key(o) for o in ctx.things() if ctx.comfortable(o.id)} & set(pool)) - {truth})
+    which names tend to be right cannot be learned from the options alone. A truth drawn
+    uniformly from ``pool`` instead (``from_scene=False``) gets wrong answers drawn uniformly
+    from it too."""
+    seen = {key(o) for o in ctx.things() if ctx.comfortable(o.id)} if from_scene else set()
+    scene = sorted((seen & set(pool)) - {truth})
     rest = sorted(set(pool) - set(scene) - {truth})
     picks = [str(x) for x in g.permutation(scene)] + [str(x) for x in g.permutation(rest)]
     return (truth, *picks[:k])
@@ -176,8 +179,11 @@ class Colour(QuestionType):
             if t not in seen:
                 return []
             x, y, q = _point_question(ctx, t, "color_at")
+            # its colour was drawn uniformly over the family's colours, so the wrong ones are too:
+            # preferring the scene's colours offered black (rare among the other objects) so
+            # seldom that a text-only prior picked it whenever offered (+6.7 points)
             return [self.spec(f"at/{t.id}", q, _others(g, ctx, t.material.color_name, lambda o: o.material.color_name,
-                                                       _asset_colours()), (t.id,), x=x, y=y)]
+                                                       _asset_colours(), from_scene=False), (t.id,), x=x, y=y)]
         out = []
         for k in range(3):  # the colour asked about is drawn first, then an object of it
             want = ctx.draw("value/color", k, _asset_colours())

@@ -101,3 +101,12 @@ def test_lab_first_target_colours_walk_every_colour() -> None:
     got = [sample_scene("lab_tabletop", 0, i) for i in range(len(colours))]
     firsts = sorted(next(o for o in p.objects if o.id == p.targets[0]).material.color_name for p in got)
     assert firsts == colours
+
+
+def test_a_hard_standard_scene_still_lays_out() -> None:
+    """Scene 53 of the standard preset's seed needs more than 40 layout draws (it raised
+    LayoutError with 40, which would have stopped a standard build)."""
+    from robostress.scene.sample import sample_scene
+
+    plan = sample_scene("lab_tabletop", 1000, 53)
+    assert plan.targets and plan.gripper is not None
