@@ -29,7 +29,7 @@ from robostress.questions.base import (
 from robostress.questions.state import NEXT_VALUES, carrier, small, task_pair
 from robostress.scene.objects import get_category
 from robostress.scene.plan import SceneObject
-from robostress.scene.sample import PALETTE, fits_on
+from robostress.scene.sample import fits_on
 
 Action = tuple[str, str, str]  # ('pick', x, '') or ('place', x, y)
 MAX_DEPTH = 12
@@ -172,8 +172,8 @@ def _wrong_names(ctx: FrameContext, g: np.random.Generator, x: str, ids: list[st
     only then other objects of ``ids``, those of the kinds that end up on stacks first."""
     base, taken = ctx.obj(x), {desc(o) for o in ctx.plan.objects} | but
     fit = {desc(ctx.obj(i)) for i in ids if not ctx.obj(i).tipped and fits_on(ctx.obj(i).size, base) is not None}
-    out = [n for n in sorted(fit - but)]
-    out = [out[i] for i in g.permutation(len(out))]
+    ordered = sorted(fit - but)
+    out = [ordered[i] for i in g.permutation(len(ordered))]
     family = family_spec(ctx.plan.family)
     if base.asset is not None and family is not None:
         out += _absent_fitting(g, base, family.categories, taken | set(out), 3 - len(out))
@@ -185,15 +185,14 @@ def _absent_fitting(g: np.random.Generator, base: SceneObject, categories: list[
                     k: int) -> list[str]:
     """Up to ``k`` names of catalogue objects of ``categories`` that are not ``taken`` and would fit on ``base``:
     each a category drawn uniformly (without replacement), then one of its objects."""
-    from robostress.scene.assets import asset_catalog, load_asset
-    from robostress.scene.sample import asset_material
+    from robostress.scene.assets import asset_catalog
+    from robostress.scene.sample import catalogue_object
 
     by_cat: dict[str, list[str]] = {}
-    for a, s in sorted(asset_catalog().assets.items()):
-        c = asset_material(a).color_name
-        name = f"the {c} {s.category}" if c in PALETTE else f"the {s.category}"
-        if s.category in categories and name not in taken and fits_on(load_asset(a).size, base) is not None:
-            by_cat.setdefault(s.category, []).append(name)
+    for a in sorted(asset_catalog().assets):
+        o = catalogue_object(a)
+        if o.category in categories and desc(o) not in taken and fits_on(o.size, base) is not None:
+            by_cat.setdefault(o.category, []).append(desc(o))
     cats = sorted(by_cat)
     out: list[str] = []
     for i in g.permutation(len(cats))[: max(k, 0)]:

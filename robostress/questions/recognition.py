@@ -273,11 +273,10 @@ def _absent_like_featured(ctx: FrameContext, spec: FamilySpec, pairs: set[tuple[
     catalogue that could have been featured and is not in the scene. Any such pair would let the
     text give the answer away (a red mug that cannot be a target is never there)."""
     from robostress.scene.assets import asset_catalog
-    from robostress.scene.sample import _stands_out, family_colours
+    from robostress.scene.sample import family_colours, featurable_assets
 
     cat = asset_catalog()
-    could = {(s.color, s.category) for a, s in cat.assets.items()
-             if s.category in spec.categories and s.color and _stands_out(spec, a)} - pairs
+    could = {(cat.assets[a].color, cat.assets[a].category) for a in featurable_assets(spec)} - pairs
     want = ctx.draw("value/existence-absent", 0, family_colours(spec))
     return sorted((c, k, support) for c, k in could if c == want) or sorted((c, k, support) for c, k in could)
 

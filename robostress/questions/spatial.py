@@ -179,20 +179,12 @@ def _catalogue_holders(item: SceneObject, categories: list[str]) -> list[str]:
     objects); for procedural objects, all of them."""
     if item.asset is None:
         return list(categories)
-    from robostress.scene.assets import asset_catalog, load_asset
-    from robostress.scene.sample import asset_material
+    from robostress.scene.assets import asset_catalog
+    from robostress.scene.sample import catalogue_object
 
-    out = []
-    for c in categories:
-        for a, spec in sorted(asset_catalog().assets.items()):
-            if spec.category != c:
-                continue
-            o = SceneObject(id="catalogue", category=c, material=asset_material(a), asset=a,
-                            position=(0.0, 0.0, 0.0), size=load_asset(a).size, support_id="table")
-            if _could_rest(item, o):
-                out.append(c)
-                break
-    return out
+    assets = sorted(asset_catalog().assets.items())
+    return [c for c in categories
+            if any(s.category == c and _could_rest(item, catalogue_object(a)) for a, s in assets)]
 
 
 def _holder(o: SceneObject) -> bool:

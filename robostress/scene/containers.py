@@ -27,9 +27,8 @@ import cv2
 import numpy as np
 
 from robostress.scene.objects import object_mesh, world_extent
-from robostress.scene.plan import Camera, Material, SceneObject
+from robostress.scene.plan import Camera, SceneObject
 
-_NEUTRAL = Material(color_name="white", rgb=(0.8, 0.8, 0.8))
 CELL = 0.003  # metres: height-field resolution (natural asset size)
 FLOOR_MAX_SHARE = 0.5  # an object is inside if its base rests in the lower half of the container
 INSIDE_BELOW_TOP = 0.75  # relation test: a base below this share of the support's height is inside it
@@ -162,18 +161,14 @@ def can_hold(category: str) -> bool:
     (LIBERO's bowls and ramekins are as small as the objects: they hold none; the storage box is
     closed). Kinds that never hold anything are never offered as where something rests."""
     from robostress.scene.assets import asset_catalog, load_asset
+    from robostress.scene.sample import catalogue_object
 
     cat = asset_catalog()
     if not cat.categories[category].container:
         return False
     things = [a for a, s in cat.assets.items() if not cat.categories[s.category].container]
-    probe = min(things, key=lambda a: (load_asset(a).size[0] * load_asset(a).size[1], a))
-
-    def placed(asset: str) -> SceneObject:
-        return SceneObject(id=asset, category=cat.assets[asset].category, material=_NEUTRAL, asset=asset,
-                           position=(0.0, 0.0, 0.0), size=load_asset(asset).size, support_id="table")
-
-    return any(fit_inside(placed(a), placed(probe)) is not None
+    probe = catalogue_object(min(things, key=lambda a: (load_asset(a).size[0] * load_asset(a).size[1], a)))
+    return any(fit_inside(catalogue_object(a), probe) is not None
                for a, s in sorted(cat.assets.items()) if s.category == category)
 
 

@@ -241,13 +241,22 @@ def _draws(spec: FamilySpec, g: np.random.Generator, n: int, index: int, seed: i
     return [(c, a, asset_material(a)) for c, a in zip(cats, picks, strict=True)]
 
 
-def family_colours(spec: FamilySpec) -> list[str]:
-    """Colour names of the real assets of a family's categories (those that stand out from its
-    first support: a featured object must be able to be a target)."""
+def featurable_assets(spec: FamilySpec) -> list[str]:
+    """Real assets that could be a family's featured object (sorted ids): of its categories, with
+    a colour name, standing out from its first support (a featured object must be able to be a
+    target)."""
     from robostress.scene.assets import asset_catalog
 
-    return sorted({s.color for a, s in asset_catalog().assets.items()
-                   if s.category in spec.categories and s.color and _stands_out(spec, a)})
+    return [a for a, s in sorted(asset_catalog().assets.items())
+            if s.category in spec.categories and s.color and _stands_out(spec, a)]
+
+
+def family_colours(spec: FamilySpec) -> list[str]:
+    """Colour names of the family's featurable assets (``featurable_assets``)."""
+    from robostress.scene.assets import asset_catalog
+
+    cat = asset_catalog()
+    return sorted({str(cat.assets[a].color) for a in featurable_assets(spec)})
 
 
 def _stands_out(spec: FamilySpec, asset_id: str) -> bool:
@@ -263,8 +272,7 @@ def _feature_colour(spec: FamilySpec, g: np.random.Generator, cats: list[str], p
 
     cat = asset_catalog()
     want = latin_draw(family_colours(spec), index, seed, spec.name, "colour")
-    ok = [a for a, s in sorted(cat.assets.items())
-          if s.category in spec.categories and s.color == want and _stands_out(spec, a)]
+    ok = [a for a in featurable_assets(spec) if cat.assets[a].color == want]
     j = next((i for i, a in enumerate(picks) if a in ok), None)
     if j is None:
         need_carrier = spec.require_stack and sum(map(_carrier, picks)) == 1
@@ -308,6 +316,15 @@ def asset_material(asset_id: str) -> Material:
 
     return Material(color_name=asset_spec(asset_id).color or NO_COLOUR, rgb=load_asset(asset_id).mean_rgb,
                     texture_map=f"asset:{asset_id}")
+
+
+def catalogue_object(asset_id: str) -> SceneObject:
+    """A real asset as it comes from the catalogue: its own material and natural size, upright at
+    the origin on the table (to ask what would fit on or in it, or how questions would name it)."""
+    from robostress.scene.assets import asset_spec, load_asset
+
+    return SceneObject(id=asset_id, category=asset_spec(asset_id).category, material=asset_material(asset_id),
+                       asset=asset_id, position=(0.0, 0.0, 0.0), size=load_asset(asset_id).size, support_id="table")
 
 
 def _place(spec: FamilySpec, g: np.random.Generator, n: int, index: int = 0, seed: int = 0) -> list[SceneObject]:
@@ -400,8 +417,6 @@ def _stack_one(g: np.random.Generator, objects: list[SceneObject]) -> list[Scene
     names = Counter((o.category, o.material.color_name) for o in objects)
     fits: dict[str, list[tuple[SceneObject, float]]] = {}  # base -> (object that fits on it, its yaw)
     for a in objects:
-        if a.tipped or not get_category(a.category).flat_top:
-            continue
         tops = []
         for b in objects:
             turn = None if b.id == a.id or b.tipped else fits_on(b.size, a)

@@ -97,13 +97,10 @@ def test_move_first_wrong_names_fit_on_the_object_like_the_answer(lab: list[tupl
     fit on it (present or from the catalogue), as the object on top does: its kind does not give
     it away."""
     from robostress.questions.base import desc
-    from robostress.scene.assets import asset_catalog, load_asset
-    from robostress.scene.sample import PALETTE, asset_material, fits_on
+    from robostress.scene.assets import asset_catalog
+    from robostress.scene.sample import catalogue_object, fits_on
 
-    catalogue = {}
-    for a, s in asset_catalog().assets.items():
-        c = asset_material(a).color_name
-        catalogue[f"the {c} {s.category}" if c in PALETTE else f"the {s.category}"] = load_asset(a).size
+    catalogue = {desc(o): o.size for o in map(catalogue_object, asset_catalog().assets)}
     its = [(p, i) for p, i in lab if i.qtype == "move_first"]
     assert len(its) >= 15, len(its)
     absent = checked = 0
