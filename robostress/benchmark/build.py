@@ -25,7 +25,7 @@ from robostress.benchmark.manifest import (
     content_hash,
     write_jsonl,
 )
-from robostress.errors import ConfigError
+from robostress.errors import ConfigError, LayoutError
 from robostress.lock import RunLock
 from robostress.render.cache import FILES, RenderCache, cache_key
 from robostress.render.frame import Frame, FrameArrays
@@ -121,6 +121,8 @@ class Builder:
         self.renderer = Renderer(cfg.render)
         self.stats: Counter[str] = Counter()
         self.ordinals: dict[str, int] = {}  # scene id -> position in the benchmark (set by scenes())
+        self.scene_skips: list[dict[str, Any]] = []  # scenes that could not be laid out (set by scenes())
+        self.skip_ordinals: dict[str, int] = {}  # their ids -> positions
 
     def _check_writable(self) -> None:
         try:
@@ -135,13 +137,30 @@ class Builder:
         """Sample the clean scene plans of this shard: scene ``i`` goes to shard ``i % num_shards``,
         so shards differ by at most one scene (every scene has the same stress jobs) and each
         holds every question-balance position of the Latin-square draws in turn."""
-        from robostress.scene.sample import sample_scene
-
         n, k = self.cfg.num_shards, self.cfg.shard
-        plans = [sample_scene(self.cfg.family, self.cfg.seed, i) if i % n == k else None
-                 for i in range(self.cfg.num_scenes)]
-        self.ordinals = {p.scene_id: i for i, p in enumerate(plans) if p}  # balanced question draws use them
-        return [p for p in plans if p is not None]
+        plans = {i: self._sample(i) for i in range(self.cfg.num_scenes) if i % n == k}
+        self.ordinals = {p.scene_id: i for i, p in plans.items() if p}  # balanced question draws use them
+        self.skip_ordinals = {r["frame_id"].split("/")[0]: i for i, r in zip(
+            (i for i, p in plans.items() if p is None), self.scene_skips, strict=True)}
+        if plans and not self.ordinals:
+            raise LayoutError(f"scene family {self.cfg.family!r}: no scene of this shard could be laid out "
+                              f"({self.scene_skips[0]['skipped']})")
+        return [p for p in plans.values() if p is not None]
+
+    def _sample(self, index: int) -> ScenePlan | None:
+        """Scene ``index``, or None (its reason kept in ``scene_skips``) if it cannot be laid out: one
+        unlucky scene skips itself, with its reason, instead of stopping a long build."""
+        from robostress.scene.sample import load_family, sample_scene
+
+        try:
+            return sample_scene(self.cfg.family, self.cfg.seed, index)
+        except LayoutError as e:
+            sid = f"{load_family(self.cfg.family).name}-{self.cfg.seed}-{index:04d}"
+            log.warning("scene %s skipped: %s", sid, e)
+            self.scene_skips.append({"schema_version": SIDE_SCHEMA_VERSION, "frame_id": f"{sid}/clean",
+                                     **CLEAN.model_copy(update={"skipped": f"the scene could not be laid out: {e}"})
+                                     .model_dump(mode="json")})
+            return None
 
     def jobs(self, clean: ScenePlan) -> Iterator[tuple[ScenePlan, StressRecord]]:
         """(plan, record) for the clean twin and every requested stress of one scene."""
@@ -243,7 +262,9 @@ class Builder:
         plans = self.scenes()
         n_stress = len(self.cfg.subtype_names()) * len(self.cfg.severities)
         frames: list[Frame] = []
-        skipped: list[dict[str, Any]] = []
+        skipped: list[dict[str, Any]] = list(self.scene_skips)
+        if skipped:
+            self.stats["skipped_scenes"] = len(skipped)
         items: list[Any] = []
         dropped: list[Any] = []
         bar = tqdm(total=len(plans) * (1 + n_stress), unit="frame", desc="build", disable=not progress,
@@ -272,6 +293,8 @@ class Builder:
         bar.close()
         write_jsonl(self.out / "scenes.jsonl", [p.model_dump(mode="json") for p in plans])
         write_jsonl(self.out / "frames.jsonl", [f.model_dump(mode="json") for f in frames])
+        order = {**self.ordinals, **self.skip_ordinals}  # records in scene order, as merge expects
+        skipped.sort(key=lambda r: order[r["frame_id"].split("/")[0]])
         write_jsonl(self.out / "skipped.jsonl", skipped)
         write_jsonl(self.out / "items.jsonl", [i.model_dump(mode="json") for i in items])
         write_jsonl(self.out / "dropped.jsonl", [{"schema_version": SIDE_SCHEMA_VERSION, **d.model_dump(mode="json")}
@@ -320,6 +343,7 @@ class Builder:
             "renderer": self.renderer.describe(),
             "assets": _asset_provenance(plans),
             "counts": {"scenes": len(plans), "frames": len(frames), "skipped": len(skipped),
+                       "skipped_scenes": len(self.scene_skips),
                        "items": len(items), "dropped": len(dropped),
                        "frames_by_stress": dict(sorted(counts.items()))},
         }

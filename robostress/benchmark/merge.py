@@ -102,8 +102,10 @@ def open_shard(root: Path, verify_cache: Path | None) -> Shard:
     if not res.ok:
         raise DataError(f"shard {root} is damaged ({len(res.problems)} problems: {res.brief(3)}); "
                         f"`robostress verify benchmark_dir={root}` lists them; rebuild that shard")
-    scenes = [str(r["scene_id"]) for r in read_jsonl(root / "scenes.jsonl")]
-    return Shard(root, m, scenes)
+    scenes = {str(r["scene_id"]) for r in read_jsonl(root / "scenes.jsonl")}
+    scenes |= {str(r["frame_id"]).split("/", 1)[0] for r in read_jsonl(root / "skipped.jsonl", required=False)
+               if str(r.get("frame_id", "")).endswith("/clean")}  # scenes that could not be laid out
+    return Shard(root, m, sorted(scenes, key=_scene_index))
 
 
 def check_shards(shards: Sequence[Shard]) -> int:

@@ -91,8 +91,33 @@ def test_unlayoutable_family_is_a_layout_error(tmp_path: Path, monkeypatch: pyte
 
     spec = S.load_family("tabletop").model_copy(update={"object_count": (10, 10), "workspace": (0.12, 0.12)})
     monkeypatch.setattr(S, "load_family", lambda name: spec)
-    with pytest.raises(LayoutError, match="does not fit"):
+    with pytest.raises(LayoutError, match="no scene of this shard could be laid out .*does not fit"):
         Builder(tiny_config(), tmp_path / "o", tmp_path / "c").build(progress=False)
+
+
+def test_a_scene_that_cannot_be_laid_out_is_skipped_with_its_reason(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """One unlucky scene skips itself (recorded in skipped.jsonl) instead of stopping the build;
+    with one layout draw on a cramped table, scene 0 of seed 0 has no layout and scenes 1-3 have one. Sharded builds of it merge."""
+    import robostress.scene.sample as S
+
+    spec = S.load_family("tabletop").model_copy(update={"object_count": (5, 5), "workspace": (0.25, 0.25)})
+    monkeypatch.setattr(S, "load_family", lambda name: spec)
+    monkeypatch.setattr(S, "LAYOUTS", 1)
+    from robostress.benchmark.merge import merge_shards
+
+    for k in range(2):  # shard 0 holds scenes 0 (no layout) and 2, shard 1 scenes 1 and 3
+        cfg = tiny_config(num_scenes=4, subtypes=["occlusion"], severities=[3], shard=k, num_shards=2)
+        m = Builder(cfg, tmp_path / f"s{k}", tmp_path / "c").build(progress=False)
+        assert m["counts"]["scenes"] == 2 - (k == 0) and m["counts"]["skipped_scenes"] == (k == 0)
+    m = merge_shards([tmp_path / "s0", tmp_path / "s1"], tmp_path / "o")
+    assert m["counts"]["scenes"] == 3 and m["counts"]["skipped_scenes"] == 1
+    bench = Benchmark(tmp_path / "o")
+    assert sorted({f.scene_id for f in bench.frames.values()}) == [f"tabletop-0-{i:04d}" for i in (1, 2, 3)]
+    rec = [json.loads(line) for line in (tmp_path / "o" / "skipped.jsonl").read_text().splitlines()]
+    scene = [r for r in rec if r["frame_id"] == "tabletop-0-0000/clean"]
+    assert len(scene) == 1 and scene[0]["severity"] == 0
+    assert scene[0]["skipped"].startswith("the scene could not be laid out: ") and "does not fit" in scene[0]["skipped"]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
