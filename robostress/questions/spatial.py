@@ -9,8 +9,12 @@ question is dropped on that frame.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import json
 import math
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -102,6 +106,18 @@ class FrontBehind(_Pairwise):
         return na if dd < 0 else nb
 
 
+@dataclass(frozen=True)
+class OnChoice:
+    """What an 'on' question asks about, before its wrong options are drawn."""
+
+    subject: str  # object id
+    truth: str  # the option text of what it rests on ('the table', 'a book')
+    supports: tuple[str, ...]  # 'the <kind>' of every support: always offered
+    size: int  # number of options
+    fitting: tuple[str, ...]  # categories (not the truth's) the subject would fit on or in: wrong kinds first
+    rest: tuple[set[str], ...]  # then these option texts, in turn, should too few fit
+
+
 @register
 class RestingOn(QuestionType):
     """'What is the red mug resting on or in?' (a support, or any object of a category: 'a book',
@@ -113,11 +129,27 @@ class RestingOn(QuestionType):
         """One question per scene. What its subject rests on is drawn first: each support once and
         an object (if the scene has a stack or an object in a container) for the remaining slots of
         four (on a one-support table: an object three times in four, as the options are one support
-        and three object kinds); the wrong object kinds are those of other flat-topped objects and
-        containers the subject would fit on or in (as the object it rests on does), in the scene
-        first, then from the catalogue, so that a kind is offered about as often as it is the
-        truth (a butter box offered under a mug it could never carry would never be right). A
-        value the scene cannot offer falls back to one it can."""
+        and three object kinds); the wrong object kinds are kinds of flat-topped objects and
+        containers the subject would fit on or in (as the object it rests on does: a butter box
+        offered under a mug it could never carry would never be right), from the scene and the
+        catalogue, each drawn with a weight of how often that kind carries something in the
+        train split's scenes (``support_weights``). So a kind is offered about as often as it is
+        the truth: drawn uniformly, the large boxes and plates that fit under everything were
+        offered far more often than they carry something, and a text-only model picked the small
+        boxes whenever they were offered (the answer 33 % against 25 %). A value the scene cannot
+        offer falls back to one it can."""
+        c = self.choose(ctx, g)
+        if c is None:
+            return []
+        wrong = [T.indefinite(k) for k in _weighted_order(g, c.fitting, support_weights(ctx.plan.family))]
+        for grp in c.rest:
+            left = sorted(set(grp) - set(wrong) - {c.truth})
+            wrong += [left[i] for i in g.permutation(len(left))]
+        opts = tuple(dict.fromkeys([c.truth, *c.supports, *wrong]))[: c.size]
+        return [self.spec(c.subject, T.question("on", a=desc(ctx.obj(c.subject))), opts, (c.subject,))]
+
+    def choose(self, ctx: FrameContext, g: np.random.Generator) -> OnChoice | None:
+        """The subject (its value drawn first), its truth and the kinds its wrong options come from."""
         kinds = sorted({f"the {s.kind}" for s in ctx.plan.supports})
         sups = sorted(s.id for s in ctx.plan.supports)
         by_value: dict[str, list[str]] = {v: [] for v in [*sups, "object"]}
@@ -130,25 +162,18 @@ class RestingOn(QuestionType):
         if not by_value[want]:
             offered = [v for v, p in by_value.items() if p]
             if not offered:
-                return []
+                return None
             want = ctx.draw("value/on-fallback", 0, offered)
         pool = by_value[want]
         subject = pool[int(g.integers(len(pool)))]
         truth = self.truth(self.spec(subject, "", (), (subject,)), ctx)
         item = ctx.obj(subject)
         holders = [o for o in ctx.things() if _holder(o) and o.id != subject]
-        pool = _flat_pool(item)
-        fit = set(_catalogue_holders(item, pool))
-        groups = [{T.indefinite(o.category) for o in holders if _could_rest(item, o)},  # fit the subject, like the truth
-                  {T.indefinite(c) for c in fit},
-                  {T.indefinite(o.category) for o in holders},
-                  {T.indefinite(c) for c in pool}]
-        wrong: list[str] = []
-        for grp in groups:
-            left = sorted(grp - set(wrong) - {truth})
-            wrong += [left[i] for i in g.permutation(len(left))]
-        opts = tuple(dict.fromkeys([truth, *kinds, *wrong]))[: max(4, len(kinds) + 1)]
-        return [self.spec(subject, T.question("on", a=desc(ctx.obj(subject))), opts, (subject,))]
+        cats = _flat_pool(item)
+        fitting = {o.category for o in holders if _could_rest(item, o)} | set(_catalogue_holders(item, cats))
+        return OnChoice(subject, truth, tuple(kinds), max(4, len(kinds) + 1),
+                        tuple(sorted(c for c in fitting if T.indefinite(c) != truth)),
+                        ({T.indefinite(o.category) for o in holders}, {T.indefinite(c) for c in cats}))
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
         ctx.refer(spec.subjects[0])
@@ -158,6 +183,31 @@ class RestingOn(QuestionType):
         return f"the {ctx.plan.support(below).kind}"
 
 
+SUPPORT_TABLE = Path(__file__).parent / "weights" / "supports.json"
+
+
+@functools.cache
+def support_weights(family: str) -> dict[str, float]:
+    """The weight each kind of wrong 'on' option is drawn with in ``family`` (calibrated on the
+    train split by ``robostress.questions.calibrate``); empty (equal weights) for a family the
+    table does not hold (families without stacks or containers)."""
+    try:
+        table = json.loads(SUPPORT_TABLE.read_text())
+    except FileNotFoundError:
+        return {}
+    return {k: float(v) for k, v in table["families"].get(family, {}).get("weights", {}).items()}
+
+
+def _weighted_order(g: np.random.Generator, kinds: tuple[str, ...], weight: dict[str, float]) -> list[str]:
+    """``kinds`` in a random order, each next one drawn with probability proportional to its weight
+    (1 if it has none) among those left."""
+    left, out = list(kinds), []
+    while left:
+        w = np.array([weight.get(k, 1.0) for k in left])
+        out.append(left.pop(int(g.choice(len(left), p=w / w.sum()))))
+    return out
+
+
 def flat_top(category: str) -> bool:
     """Whether objects of a category can carry another object."""
     return get_category(category).flat_top
@@ -165,13 +215,13 @@ def flat_top(category: str) -> bool:
 
 def _could_rest(item: SceneObject, holder: SceneObject) -> bool:
     """Whether ``item``, upright, would fit on ``holder``'s top or inside it."""
-    from robostress.scene.containers import can_hold, fit_inside, is_container
+    from robostress.scene.containers import fit_inside, is_container
     from robostress.scene.sample import fits_on
 
     if fits_on(item.size, holder) is not None:
         return True
     upright = item.model_copy(update={"tipped": False})
-    return is_container(holder) and can_hold(holder.category) and fit_inside(holder, upright) is not None
+    return is_container(holder) and fit_inside(holder, upright) is not None
 
 
 def _catalogue_holders(item: SceneObject, categories: list[str]) -> list[str]:
@@ -189,9 +239,9 @@ def _catalogue_holders(item: SceneObject, categories: list[str]) -> list[str]:
 
 def _holder(o: SceneObject) -> bool:
     """Whether something can rest on or in an object: a flat top or a container that holds things."""
-    from robostress.scene.containers import can_hold, is_container
+    from robostress.scene.containers import is_container
 
-    return flat_top(o.category) or (is_container(o) and can_hold(o.category))
+    return flat_top(o.category) or is_container(o)
 
 
 def _flat_pool(o: SceneObject) -> list[str]:

@@ -159,7 +159,9 @@ def is_container(o: SceneObject) -> bool:
 def can_hold(category: str) -> bool:
     """Whether some asset of a real container category holds the catalogue's smallest object
     (LIBERO's bowls and ramekins are as small as the objects: they hold none; the storage box is
-    closed). Kinds that never hold anything are never offered as where something rests."""
+    closed). A kind that none of its catalogue objects lets hold anything is not offered from the
+    catalogue as where something rests (a scene's own bowl, a little smaller or its content a
+    little smaller than the catalogue's, may hold something and be offered)."""
     from robostress.scene.assets import asset_catalog, load_asset
     from robostress.scene.sample import catalogue_object
 
