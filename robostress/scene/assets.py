@@ -382,6 +382,7 @@ def texture_image(key: str) -> np.ndarray:
     raise ConfigError(f"invalid texture_map {key!r}: use 'asset:<id>' or 'surface:<name>'")
 
 
+@lru_cache(maxsize=256)
 def texture_mean_rgb(key: str) -> tuple[float, float, float]:
     """Mean linear albedo of a texture image (for surfaces: what contrast measures compare to)."""
     m = srgb_to_linear(texture_image(key)).reshape(-1, 3).mean(0)
