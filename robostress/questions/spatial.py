@@ -129,15 +129,19 @@ class RestingOn(QuestionType):
         """One question per scene. What its subject rests on is drawn first: each support once and
         an object (if the scene has a stack or an object in a container) for the remaining slots of
         four (on a one-support table: an object three times in four, as the options are one support
-        and three object kinds); the wrong object kinds are kinds of flat-topped objects and
-        containers the subject would fit on or in (as the object it rests on does: a butter box
-        offered under a mug it could never carry would never be right), from the scene and the
-        catalogue, each drawn with a weight of how often that kind carries something in the
-        train split's scenes (``support_weights``). So a kind is offered about as often as it is
-        the truth: drawn uniformly, the large boxes and plates that fit under everything were
-        offered far more often than they carry something, and a text-only model picked the small
-        boxes whenever they were offered (the answer 33 % against 25 %). A value the scene cannot
-        offer falls back to one it can."""
+        and three object kinds). A subject must fit on or in at least two more kinds than there
+        are wrong options: an object too large to rest on anything but a plate, a book or a
+        storage box rests on the table far more often than on one of them, and its option set,
+        always those same kinds, gave that away (the table was the answer 11 times in the 19
+        train questions offering the frying pan, plate and storage box). The wrong object kinds
+        are kinds of flat-topped objects and containers the subject would fit on or in (as the
+        object it rests on does: a butter box offered under a mug it could never carry would
+        never be right), from the scene and the catalogue, each drawn with a weight calibrated on the train split so that every kind is
+        offered (number of options) times as often as it is the truth (``support_weights``,
+        ``robostress.questions.calibrate``). Drawn uniformly, the large boxes and plates that fit
+        under everything were offered far more often than they carry something, and a text-only
+        model picked the small boxes whenever they were offered (33 % right against 25 %). A value
+        the scene cannot offer falls back to one it can."""
         c = self.choose(ctx, g)
         if c is None:
             return []
@@ -153,10 +157,17 @@ class RestingOn(QuestionType):
         kinds = sorted({f"the {s.kind}" for s in ctx.plan.supports})
         sups = sorted(s.id for s in ctx.plan.supports)
         by_value: dict[str, list[str]] = {v: [] for v in [*sups, "object"]}
+        size = max(4, len(kinds) + 1)
+        holders = [o for o in ctx.things() if _holder(o)]
+        fitting: dict[str, set[str]] = {}
         for o in [*ctx.plan.targets, *(o.id for o in ctx.things() if o.id not in ctx.plan.targets)]:
             if ctx.comfortable(o) and self.defined(self.spec(o, "", (), (o,)), ctx):
-                below = ctx.obj(o).support_id
-                by_value["object" if ctx.is_object(below) else below].append(o)
+                item = ctx.obj(o)
+                fitting[o] = ({h.category for h in holders if h.id != o and _could_rest(item, h)}
+                              | set(_catalogue_holders(item, _flat_pool(item))))
+                if len(fitting[o]) > size:  # two kinds more than the wrong slots: the option set is never forced
+                    below = item.support_id
+                    by_value["object" if ctx.is_object(below) else below].append(o)
         stacked = ["object"] * max(4 - len(sups), 1) if by_value["object"] else []  # no stack: supports only
         want = ctx.draw("value/on", 0, [*sups, *stacked])
         if not by_value[want]:
@@ -167,13 +178,10 @@ class RestingOn(QuestionType):
         pool = by_value[want]
         subject = pool[int(g.integers(len(pool)))]
         truth = self.truth(self.spec(subject, "", (), (subject,)), ctx)
-        item = ctx.obj(subject)
-        holders = [o for o in ctx.things() if _holder(o) and o.id != subject]
-        cats = _flat_pool(item)
-        fitting = {o.category for o in holders if _could_rest(item, o)} | set(_catalogue_holders(item, cats))
-        return OnChoice(subject, truth, tuple(kinds), max(4, len(kinds) + 1),
-                        tuple(sorted(c for c in fitting if T.indefinite(c) != truth)),
-                        ({T.indefinite(o.category) for o in holders}, {T.indefinite(c) for c in cats}))
+        return OnChoice(subject, truth, tuple(kinds), size,
+                        tuple(sorted(c for c in fitting[subject] if T.indefinite(c) != truth)),
+                        ({T.indefinite(o.category) for o in holders if o.id != subject},
+                         {T.indefinite(c) for c in _flat_pool(ctx.obj(subject))}))
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
         ctx.refer(spec.subjects[0])
@@ -238,7 +246,8 @@ def _catalogue_holders(item: SceneObject, categories: list[str]) -> list[str]:
 
 
 def _holder(o: SceneObject) -> bool:
-    """Whether something can rest on or in an object: a flat top or a container that holds things."""
+    """Whether something might rest on or in an object: a flat top or a container (a scene's own
+    bowl may hold a small object; whether the subject fits is ``_could_rest``'s to say)."""
     from robostress.scene.containers import is_container
 
     return flat_top(o.category) or is_container(o)
