@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from robostress.benchmark.build import GENERATOR_VERSION
 from robostress.questions.calibrate import Record, calibrate, fit_supports
@@ -50,6 +51,15 @@ def test_fit_writes_the_table_support_weights_reads(tmp_path: Path) -> None:
     assert lab["questions"] == 3 and all(v > 0 for v in lab["weights"].values())
     assert set(lab["weights"]) == set(lab["target_wrong_offers"])
     support_weights.cache_clear()
+
+
+def test_calibrate_command_refuses_a_bad_scene_count_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from robostress.questions.calibrate import main
+
+    for args in (["ten"], ["0"], ["5", "6"]):
+        assert main(args) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "give one positive number of train scenes" in err[0]
 
 
 def test_weighted_order_draws_heavy_kinds_first_in_proportion() -> None:
