@@ -130,7 +130,8 @@ class RestingOn(QuestionType):
         an object (if the scene has a stack or an object in a container) for the remaining slots of
         four (on a one-support table: an object three times in four, as the options are one support
         and three object kinds). A subject must fit on or in at least two more kinds than there
-        are wrong options: an object too large to rest on anything but a plate, a book or a
+        are wrong options (if none of the drawn value does, one that fills the wrong slots is
+        asked rather than another value, which would unbalance the values): an object too large to rest on anything but a plate, a book or a
         storage box rests on the table far more often than on one of them, and its option set,
         always those same kinds, gave that away (the table was the answer 11 times in the 19
         train questions offering the frying pan, plate and storage box). The wrong object kinds
@@ -160,14 +161,19 @@ class RestingOn(QuestionType):
         size = max(4, len(kinds) + 1)
         holders = [o for o in ctx.things() if _holder(o)]
         fitting: dict[str, set[str]] = {}
+        loose: dict[str, list[str]] = {v: [] for v in by_value}  # fill the wrong slots, but only just
         for o in [*ctx.plan.targets, *(o.id for o in ctx.things() if o.id not in ctx.plan.targets)]:
             if ctx.comfortable(o) and self.defined(self.spec(o, "", (), (o,)), ctx):
                 item = ctx.obj(o)
                 fitting[o] = ({h.category for h in holders if h.id != o and _could_rest(item, h)}
                               | set(_catalogue_holders(item, _flat_pool(item))))
+                below = item.support_id
+                value = "object" if ctx.is_object(below) else below
                 if len(fitting[o]) > size:  # two kinds more than the wrong slots: the option set is never forced
-                    below = item.support_id
-                    by_value["object" if ctx.is_object(below) else below].append(o)
+                    by_value[value].append(o)
+                elif len(fitting[o]) >= size - 1:
+                    loose[value].append(o)
+        by_value = {v: p or loose[v] for v, p in by_value.items()}  # rather than another value (balance)
         stacked = ["object"] * max(4 - len(sups), 1) if by_value["object"] else []  # no stack: supports only
         want = ctx.draw("value/on", 0, [*sups, *stacked])
         if not by_value[want]:
