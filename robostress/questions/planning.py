@@ -178,7 +178,8 @@ def _wrong_names(ctx: FrameContext, g: np.random.Generator, x: str, ids: list[st
     if base.asset is not None and family is not None:
         out += _absent_fitting(g, base, family.categories, taken | set(out), 3 - len(out))
     rest = [sorted({desc(ctx.obj(i)) for i in ids if small(ctx.obj(i)) == s} - but - set(out)) for s in (True, False)]
-    return out + [n[i] for n in rest for i in g.permutation(len(n))]
+    # (one name may be in both groups: a category's instances, named alike, can differ in size)
+    return list(dict.fromkeys(out + [n[i] for n in rest for i in g.permutation(len(n))]))
 
 
 def _absent_fitting(g: np.random.Generator, base: SceneObject, categories: list[str], taken: set[str],

@@ -139,3 +139,18 @@ def test_nearest_answer_is_not_always_the_nearest_of_all(lab: list[tuple[object,
         nearest = min(seen, key=lambda o: float(np.linalg.norm(np.asarray(o.position) - g)))
         not_global += desc(nearest) != answer
     assert not_global > 0
+
+
+def test_move_first_names_are_distinct_when_twins_differ_in_size() -> None:
+    """Scene 521 of seed 0 holds three milk cartons, all 'the milk carton', one small and two not:
+    the name was offered twice (and the build stopped on the duplicate option)."""
+    from robostress.questions import generate_items
+    from robostress.render.boxes import box_render
+    from robostress.scene.sample import sample_scene
+
+    plan = sample_scene("lab_tabletop", 0, 521)
+    frame, arrays = box_render(plan)
+    items = generate_items(plan, frame, [(plan, frame, arrays)], 0, ordinal=521)[0]
+    mf = [i for i in items if i.qtype == "move_first"]
+    assert mf and all(len(set(i.options)) == len(i.options) for i in mf)
+    assert any(i.options.count("the milk carton") == 1 for i in mf)
