@@ -122,7 +122,7 @@ class Builder:
         self.stats: Counter[str] = Counter()
         self.ordinals: dict[str, int] = {}  # scene id -> position in the benchmark (set by scenes())
         self.scene_skips: list[dict[str, Any]] = []  # scenes that could not be laid out (set by scenes())
-        self.skip_ordinals: dict[str, int] = {}  # their ids -> positions
+        self.skip_ordinals: dict[str, int] = {}  # their ids -> positions (set by scenes())
 
     def _check_writable(self) -> None:
         try:
@@ -138,10 +138,9 @@ class Builder:
         so shards differ by at most one scene (every scene has the same stress jobs) and each
         holds every question-balance position of the Latin-square draws in turn."""
         n, k = self.cfg.num_shards, self.cfg.shard
+        self.scene_skips, self.skip_ordinals = [], {}
         plans = {i: self._sample(i) for i in range(self.cfg.num_scenes) if i % n == k}
         self.ordinals = {p.scene_id: i for i, p in plans.items() if p}  # balanced question draws use them
-        self.skip_ordinals = {r["frame_id"].split("/")[0]: i for i, r in zip(
-            (i for i, p in plans.items() if p is None), self.scene_skips, strict=True)}
         if plans and not self.ordinals:
             raise LayoutError(f"scene family {self.cfg.family!r}: no scene of this shard could be laid out "
                               f"({self.scene_skips[0]['skipped']})")
@@ -150,12 +149,13 @@ class Builder:
     def _sample(self, index: int) -> ScenePlan | None:
         """Scene ``index``, or None (its reason kept in ``scene_skips``) if it cannot be laid out: one
         unlucky scene skips itself, with its reason, instead of stopping a long build."""
-        from robostress.scene.sample import load_family, sample_scene
+        from robostress.scene.sample import load_family, sample_scene, scene_id
 
         try:
             return sample_scene(self.cfg.family, self.cfg.seed, index)
         except LayoutError as e:
-            sid = f"{load_family(self.cfg.family).name}-{self.cfg.seed}-{index:04d}"
+            sid = scene_id(load_family(self.cfg.family).name, self.cfg.seed, index)
+            self.skip_ordinals[sid] = index
             log.warning("scene %s skipped: %s", sid, e)
             self.scene_skips.append({"schema_version": SIDE_SCHEMA_VERSION, "frame_id": f"{sid}/clean",
                                      **CLEAN.model_copy(update={"skipped": f"the scene could not be laid out: {e}"})
@@ -263,8 +263,6 @@ class Builder:
         n_stress = len(self.cfg.subtype_names()) * len(self.cfg.severities)
         frames: list[Frame] = []
         skipped: list[dict[str, Any]] = list(self.scene_skips)
-        if skipped:
-            self.stats["skipped_scenes"] = len(skipped)
         items: list[Any] = []
         dropped: list[Any] = []
         bar = tqdm(total=len(plans) * (1 + n_stress), unit="frame", desc="build", disable=not progress,

@@ -632,6 +632,11 @@ def _lights(spec: FamilySpec, g: np.random.Generator) -> tuple[Light, ...]:
             Light(id="ambient", kind="ambient", role="ambient", intensity=spec.ambient_intensity))
 
 
+def scene_id(family: str, seed: int, index: int) -> str:
+    """The id of scene ``index`` of a family and seed (what ``sample_scene`` names it)."""
+    return f"{family}-{seed}-{index:04d}"
+
+
 def sample_scene(family: str | FamilySpec, seed: int, index: int = 0) -> ScenePlan:
     """A clean scene of ``family``, fully determined by (family, seed, index)."""
     spec = load_family(family) if isinstance(family, str) else family
@@ -689,6 +694,6 @@ def sample_scene(family: str | FamilySpec, seed: int, index: int = 0) -> ScenePl
     wall = _surface(spec.wall_color, spec.wall_texture, 4.0) if spec.wall_color else None
     room = Room(floor=_surface(spec.floor_color, spec.floor_texture, 6.0), wall=wall, wall_y=spec.wall_y,
                 side_x=spec.side_x)
-    return ScenePlan(scene_id=f"{spec.name}-{seed}-{index:04d}", family=spec.name, seed=seed, room=room,
+    return ScenePlan(scene_id=scene_id(spec.name, seed, index), family=spec.name, seed=seed, room=room,
                      supports=supports, objects=tuple(objects), lights=lights, camera=cam,
                      gripper=gripper, robot=robot, targets=tuple(targets))
