@@ -9,24 +9,32 @@ question is dropped on that frame.
 
 from __future__ import annotations
 
-import functools
 import itertools
-import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from robostress.questions import templates as T
-from robostress.questions.base import Drop, FrameContext, QuestionSpec, QuestionType, desc, register
+from robostress.questions.base import (
+    Drop,
+    FrameContext,
+    QuestionSpec,
+    QuestionType,
+    desc,
+    family_spec,
+    register,
+)
+from robostress.questions.weighting import Draw, Sample, option_weights, weighted_order
 from robostress.scene.objects import CATEGORIES, get_category, world_extent
 from robostress.scene.plan import SceneObject
+from robostress.scene.sample import small_footprint
 
 IMAGE_MARGIN = 0.04  # of the image width: closer horizontally is neither left nor right
 DEPTH_MARGIN = 0.04  # metres: closer in distance to the camera is neither nearer nor farther
 NEAREST_MARGIN = 0.03  # metres between the nearest and the second nearest option
 NEAREST_MAX_RADIUS = 0.15  # metres: wider objects (a frying pan with its handle) are not nearest options or references
+NEAREST_CHOICE = 3  # objects clearly farther than the answer, of which three are offered (4 lets the weights always choose, but loses 39 % of the questions)
 TRIES = 8  # candidate subject sets tried on the clean twin before giving up
 
 
@@ -112,10 +120,52 @@ class OnChoice:
 
     subject: str  # object id
     truth: str  # the option text of what it rests on ('the table', 'a book')
+    truth_kind: str | None  # the category it rests on (None: a support)
     supports: tuple[str, ...]  # 'the <kind>' of every support: always offered
     size: int  # number of options
     fitting: tuple[str, ...]  # categories (not the truth's) the subject would fit on or in: wrong kinds first
-    rest: tuple[set[str], ...]  # then these option texts, in turn, should too few fit
+    rest: tuple[tuple[str, ...], ...]  # then these categories, in turn, should too few fit
+
+    @property
+    def wrong(self) -> int:
+        """Wrong object kinds the question offers."""
+        return self.size - len({self.truth, *self.supports})
+
+    @property
+    def side(self) -> str:
+        """The weights' prefix: questions whose truth is a support and those whose truth is an
+        object draw their wrong kinds with weights of their own."""
+        return "support:" if self.truth_kind is None else "object:"
+
+    def sample(self) -> Sample:
+        """The draw this question makes, for calibration: its wrong kinds by weight, or, when no
+        more fit than there are slots, all of them and the fillers of ``rest`` uniformly.
+
+        Each time a kind is the truth, it should be offered ``size - 1`` more times as a wrong
+        kind, so that it is the truth of one in ``size`` questions offering it, and split between
+        the two sides in proportion to their wrong slots, so that a support is the truth of as
+        many of those questions as on average: a kind offered mostly where the truth is the table
+        (a large box that fits under everything, where the subject rests on a small box) would
+        otherwise point at the table. On a one-support table that is one offer where the truth is
+        the table and two where it is another object."""
+        n_sup = len(self.supports)
+        p_sup = n_sup / (n_sup + max(4 - n_sup, 1))  # the value is drawn a support this often
+        slots = {"support:": p_sup * (self.size - n_sup), "object:": (1 - p_sup) * (self.size - n_sup - 1)}
+        total = sum(slots.values())
+        target = ({f"{side}{self.truth_kind}": (self.size - 1) * n / total for side, n in slots.items()}
+                  if self.truth_kind else {})
+        fitting = tuple(self.side + k for k in self.fitting)
+        if len(fitting) > self.wrong:
+            return Sample(Draw(fitting, self.wrong), target)
+        fixed = dict.fromkeys(fitting, 1.0)
+        left = self.wrong - len(fitting)
+        for grp in self.rest:  # uniform fillers: each of a group's L kinds offered with chance min(1, left / L)
+            cands = [self.side + k for k in grp if self.side + k not in fixed and k != self.truth_kind]
+            if left <= 0 or not cands:
+                continue
+            fixed.update(dict.fromkeys(cands, min(1.0, left / len(cands))))
+            left -= len(cands)
+        return Sample(None, target, fixed)
 
 
 @register
@@ -134,11 +184,13 @@ class RestingOn(QuestionType):
         asked rather than another value, which would unbalance the values): an object too large to rest on anything but a plate, a book or a
         storage box rests on the table far more often than on one of them, and its option set,
         always those same kinds, gave that away (the table was the answer 11 times in the 19
-        train questions offering the frying pan, plate and storage box). The wrong object kinds
+        train questions offering the frying pan, plate and storage box). In families with stacks, a
+        subject resting on a support is one small enough to top a stack, as every subject resting
+        on an object is: a large one would show its answer by the large kinds it fits on. The wrong object kinds
         are kinds of flat-topped objects and containers the subject would fit on or in (as the
         object it rests on does: a butter box offered under a mug it could never carry would
         never be right), from the scene and the catalogue, each drawn with a weight calibrated on the train split so that every kind is
-        offered (number of options) times as often as it is the truth (``support_weights``,
+        offered (number of options) times as often as it is the truth (``option_weights``,
         ``robostress.questions.calibrate``). Drawn uniformly, the large boxes and plates that fit
         under everything were offered far more often than they carry something, and a text-only
         model picked the small boxes whenever they were offered (33 % right against 25 %). A value
@@ -146,9 +198,10 @@ class RestingOn(QuestionType):
         c = self.choose(ctx, g)
         if c is None:
             return []
-        wrong = [T.indefinite(k) for k in _weighted_order(g, c.fitting, support_weights(ctx.plan.family))]
+        weights = option_weights(ctx.plan.family, self.name)
+        wrong = [T.indefinite(c.fitting[i]) for i in weighted_order(g, [c.side + k for k in c.fitting], weights)]
         for grp in c.rest:
-            left = sorted(set(grp) - set(wrong) - {c.truth})
+            left = sorted({T.indefinite(k) for k in grp} - set(wrong) - {c.truth})
             wrong += [left[i] for i in g.permutation(len(left))]
         opts = tuple(dict.fromkeys([c.truth, *c.supports, *wrong]))[: c.size]
         return [self.spec(c.subject, T.question("on", a=desc(ctx.obj(c.subject))), opts, (c.subject,))]
@@ -157,23 +210,27 @@ class RestingOn(QuestionType):
         """The subject (its value drawn first), its truth and the kinds its wrong options come from."""
         kinds = sorted({f"the {s.kind}" for s in ctx.plan.supports})
         sups = sorted(s.id for s in ctx.plan.supports)
-        by_value: dict[str, list[str]] = {v: [] for v in [*sups, "object"]}
+        values = [*sups, "object"]
         size = max(4, len(kinds) + 1)
         holders = [o for o in ctx.things() if _holder(o)]
+        family = family_spec(ctx.plan.family)
+        stacks = family is not None and (family.stack_prob > 0 or family.contain_prob > 0)
         fitting: dict[str, set[str]] = {}
-        loose: dict[str, list[str]] = {v: [] for v in by_value}  # fill the wrong slots, but only just
+        # tiers, best first: the option set is never forced (two kinds more than the wrong slots),
+        # or only just fills them; small enough to top a stack (where there are stacks), or not
+        tiers: dict[tuple[bool, bool], dict[str, list[str]]] = {
+            t: {v: [] for v in values} for t in ((True, True), (True, False), (False, True), (False, False))}
         for o in [*ctx.plan.targets, *(o.id for o in ctx.things() if o.id not in ctx.plan.targets)]:
             if ctx.comfortable(o) and self.defined(self.spec(o, "", (), (o,)), ctx):
                 item = ctx.obj(o)
-                fitting[o] = ({h.category for h in holders if h.id != o and _could_rest(item, h)}
+                fitting[o] = ({h.category for h in holders if h.id != o and could_rest(item, h)}
                               | set(_catalogue_holders(item, _flat_pool(item))))
                 below = item.support_id
                 value = "object" if ctx.is_object(below) else below
-                if len(fitting[o]) > size:  # two kinds more than the wrong slots: the option set is never forced
-                    by_value[value].append(o)
-                elif len(fitting[o]) >= size - 1:
-                    loose[value].append(o)
-        by_value = {v: p or loose[v] for v, p in by_value.items()}  # rather than another value (balance)
+                if len(fitting[o]) >= size - 1:
+                    small = not stacks or value == "object" or small_footprint(item.size)
+                    tiers[(small, len(fitting[o]) > size)][value].append(o)
+        by_value = {v: next((t[v] for t in tiers.values() if t[v]), []) for v in values}  # rather than another value
         stacked = ["object"] * max(4 - len(sups), 1) if by_value["object"] else []  # no stack: supports only
         want = ctx.draw("value/on", 0, [*sups, *stacked])
         if not by_value[want]:
@@ -184,10 +241,17 @@ class RestingOn(QuestionType):
         pool = by_value[want]
         subject = pool[int(g.integers(len(pool)))]
         truth = self.truth(self.spec(subject, "", (), (subject,)), ctx)
-        return OnChoice(subject, truth, tuple(kinds), size,
-                        tuple(sorted(c for c in fitting[subject] if T.indefinite(c) != truth)),
-                        ({T.indefinite(o.category) for o in holders if o.id != subject},
-                         {T.indefinite(c) for c in _flat_pool(ctx.obj(subject))}))
+        below = ctx.obj(subject).support_id
+        truth_kind = ctx.obj(below).category if ctx.is_object(below) else None
+        return OnChoice(subject, truth, truth_kind, tuple(kinds), size,
+                        tuple(sorted(c for c in fitting[subject] if c != truth_kind)),
+                        (tuple(sorted({o.category for o in holders if o.id != subject})),
+                         tuple(sorted(_flat_pool(ctx.obj(subject))))))
+
+    def sample(self, ctx: FrameContext, g: np.random.Generator) -> Sample | None:
+        """This scene's question before its weighted draw (``robostress.questions.calibrate``)."""
+        c = self.choose(ctx, g)
+        return None if c is None else c.sample()
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
         ctx.refer(spec.subjects[0])
@@ -197,37 +261,12 @@ class RestingOn(QuestionType):
         return f"the {ctx.plan.support(below).kind}"
 
 
-SUPPORT_TABLE = Path(__file__).parent / "weights" / "supports.json"
-
-
-@functools.cache
-def support_weights(family: str) -> dict[str, float]:
-    """The weight each kind of wrong 'on' option is drawn with in ``family`` (calibrated on the
-    train split by ``robostress.questions.calibrate``); empty (equal weights) for a family the
-    table does not hold (families without stacks or containers)."""
-    try:
-        table = json.loads(SUPPORT_TABLE.read_text())
-    except FileNotFoundError:
-        return {}
-    return {k: float(v) for k, v in table["families"].get(family, {}).get("weights", {}).items()}
-
-
-def _weighted_order(g: np.random.Generator, kinds: tuple[str, ...], weight: dict[str, float]) -> list[str]:
-    """``kinds`` in a random order, each next one drawn with probability proportional to its weight
-    (1 if it has none) among those left."""
-    left, out = list(kinds), []
-    while left:
-        w = np.array([weight.get(k, 1.0) for k in left])
-        out.append(left.pop(int(g.choice(len(left), p=w / w.sum()))))
-    return out
-
-
 def flat_top(category: str) -> bool:
     """Whether objects of a category can carry another object."""
     return get_category(category).flat_top
 
 
-def _could_rest(item: SceneObject, holder: SceneObject) -> bool:
+def could_rest(item: SceneObject, holder: SceneObject) -> bool:
     """Whether ``item``, upright, would fit on ``holder``'s top or inside it."""
     from robostress.scene.containers import fit_inside, is_container
     from robostress.scene.sample import fits_on
@@ -248,12 +287,12 @@ def _catalogue_holders(item: SceneObject, categories: list[str]) -> list[str]:
 
     assets = sorted(asset_catalog().assets.items())
     return [c for c in categories
-            if any(s.category == c and _could_rest(item, catalogue_object(a)) for a, s in assets)]
+            if any(s.category == c and could_rest(item, catalogue_object(a)) for a, s in assets)]
 
 
 def _holder(o: SceneObject) -> bool:
     """Whether something might rest on or in an object: a flat top or a container (a scene's own
-    bowl may hold a small object; whether the subject fits is ``_could_rest``'s to say)."""
+    bowl may hold a small object; whether the subject fits is ``could_rest``'s to say)."""
     from robostress.scene.containers import is_container
 
     return flat_top(o.category) or is_container(o)
@@ -299,10 +338,28 @@ class Nearest(QuestionType):
         farther away (by centre and by surface), and the three wrong options among those. Were
         the options drawn first, the answer would nearly always be the object nearest of all,
         and which kinds end up nearest the gripper or the middle of the table (large flat ones,
-        placed where they fit) would show through the option names. Objects wider than
+        placed where they fit) would show through the option names. The wrong options are drawn
+        with a weight per category (``option_weights``) that offers each category three times as
+        often as it is the answer on the train split: drawn uniformly, a plate (rarely nearest of
+        four) was the answer of 10 % of the questions offering it and a mug of 33 %, and a
+        text-only model scored 31 % against 25 %. Objects wider than
         ``NEAREST_MAX_RADIUS`` take no part: which of their parts is 'closest' is ambiguous, and
         their bounding cylinder would make them the answer nearly whenever offered."""
-        seen = [o for o in _seen(ctx) if world_extent(o)[1] <= NEAREST_MAX_RADIUS]
+        c = self.choose(ctx, g)
+        if c is None:
+            return []
+        ref, a, farther = c
+        w = option_weights(ctx.plan.family, self.name)
+        opts = [a, *(farther[i] for i in weighted_order(g, [o.category for o in farther], w)[:3])]
+        text = T.question("nearest", ref="the gripper" if ref is None else desc(ctx.obj(ref)))
+        return [self.spec("gripper" if ref is None else ref, text, tuple(desc(o) for o in opts),
+                          tuple(o.id for o in opts), ref=ref)]
+
+    def choose(self, ctx: FrameContext, g: np.random.Generator
+               ) -> tuple[str | None, SceneObject, list[SceneObject]] | None:
+        """(reference: None for the gripper, the answer, the objects clearly farther from the
+        reference than the answer), before the wrong options are drawn from the last."""
+        seen = [o for o in _seen(ctx) if world_extent(o)[1] <= NEAREST_MAX_RADIUS and ctx.named_apart(o.id)]
         if _gripper_in_view(ctx):
             refs: list[str | None] = [None]
         else:
@@ -314,18 +371,18 @@ class Nearest(QuestionType):
             gap = {o.id: _gap(p, o) for o in pool}
             farther = {o.id: [b for b in pool if d[b.id] - d[o.id] >= NEAREST_MARGIN and gap[b.id] > gap[o.id]]
                        for o in pool}
-            answers = [o for o in pool if len(farther[o.id]) >= 3]
-            if not answers:
-                continue
-            a = answers[int(g.integers(len(answers)))]
-            wrong = [farther[a.id][i] for i in g.permutation(len(farther[a.id]))[:3]]
-            opts = [a, *wrong]
-            text = T.question("nearest", ref="the gripper" if ref is None else desc(ctx.obj(ref)))
-            spec = self.spec("gripper" if ref is None else ref, text, tuple(desc(o) for o in opts),
-                             tuple(o.id for o in opts), ref=ref)
-            if self.defined(spec, ctx):
-                return [spec]
-        return []
+            answers = [o for o in pool if len(farther[o.id]) >= NEAREST_CHOICE]
+            if answers:
+                a = answers[int(g.integers(len(answers)))]
+                return ref, a, farther[a.id]
+        return None
+
+    def sample(self, ctx: FrameContext, g: np.random.Generator) -> Sample | None:
+        """This scene's question before its weighted draw (``robostress.questions.calibrate``)."""
+        c = self.choose(ctx, g)
+        if c is None:
+            return None
+        return Sample(Draw(tuple(o.category for o in c[2]), 3), {c[1].category: 3.0})
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
         ref = spec.params["ref"]
