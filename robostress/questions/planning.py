@@ -166,14 +166,14 @@ def _could_carry(ctx: FrameContext, x: str, ids: list[str], but: set[str]) -> li
     real objects, per category of the family, the catalogue objects not in the scene that would
     fit (one of them is named if the category is drawn). Names in ``but`` are left out."""
     base = ctx.obj(x)
-    out = {(o.category, (desc(o),)) for o in map(ctx.obj, ids)
+    out: set[tuple[str, tuple[str, ...]]] = {(o.category, (desc(o),)) for o in map(ctx.obj, ids)
            if not o.tipped and desc(o) not in but and could_rest(o, base)}
     family = family_spec(ctx.plan.family)
     if base.asset is not None and family is not None:
         from robostress.scene.assets import asset_catalog
         from robostress.scene.sample import catalogue_object
 
-        taken = {desc(o) for o in ctx.plan.objects} | but | {n for _, (n,) in out}
+        taken = {desc(o) for o in ctx.plan.objects} | but | {n for _, ns in out for n in ns}
         absent: dict[str, set[str]] = {}
         for a in sorted(asset_catalog().assets):
             o = catalogue_object(a)
