@@ -225,8 +225,37 @@ def object_mesh(category: str, size: Vec3, deformation: Deformation = NO_DEFORMA
     centre = np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]])
     target = np.asarray(size, np.float64)
     v = (v - centre) * (target / np.maximum(hi - lo, 1e-9))
+    faces, uv = m.faces, m.uv
+    if deformation.kind != "none":  # fine enough to bend: a coarse face would fold and show its back
+        v, faces, uv = subdivide(v, faces, uv, DEFORM_MAX_EDGE * float(target.min()))
     v = _deform(v, deformation, target)
-    return Mesh(v.astype(np.float32), m.faces, m.uv)
+    return Mesh(v.astype(np.float32), faces, uv)
+
+
+DEFORM_MAX_EDGE = 0.15  # of the smallest side: longest mesh edge before a deformation
+MAX_SUBDIVIDED_FACES = 400_000
+
+
+def subdivide(v: np.ndarray, faces: np.ndarray, uv: np.ndarray, max_edge: float
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split every triangle into four (edge midpoints shared, so the mesh stays closed; UVs
+    interpolated) until no edge is longer than ``max_edge``. A twist or bend moves each vertex
+    on its own: the long side faces of a box, two triangles from bottom to top, would become
+    chords through the twisted solid and turn their backs (black in a one-sided BSDF) to the
+    camera."""
+    v, f, t = np.asarray(v, np.float64), np.asarray(faces, np.int64), np.asarray(uv, np.float64)
+    while len(f) * 4 <= MAX_SUBDIVIDED_FACES:
+        e = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
+        if float(np.linalg.norm(v[e[:, 0]] - v[e[:, 1]], axis=1).max()) <= max_edge:
+            break
+        key, inv = np.unique(np.sort(e, axis=1), axis=0, return_inverse=True)
+        mid = len(v) + inv.reshape(3, -1)  # per face: index of the midpoint of edge ab, bc, ca
+        v = np.concatenate([v, (v[key[:, 0]] + v[key[:, 1]]) / 2])
+        t = np.concatenate([t, (t[key[:, 0]] + t[key[:, 1]]) / 2]) if len(t) else t
+        a, b, c = f.T
+        ab, bc, ca = mid
+        f = np.concatenate([np.stack(x, -1) for x in ((a, ab, ca), (ab, b, bc), (ca, bc, c), (ab, bc, ca))])
+    return v, f.astype(np.uint32), t.astype(np.float32)
 
 
 def _yaw(v: np.ndarray, deg: float) -> np.ndarray:

@@ -163,7 +163,10 @@ def _deformation(m: MeasureInput) -> float:
 
     vals = []
     for t in m.plan.targets:
-        a, b = world_mesh(m.plan.object(t)).vertices, world_mesh(m.clean_plan.object(t)).vertices
+        o = m.plan.object(t)
+        flat = m.clean_plan.object(t).model_copy(  # undeformed, on the same (subdivided) mesh
+            update={"deformation": o.deformation.model_copy(update={"amplitude": 0.0})})
+        a, b = world_mesh(o).vertices, world_mesh(flat).vertices
         vals.append(float(np.linalg.norm(a - b, axis=1).mean()) / m.plan.object(t).size[2])
     return float(np.mean(vals)) if vals else 0.0
 

@@ -11,6 +11,7 @@ from robostress.scene.objects import (
     box_mesh,
     get_category,
     object_mesh,
+    subdivide,
     world_extent,
     world_mesh,
 )
@@ -52,13 +53,54 @@ def test_every_category_is_a_closed_outward_mesh_of_its_size(cat: str) -> None:
 @pytest.mark.parametrize("kind", ["bend", "twist", "crumple"])
 def test_deformations_grow_with_amplitude_and_keep_the_base_down(kind: str) -> None:
     size = CATEGORIES["bottle"].nominal_size
-    base = object_mesh("bottle", size).vertices
+    base = object_mesh("bottle", size, Deformation(kind=kind, amplitude=0.0)).vertices  # type: ignore[arg-type]
     moved = []
     for amp in (0.1, 0.3, 0.6):
         v = object_mesh("bottle", size, Deformation(kind=kind, amplitude=amp, seed=3)).vertices  # type: ignore[arg-type]
         assert float(v[:, 2].min()) >= -1e-6
         moved.append(float(np.linalg.norm(v - base, axis=1).mean()))
     assert moved[0] < moved[1] < moved[2]
+
+
+def test_subdivision_splits_long_edges_and_keeps_the_mesh_closed_and_outward() -> None:
+    m = object_mesh("box", CATEGORIES["box"].nominal_size)
+    v, f, uv = subdivide(m.vertices, m.faces, m.uv, 0.03)
+    e = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]).astype(int)
+    assert float(np.linalg.norm(v[e[:, 0]] - v[e[:, 1]], axis=1).max()) <= 0.03
+    assert len(f) in {len(m.faces) * 4 ** k for k in range(1, 8)}  # whole triangles split in four
+    assert closed(v, f) and abs(signed_volume(v, f) - signed_volume(m.vertices, m.faces)) < 1e-9  # same solid
+    # one level: each new vertex is the midpoint of an edge of the original, in space and in uv
+    v1, f1, uv1 = subdivide(m.vertices, m.faces, m.uv, 0.99 * float(
+        np.linalg.norm(m.vertices[m.faces[:, 0]] - m.vertices[m.faces[:, 1]], axis=1).max()))
+    old = np.concatenate([m.faces[:, [0, 1]], m.faces[:, [1, 2]], m.faces[:, [2, 0]]]).astype(int)
+    pv, pt = m.vertices.astype(np.float64), m.uv.astype(np.float64)
+
+    def key(x: np.ndarray, t: np.ndarray) -> tuple[float, ...]:
+        return tuple(float(c) for c in np.round(np.concatenate([x, t]), 5))
+
+    mids = {key((pv[a] + pv[b]) / 2, (pt[a] + pt[b]) / 2) for a, b in old}
+    new = {key(v1[k].astype(np.float64), uv1[k].astype(np.float64)) for k in range(len(m.vertices), len(v1))}
+    assert new and new <= mids
+    assert len(subdivide(m.vertices, m.faces, m.uv, 10.0)[1]) == len(m.faces)  # nothing longer: unchanged
+
+
+def test_a_twisted_real_box_turns_no_black_back_faces_to_the_camera(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scene 4's white storage box, twisted 2.3 rad (nonrigid_deformation s4): from its coarse mesh
+    (two triangles a side) faces rendered black over 2 % of the image; subdivided before the
+    twist, none do."""
+    import robostress.scene.objects as objects
+    from robostress.render.renderer import Renderer, RenderSettings
+    from robostress.scene.sample import sample_scene
+    from robostress.stress.base import apply_stress
+
+    plan, _ = apply_stress(sample_scene("lab_tabletop", 0, 4), "nonrigid_deformation", 4)
+    r = Renderer(RenderSettings(width=96, height=96))
+    black = {}
+    for max_edge in (1e9, objects.DEFORM_MAX_EDGE):
+        monkeypatch.setattr(objects, "DEFORM_MAX_EDGE", max_edge)
+        im, _ = r.render_rgb(plan, 0)
+        black[max_edge] = float((im.max(axis=2) == 0).mean())
+    assert black[1e9] > 0.005 and black[objects.DEFORM_MAX_EDGE] == 0.0, black
 
 
 def test_crumple_is_deterministic_by_seed() -> None:
