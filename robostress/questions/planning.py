@@ -170,13 +170,11 @@ def _could_carry(ctx: FrameContext, x: str, ids: list[str], but: set[str]) -> li
            if not o.tipped and desc(o) not in but and could_rest(o, base)}
     family = family_spec(ctx.plan.family)
     if base.asset is not None and family is not None:
-        from robostress.scene.assets import asset_catalog
-        from robostress.scene.sample import catalogue_object
+        from robostress.scene.sample import catalogue_objects
 
         taken = {desc(o) for o in ctx.plan.objects} | but | {n for _, ns in out for n in ns}
         absent: dict[str, set[str]] = {}
-        for a in sorted(asset_catalog().assets):
-            o = catalogue_object(a)
+        for o in catalogue_objects():
             if o.category in family.categories and desc(o) not in taken and could_rest(o, base):
                 absent.setdefault(o.category, set()).add(desc(o))
         out |= {(c, tuple(sorted(n))) for c, n in absent.items()}

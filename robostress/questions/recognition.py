@@ -29,7 +29,7 @@ from robostress.questions.base import (
     print_colour,
     register,
 )
-from robostress.questions.weighting import Draw, Sample, option_weights, weighted_order
+from robostress.questions.weighting import Draw, Sample, option_weights, weighted_choice
 from robostress.scene.objects import CATEGORIES, get_category
 from robostress.scene.plan import SceneObject
 
@@ -244,7 +244,7 @@ class Count(QuestionType):
         want, cands = c
         if want in (0, 1) and _designed_multiples(ctx.plan.family):
             w = option_weights(ctx.plan.family, self.name)
-            sup, cat = cands[weighted_order(g, [f"{want}:{cat}" for _, cat in cands], w)[0]]
+            sup, cat = cands[weighted_choice(g, [f"{want}:{cat}" for _, cat in cands], w)]
         else:
             sup, cat = cands[int(g.integers(len(cands)))]
         q = T.question("count", plural=get_category(cat).plural, support=ctx.plan.support(sup).kind)
@@ -327,7 +327,7 @@ class Existence(QuestionType):
         if fakes:
             if weighted:
                 w = option_weights(ctx.plan.family, self.name)
-                col, cat, sup = fakes[weighted_order(g, [f"{a} {b}" for a, b, _ in fakes], w)[0]]
+                col, cat, sup = fakes[weighted_choice(g, [f"{a} {b}" for a, b, _ in fakes], w)]
             else:
                 col, cat, sup = fakes[int(g.integers(len(fakes)))]
             out.append(self._spec(ctx, "absent", col, cat, sup))

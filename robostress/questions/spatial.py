@@ -114,6 +114,12 @@ class FrontBehind(_Pairwise):
         return na if dd < 0 else nb
 
 
+def _object_slots(n_supports: int) -> int:
+    """Of the values an 'on' question's truth is drawn over (each support once, then 'an
+    object'), how many are 'an object': the rest of four, at least one."""
+    return max(4 - n_supports, 1)
+
+
 @dataclass(frozen=True)
 class OnChoice:
     """What an 'on' question asks about, before its wrong options are drawn."""
@@ -149,7 +155,7 @@ class OnChoice:
         otherwise point at the table. On a one-support table that is one offer where the truth is
         the table and two where it is another object."""
         n_sup = len(self.supports)
-        p_sup = n_sup / (n_sup + max(4 - n_sup, 1))  # the value is drawn a support this often
+        p_sup = n_sup / (n_sup + _object_slots(n_sup))  # the value is drawn a support this often
         slots = {"support:": p_sup * (self.size - n_sup), "object:": (1 - p_sup) * (self.size - n_sup - 1)}
         total = sum(slots.values())
         target = ({f"{side}{self.truth_kind}": (self.size - 1) * n / total for side, n in slots.items()}
@@ -231,7 +237,7 @@ class RestingOn(QuestionType):
                     small = not stacks or value == "object" or small_footprint(item.size)
                     tiers[(small, len(fitting[o]) > size)][value].append(o)
         by_value = {v: next((t[v] for t in tiers.values() if t[v]), []) for v in values}  # rather than another value
-        stacked = ["object"] * max(4 - len(sups), 1) if by_value["object"] else []  # no stack: supports only
+        stacked = ["object"] * _object_slots(len(sups)) if by_value["object"] else []  # no stack: supports only
         want = ctx.draw("value/on", 0, [*sups, *stacked])
         if not by_value[want]:
             offered = [v for v, p in by_value.items() if p]
@@ -282,12 +288,10 @@ def _catalogue_holders(item: SceneObject, categories: list[str]) -> list[str]:
     objects); for procedural objects, all of them."""
     if item.asset is None:
         return list(categories)
-    from robostress.scene.assets import asset_catalog
-    from robostress.scene.sample import catalogue_object
+    from robostress.scene.sample import catalogue_objects
 
-    assets = sorted(asset_catalog().assets.items())
-    return [c for c in categories
-            if any(s.category == c and could_rest(item, catalogue_object(a)) for a, s in assets)]
+    objs = catalogue_objects()
+    return [c for c in categories if any(o.category == c and could_rest(item, o) for o in objs)]
 
 
 def _holder(o: SceneObject) -> bool:

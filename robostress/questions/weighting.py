@@ -65,11 +65,17 @@ def clear_cache() -> None:
     _table.cache_clear()
 
 
+def weighted_choice(g: np.random.Generator, kinds: Sequence[str], weight: Mapping[str, float]) -> int:
+    """The position of one of ``kinds``, drawn with probability proportional to its kind's weight
+    (1 if it has none)."""
+    w = np.array([weight.get(k, 1.0) for k in kinds])
+    return int(g.choice(len(kinds), p=w / w.sum()))
+
+
 def weighted_order(g: np.random.Generator, kinds: Sequence[str], weight: Mapping[str, float]) -> list[int]:
-    """Positions of ``kinds`` in a random order, each next one drawn with probability proportional
-    to its kind's weight (1 if it has none) among those left."""
+    """Positions of ``kinds`` in a random order, each next one drawn by ``weighted_choice`` among
+    those left (its first is the ``weighted_choice`` of all)."""
     left, out = list(range(len(kinds))), []
     while left:
-        w = np.array([weight.get(kinds[i], 1.0) for i in left])
-        out.append(left.pop(int(g.choice(len(left), p=w / w.sum()))))
+        out.append(left.pop(weighted_choice(g, [kinds[i] for i in left], weight)))
     return out

@@ -6,6 +6,7 @@ import math
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import yaml
@@ -26,6 +27,9 @@ from robostress.scene.plan import (
     Support,
 )
 from robostress.seeding import latin_draw, rng
+
+if TYPE_CHECKING:
+    from robostress.scene.assets import AssetCatalog
 
 # Linear-RGB albedos. Object colours are kept apart from surface colours so that a named
 # colour always means the same thing in questions.
@@ -325,6 +329,20 @@ def catalogue_object(asset_id: str) -> SceneObject:
 
     return SceneObject(id=asset_id, category=asset_spec(asset_id).category, material=asset_material(asset_id),
                        asset=asset_id, position=(0.0, 0.0, 0.0), size=load_asset(asset_id).size, support_id="table")
+
+
+_CATALOGUE: list[tuple[AssetCatalog, tuple[SceneObject, ...]]] = []  # (the catalog read, its objects)
+
+
+def catalogue_objects() -> tuple[SceneObject, ...]:
+    """Every asset of the catalog as ``catalogue_object`` gives it, in asset-id order; built once
+    per read of the catalog (a changed catalog file is read anew by ``asset_catalog``)."""
+    from robostress.scene.assets import asset_catalog
+
+    cat = asset_catalog()
+    if not _CATALOGUE or _CATALOGUE[0][0] is not cat:
+        _CATALOGUE[:] = [(cat, tuple(catalogue_object(a) for a in sorted(cat.assets)))]
+    return _CATALOGUE[0][1]
 
 
 def _place(spec: FamilySpec, g: np.random.Generator, n: int, index: int = 0, seed: int = 0) -> list[SceneObject]:

@@ -167,7 +167,7 @@ def _deformation(m: MeasureInput) -> float:
         flat = m.clean_plan.object(t).model_copy(  # undeformed, on the same (subdivided) mesh
             update={"deformation": o.deformation.model_copy(update={"amplitude": 0.0})})
         a, b = world_mesh(o).vertices, world_mesh(flat).vertices
-        vals.append(float(np.linalg.norm(a - b, axis=1).mean()) / m.plan.object(t).size[2])
+        vals.append(float(np.linalg.norm(a - b, axis=1).mean()) / o.size[2])
     return float(np.mean(vals)) if vals else 0.0
 
 

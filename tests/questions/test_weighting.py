@@ -18,6 +18,7 @@ from robostress.questions.weighting import (
     Draw,
     Sample,
     option_weights,
+    weighted_choice,
     weighted_order,
 )
 from tests.models.test_prior import TRAIN_SEED
@@ -98,6 +99,9 @@ def test_weighted_order_draws_heavy_kinds_first_in_proportion() -> None:
     firsts = Counter(("a", "b", "c")[weighted_order(g, ("a", "b", "c"), {"a": 6.0, "b": 2.0})[0]] for _ in range(4000))
     assert abs(firsts["a"] / 4000 - 6 / 9) < 0.03 and abs(firsts["c"] / 4000 - 1 / 9) < 0.03, firsts
     assert sorted(weighted_order(g, ("a", "b", "a"), {})) == [0, 1, 2]  # a kind may repeat: one entry per object
+    for seed in range(20):  # one weighted pick is the first of a weighted order, from the same draws
+        w = {"a": 6.0, "b": 2.0}
+        assert weighted_choice(np.random.default_rng(seed), "abc", w) == weighted_order(np.random.default_rng(seed), "abc", w)[0]
 
 
 def _offered_kinds(qtype: str, spec: Any, ctx: Any) -> set[str]:
