@@ -77,7 +77,8 @@ def _mean(x: np.ndarray, mask: np.ndarray) -> float:
     return float(x[mask].mean()) if mask.any() else 0.0
 
 
-def _ring(mask: np.ndarray) -> np.ndarray:
+def surround_ring(mask: np.ndarray) -> np.ndarray:
+    """The pixels within 1/48 of the image width around ``mask`` (not in it): its surround."""
     w = max(2, mask.shape[1] // 48)
     k = np.ones((2 * w + 1, 2 * w + 1), np.uint8)
     return cv2.dilate(mask.astype(np.uint8), k).astype(bool) & ~mask
@@ -85,7 +86,7 @@ def _ring(mask: np.ndarray) -> np.ndarray:
 
 def _contrast(plan: ScenePlan, a: FrameArrays) -> float:
     t = target_mask(plan, a)
-    ring = _ring(t)
+    ring = surround_ring(t)
     if not t.any() or not ring.any():
         return 0.0
     L = lab(a.rgb)

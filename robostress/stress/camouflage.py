@@ -1,0 +1,100 @@
+"""Camouflage colours: the albedo at which a target would look like its surround in the image.
+
+``low_contrast_blend`` moves a target's albedo toward a colour. Moving it toward the albedo of
+the table it rests on is not enough: the object and the table around it are lit differently
+(the object's sides face away from the light, the table around it lies in the object's shadow,
+glossy objects add reflections), so the image contrast was least before the albedos matched and
+rose again after (2 of 16 lab scenes at s5: 2.1 then 5.6 ΔE). The colour to blend toward is the
+one that makes the object's *pixels* match the *pixels* around it.
+
+That colour is found from two small probe renders of the clean plan, with every target's albedo
+set to a flat gray of two known levels. A diffuse surface's radiance is linear in its albedo, so
+per pixel and channel ``radiance = D * albedo + S`` (``D`` the shading, ``S`` whatever does not
+depend on the albedo: gloss, emitted and reflected light). The two probes give ``D`` and ``S`` for
+every pixel of the target, and a few Gauss-Newton steps find the flat albedo whose pixels have
+the same mean CIELAB as the ring of pixels around the target (the quantity
+``target_contrast`` measures). Blending by ``t`` then moves every pixel of the target on a straight
+line from its clean radiance toward that match, so the contrast falls as ``t`` rises.
+
+The probes are a pure, seeded function of the plan (fixed size, spp, seed and renderer settings),
+cached per plan, and the colours are rounded to 1/1000 so that tiny differences between Mitsuba
+variants rarely change the stressed plan.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from robostress.scene.plan import ScenePlan
+from robostress.stress.common import map_target_materials, support_rgb
+
+PROBE_SIZE = 96  # px, square
+PROBE_SPP = 8  # per pass (2 passes)
+PROBE_SEED = 0
+GRAYS = (0.15, 0.6)  # the two flat albedos of the probes
+MIN_PIXELS = 6  # fewer visible target pixels in the probe: fall back to the support's albedo
+STEPS = 8  # Gauss-Newton steps (the start is already close: the linear-mean solution)
+
+
+def camouflage_rgb(plan: ScenePlan) -> dict[str, tuple[float, float, float]]:
+    """For every target of ``plan``, the flat albedo whose pixels look like the pixels around it.
+
+    A target hidden in the probe (fewer than ``MIN_PIXELS`` pixels) gets the albedo of the surface
+    it rests on, as before this module.
+    """
+    return dict(_camouflage(plan.to_json()))
+
+
+@lru_cache(maxsize=64)
+def _camouflage(plan_json: str) -> tuple[tuple[str, tuple[float, float, float]], ...]:
+    from robostress.render.renderer import Renderer, RenderSettings
+    from robostress.stress.measures import surround_ring
+
+    plan = ScenePlan.model_validate_json(plan_json)
+    probe = Renderer(RenderSettings(width=PROBE_SIZE, height=PROBE_SIZE, spp=PROBE_SPP, noise_ratio=None))
+    shots = []
+    for gray in GRAYS:
+        flat = map_target_materials(plan, lambda o, m, v=gray: m.model_copy(update={
+            "blend": 1.0, "blend_rgb": (v, v, v), "albedo_scale": 1.0, "texture": None}))
+        out = probe.render_twin(flat, PROBE_SEED)
+        shots.append((out.linear.astype(np.float64), out.arrays))
+    (lo, arrays), (hi, _) = shots
+    result = []
+    for tid in plan.targets:
+        mask = arrays.mask_of(tid)
+        ring = surround_ring(mask)
+        if mask.sum() < MIN_PIXELS or not ring.any():
+            rgb = support_rgb(plan, plan.object(tid))
+        else:
+            d = (hi[mask] - lo[mask]) / (GRAYS[1] - GRAYS[0])
+            s = lo[mask] - d * GRAYS[0]
+            rgb = _match(d, s, 0.5 * (lo[ring] + hi[ring]))
+        result.append((tid, tuple(round(float(c), 3) for c in rgb)))
+    return tuple(result)
+
+
+def _match(d: np.ndarray, s: np.ndarray, ring: np.ndarray) -> np.ndarray:
+    """The flat albedo c in [0, 1]^3 whose pixels ``d * c + s`` have the ring's mean CIELAB."""
+    from robostress.stress.measures import lab_linear
+
+    goal = lab_linear(np.clip(ring, 0, 1)).mean(0)
+
+    def lab_mean(c: np.ndarray) -> np.ndarray:
+        return lab_linear(np.clip(d * c + s, 0, 1)).mean(0)
+
+    c = np.clip((ring.mean(0) - s.mean(0)) / np.maximum(d.mean(0), 1e-4), 0, 1)  # match linear means
+    eps = 1e-3
+    for _ in range(STEPS):
+        r = lab_mean(c) - goal
+        jac = np.stack([(lab_mean(c + eps * e) - lab_mean(c)) / eps for e in np.eye(3)], -1)
+        step = np.linalg.lstsq(jac, -r, rcond=None)[0]
+        c = np.clip(c + step, 0, 1)
+    return c
+
+
+def blend_toward(plan: ScenePlan, t: float) -> ScenePlan:
+    """Every target's albedo blended by ``t`` toward its camouflage colour."""
+    goal = camouflage_rgb(plan)
+    return map_target_materials(plan, lambda o, m: m.model_copy(update={"blend": float(t), "blend_rgb": goal[o.id]}))
