@@ -11,6 +11,7 @@ unrelated top-level packages such as the OpenAI Agents SDK's ``agents``.)
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from robostress.errors import ConfigError
@@ -47,8 +48,15 @@ def catalog_dirs(name: str, sub: str = "") -> list[Path]:
     """
     pkg = catalog_dir(name) / sub
     local = Path.cwd() / name / sub
-    dirs = [local] if local.is_dir() and local.resolve() != pkg.resolve() else []
+    dirs = [local] if local.is_dir() and not _same_dir(str(local), str(pkg)) else []
     return dirs + [pkg]
+
+
+@lru_cache(maxsize=256)
+def _same_dir(a: str, b: str) -> bool:
+    """Whether two folder paths resolve to the same folder (remembered: resolving walks every
+    link of both paths, and scene sampling asks tens of thousands of times per run)."""
+    return Path(a).resolve() == Path(b).resolve()
 
 
 def catalog_file(name: str, relpath: str) -> Path:
