@@ -86,8 +86,13 @@ def _pattern_bitmap(albedo: np.ndarray, t: Texture) -> dict[str, Any]:
             "filter_type": "nearest", "wrap_mode": "repeat", "to_uv": mi.ScalarTransform4f().scale([f, f, 1.0])}
 
 
-def material_bsdf(m: Material) -> dict[str, Any]:
-    """Layered BSDF: diffuse (image-textured, patterned or flat) -> blend metal coat -> blend glass."""
+def material_bsdf(m: Material, two_sided: bool = False) -> dict[str, Any]:
+    """Layered BSDF: diffuse (image-textured, patterned or flat) -> blend metal coat -> blend glass.
+
+    ``two_sided`` (an opaque material only) shades back faces like front ones: a deformed mesh
+    can fold (a crumpled or strongly twisted box), and the inside of a fold, a back face, would
+    otherwise render pure black.
+    """
     albedo = np.clip(np.asarray(m.effective_rgb()), 0.0, 1.0)
     if m.texture_map is not None:
         import mitsuba as mi
@@ -106,6 +111,8 @@ def material_bsdf(m: Material) -> dict[str, Any]:
     if m.transmission > 0:
         glass = {"type": "dielectric", "int_ior": 1.5, "specular_transmittance": _rgb(m.tint)}
         bsdf = {"type": "blendbsdf", "weight": float(m.transmission), "bsdf_0": bsdf, "bsdf_1": glass}
+    elif two_sided:
+        bsdf = {"type": "twosided", "bsdf": bsdf}
     return bsdf
 
 
@@ -225,7 +232,7 @@ def scene_dict(plan: ScenePlan, width: int, height: int, sampler: dict[str, Any]
                 d[key] = mesh_shape(key, box_mesh((0.05, 0.05, h), c), material_bsdf(s.material))
     for o in plan.objects:
         m = world_mesh(o)
-        d[o.id] = mesh_shape(o.id, m, material_bsdf(o.material))
+        d[o.id] = mesh_shape(o.id, m, material_bsdf(o.material, two_sided=o.deformation.kind != "none"))
     for light in plan.lights:
         d["light:" + light.id] = _light(light)
     for c in plan.casters:

@@ -87,12 +87,16 @@ def test_subdivision_splits_long_edges_and_keeps_the_mesh_closed_and_outward() -
 def test_a_twisted_real_box_turns_no_black_back_faces_to_the_camera(monkeypatch: pytest.MonkeyPatch) -> None:
     """Scene 4's white storage box, twisted 2.3 rad (nonrigid_deformation s4): from its coarse mesh
     (two triangles a side) faces rendered black over 2 % of the image; subdivided before the
-    twist, none do."""
+    twist, none do. (Shaded one-sided here, as before deformed objects were shaded two-sided:
+    two-sided shading would hide the black, not the chords through the solid.)"""
+    import robostress.render.mitsuba_scene as ms
     import robostress.scene.objects as objects
     from robostress.render.renderer import Renderer, RenderSettings
     from robostress.scene.sample import sample_scene
     from robostress.stress.base import apply_stress
 
+    original = ms.material_bsdf
+    monkeypatch.setattr(ms, "material_bsdf", lambda m, two_sided=False: original(m))
     plan, _ = apply_stress(sample_scene("lab_tabletop", 0, 4), "nonrigid_deformation", 4)
     r = Renderer(RenderSettings(width=96, height=96))
     black = {}
@@ -101,6 +105,26 @@ def test_a_twisted_real_box_turns_no_black_back_faces_to_the_camera(monkeypatch:
         im, _ = r.render_rgb(plan, 0)
         black[max_edge] = float((im.max(axis=2) == 0).mean())
     assert black[1e9] > 0.005 and black[objects.DEFORM_MAX_EDGE] == 0.0, black
+
+
+def test_a_crumpled_box_shows_the_inside_of_its_folds_not_black(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scene 11's white storage box, crumpled at s5: the displacement folds the surface over
+    itself, and the inside of a fold (back faces) rendered pure black over 1.7 % of a 256-px
+    frame with a one-sided BSDF. A deformed object is shaded two-sided."""
+    import robostress.render.mitsuba_scene as ms
+    from robostress.render.renderer import Renderer, RenderSettings
+    from robostress.scene.sample import sample_scene
+    from robostress.stress.base import apply_stress
+
+    plan, _ = apply_stress(sample_scene("lab_tabletop", 0, 11), "nonrigid_deformation", 5)
+    assert {plan.object(t).deformation.kind for t in plan.targets} == {"crumple"}
+    r = Renderer(RenderSettings(width=96, height=96))
+    two_sided, _ = r.render_rgb(plan, 0)
+    original = ms.material_bsdf
+    monkeypatch.setattr(ms, "material_bsdf", lambda m, two_sided=False: original(m))
+    one_sided, _ = r.render_rgb(plan, 0)
+    black = [float((im.max(axis=2) == 0).mean()) for im in (one_sided, two_sided)]
+    assert black[0] > 0.005 and black[1] < 0.001, black
 
 
 def test_crumple_is_deterministic_by_seed() -> None:
