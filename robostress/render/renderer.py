@@ -123,8 +123,15 @@ class Renderer:
     def _sampler(self) -> dict[str, Any]:
         return {"type": self.settings.sampler, "sample_count": int(self.settings.spp)}
 
+    def _activate(self) -> None:
+        """Make this renderer's variant the active one: Mitsuba's variant is process-wide, and
+        another Renderer (a probe, a test's second renderer) may have switched it since."""
+        if self._mi.variant() != self.variant:
+            self._mi.set_variant(self.variant)
+
     def load(self, plan: ScenePlan) -> Any:
         """The Mitsuba scene of ``plan`` with this renderer's sensor, sampler and integrator."""
+        self._activate()
         s = self.settings
         return self._mi.load_dict(scene_dict(plan, s.width, s.height, self._sampler(), s.max_depth))
 

@@ -64,6 +64,27 @@ def test_scalar_and_jit_variants_agree_on_ground_truth() -> None:
     assert np.array_equal(auto.render(plan, 0).ids, ids_scalar)
 
 
+def test_a_renderer_renders_in_its_own_variant_after_another_switched_it() -> None:
+    """Mitsuba's variant is process-wide: a second renderer (or low_contrast_blend's probe) must
+    not leave the first rendering in the wrong one."""
+    import mitsuba as mi
+
+    from robostress.render.variant import choose_variant
+    from robostress.stress import camouflage
+
+    if choose_variant("auto") == "scalar_rgb":
+        pytest.skip("only scalar_rgb runs here: there is no second variant to switch to")
+    plan = sample_scene("tabletop", 0, 0)
+    scalar = Renderer(RenderSettings(width=24, height=24, spp=4, variant="scalar_rgb"))
+    alone = scalar.render(plan, 0).rgb
+    Renderer(RenderSettings(width=24, height=24, spp=4, variant="auto"))  # switches the variant
+    assert mi.variant() != "scalar_rgb"
+    assert np.array_equal(scalar.render(plan, 0).rgb, alone) and mi.variant() == "scalar_rgb"
+    camouflage._camouflage.cache_clear()
+    camouflage.camouflage_rgb(plan)  # the probe renders in the active variant, and leaves it
+    assert mi.variant() == "scalar_rgb"
+
+
 @pytest.mark.parametrize("kw,msg", [({"sampler": "orthogonal", "spp": 16}, "orthogonal sampler needs spp"), ({"width": 4}, "render size"),
                                     ({"sampler": "sobol"}, "unknown sampler"), ({"spp": 0}, "spp must be"),
                                     ({"sampler": "ldsampler", "spp": 8}, "square power of two"),
