@@ -14,17 +14,21 @@ depend on the albedo: gloss, emitted and reflected light). The two probes give `
 every pixel of the target, and a few Gauss-Newton steps find the flat albedo whose pixels have
 the same mean CIELAB as the ring of pixels around the target (the quantity
 ``target_contrast`` measures). Blending by ``t`` then moves every pixel of the target on a straight
-line from its clean radiance toward that match, so the contrast falls as ``t`` rises.
+line from its clean radiance toward that match, so the contrast falls as ``t`` rises. Where the
+match is out of reach (an albedo above 1 would be needed) or interreflections make radiance
+grow faster than linearly, four more probes along the path find where the contrast is least,
+and the blend stops there (``Camouflage.reach``).
 
 The probes are a pure, seeded function of the plan (fixed size, spp, seed and renderer settings)
 and of the active Mitsuba variant (the build's), cached per plan, and the colours are rounded to
 1/1000 so that tiny differences between variants rarely change the stressed plan. The probe costs
-about 0.8 s per scene on 2 cores, against about 100 s for the scene's 81 frames.
+about 2.5 s per scene on 2 cores, against about 100 s for the scene's 81 frames.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -37,23 +41,38 @@ PROBE_SEED = 0
 GRAYS = (0.15, 0.6)  # the two flat albedos of the probes
 MIN_PIXELS = 6  # fewer visible target pixels in the probe: fall back to the support's albedo
 STEPS = 8  # Gauss-Newton steps (the start is already close: the linear-mean solution)
+REACH_STEPS = (0.25, 0.5, 0.75, 1.0)  # blends rendered to find where the contrast is least
 
 
-def camouflage_rgb(plan: ScenePlan) -> dict[str, tuple[float, float, float]]:
-    """For every target of ``plan``, the flat albedo whose pixels look like the pixels around it.
+class Camouflage(NamedTuple):
+    """Where a target's blend goes: toward ``rgb``, and at most ``reach`` of the way."""
 
-    A target hidden in the probe (fewer than ``MIN_PIXELS`` pixels) gets the albedo of the surface
-    it rests on, as before this module.
+    rgb: tuple[float, float, float]
+    reach: float  # 1.0, or less where the blend would pass its least contrast before the end
+
+
+def camouflage(plan: ScenePlan) -> dict[str, Camouflage]:
+    """For every target of ``plan``: the flat albedo whose pixels look like the pixels around it,
+    and how far toward it a blend may go while the contrast still falls.
+
+    Where the match is out of reach (the surround is brighter than the target could be under its
+    own shading, so the colour is clamped to 1), the straight path from the clean pixels to the
+    clamped colour can pass its least contrast before the end and then rise again; so can a
+    concave object, whose interreflections brighten it faster than linearly as its albedo nears
+    1 (a white mug on a wooden table: 7.8, 6.2, 5.7, 6.5, 8.1 ΔE at s1..s5). Probes of the blend
+    at 1/4, 1/2, 3/4 and all of the way measure the contrast on the path; ``reach`` is the one
+    where it is least, and severity blends scale to it, so they stop there. A target hidden in the probe (fewer
+    than ``MIN_PIXELS`` pixels) gets the albedo of the surface it rests on and reach 1.
     """
     import mitsuba as mi
 
     # the active variant (the build's renderer's), so that the probe neither switches the
     # process-wide variant nor depends on which other variants this machine has
-    return dict(_camouflage(plan.to_json(), mi.variant() or "auto"))
+    return {tid: Camouflage(rgb, reach) for tid, rgb, reach in _camouflage(plan.to_json(), mi.variant() or "auto")}
 
 
 @lru_cache(maxsize=64)
-def _camouflage(plan_json: str, variant: str) -> tuple[tuple[str, tuple[float, float, float]], ...]:
+def _camouflage(plan_json: str, variant: str) -> tuple[tuple[str, tuple[float, float, float], float], ...]:
     from robostress.render.renderer import Renderer, RenderSettings
     from robostress.stress.measures import surround_ring
 
@@ -67,18 +86,37 @@ def _camouflage(plan_json: str, variant: str) -> tuple[tuple[str, tuple[float, f
         out = probe.render_twin(flat, PROBE_SEED)
         shots.append((out.linear.astype(np.float64), out.arrays))
     (lo, arrays), (hi, _) = shots
-    result = []
+    goals: dict[str, tuple[float, float, float]] = {}
     for tid in plan.targets:
         mask = arrays.mask_of(tid)
         ring = surround_ring(mask)
         if mask.sum() < MIN_PIXELS or not ring.any():
-            rgb = support_rgb(plan, plan.object(tid))
-        else:
-            d = (hi[mask] - lo[mask]) / (GRAYS[1] - GRAYS[0])
-            s = lo[mask] - d * GRAYS[0]
-            rgb = _match(d, s, 0.5 * (lo[ring] + hi[ring]))
-        result.append((tid, tuple(round(float(c), 3) for c in rgb)))
-    return tuple(result)
+            goals[tid] = support_rgb(plan, plan.object(tid))
+            continue
+        d = (hi[mask] - lo[mask]) / (GRAYS[1] - GRAYS[0])
+        s = lo[mask] - d * GRAYS[0]
+        goals[tid] = tuple(float(c) for c in np.round(_match(d, s, 0.5 * (lo[ring] + hi[ring])), 3))
+    # the contrast along the path, rendered: interreflection (the inside of a white mug) makes
+    # radiance grow faster than linearly as the albedo nears 1, which the two probes cannot see
+    path: dict[str, list[float]] = {tid: [] for tid in plan.targets}
+    for t in REACH_STEPS:
+        out = probe.render_twin(map_target_materials(plan, lambda o, m, t=t: m.model_copy(update={
+            "blend": t, "blend_rgb": goals[o.id]})), PROBE_SEED).arrays
+        for tid in plan.targets:
+            path[tid].append(_contrast_of(out, tid))
+    return tuple((tid, goals[tid], REACH_STEPS[int(np.argmin(path[tid]))]) for tid in plan.targets)
+
+
+def _contrast_of(arrays: Any, tid: str) -> float:
+    """CIELAB ΔE between a target's mean colour and its surround's (inf if it is not in view)."""
+    from robostress.stress.measures import lab, surround_ring
+
+    mask = arrays.mask_of(tid)
+    ring = surround_ring(mask)
+    if not mask.any() or not ring.any():
+        return float("inf")
+    L = lab(arrays.rgb)
+    return float(np.linalg.norm(L[mask].mean(0) - L[ring].mean(0)))
 
 
 def _match(d: np.ndarray, s: np.ndarray, ring: np.ndarray) -> np.ndarray:
@@ -101,6 +139,7 @@ def _match(d: np.ndarray, s: np.ndarray, ring: np.ndarray) -> np.ndarray:
 
 
 def blend_toward(plan: ScenePlan, t: float) -> ScenePlan:
-    """Every target's albedo blended by ``t`` toward its camouflage colour."""
-    goal = camouflage_rgb(plan)
-    return map_target_materials(plan, lambda o, m: m.model_copy(update={"blend": float(t), "blend_rgb": goal[o.id]}))
+    """Every target's albedo blended by ``t`` times its reach toward its camouflage colour."""
+    goal = camouflage(plan)
+    return map_target_materials(plan, lambda o, m: m.model_copy(update={
+        "blend": round(float(t) * goal[o.id].reach, 4), "blend_rgb": goal[o.id].rgb}))

@@ -25,8 +25,9 @@ def low_contrast_blend(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Gener
     """Target colour converges to the colour of its surround in the image (camouflage).
 
     The albedo (flat or image-textured alike) is blended toward the flat colour at which the
-    target's pixels would look like the pixels around it, found from two small probe renders of
-    the clean plan (``robostress.stress.camouflage``). Blending toward the table's albedo instead
+    target's pixels would look like the pixels around it, found from small probe renders of the
+    clean plan (``robostress.stress.camouflage``); where that colour is out of reach, the blend
+    stops where the contrast is least. Blending toward the table's albedo instead
     ignored that the object and the table around it are lit differently: the image contrast
     passed its minimum before s5 and rose again in 2 of 16 lab scenes.
     """
