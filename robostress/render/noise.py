@@ -18,6 +18,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 MIN_UNCHANGED_PX = 64  # fewer unchanged pixels than this: no comparison (global/viewpoint stresses)
 MEDIAN_RADIUS = 2  # 5x5 median (OpenCV's float median allows 3x3 and 5x5): robust to fireflies, so they cannot carve holes in the mask
+CLIP_LEVEL = 254.0  # sRGB level at or above which a channel is clipped (no noise to compare)
 CHANGE_TOL = 2.0  # sRGB levels: local medians closer than this count as the same expected colour
 
 
@@ -123,6 +124,10 @@ def unchanged_mask(ref: NoiseRef, stack: PassStack, ids: np.ndarray, id_map: dic
     same = (surface == ref.surface) & (np.abs(depth - ref.depth) <= 1e-3 * np.maximum(ref.depth, 1e-3))
     med = local_median(srgb_levels(stack.mean_linear()))
     same &= (np.abs(med - ref.median) <= CHANGE_TOL).all(axis=-1)
+    # A clipped pixel shows no noise, so it cannot say whether noise matches: one lab frame
+    # (local underexposure s3) kept 749 pixels of a clipped white mug, clean noise 0.01 levels,
+    # which the slight dimming unclipped (2.4 levels): a ratio of 118 that no pass count could meet.
+    same &= (ref.median < CLIP_LEVEL).all(axis=-1)
     return erode(same)
 
 

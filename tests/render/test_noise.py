@@ -39,6 +39,25 @@ def test_noise_needs_two_passes_and_ratio_needs_pixels() -> None:
     assert erode(np.ones((5, 5), bool)).sum() == 9  # the one-pixel border is dropped
 
 
+def test_clipped_pixels_are_not_counted_as_unchanged() -> None:
+    """A clipped pixel shows no noise in the clean twin; a stress that dims it a little unclips
+    it and its noise appears. Comparing noise there gave one lab frame a ratio of 118."""
+    from robostress.render.noise import make_ref, unchanged_mask
+
+    g = np.random.default_rng(0)
+    ids = np.ones((32, 32), np.uint16)
+    depth = np.ones((32, 32), np.float32)
+    level = np.where(np.arange(32)[None, :, None] < 16, 0.2, 1.5) * np.ones((32, 32, 3))  # right half clipped
+    clean, dimmed = PassStack(), PassStack()
+    for _ in range(2):
+        clean.add(level + g.normal(0, 0.002, level.shape))
+        dimmed.add(np.where(level > 1, 0.995, level) + g.normal(0, 0.002, level.shape))
+    ref = make_ref(clean, ids, {1: "table"}, depth)
+    mask = unchanged_mask(ref, dimmed, ids, {1: "table"}, depth)
+    assert mask[1:-1, 1:14].all() and not mask[:, 16:].any()  # (erode drops the border)
+    assert noise_ratio(ref, dimmed.noise(), mask) == pytest.approx(1.0, abs=0.3)
+
+
 @pytest.fixture(scope="module")
 def scene_twins() -> tuple[Renderer, object]:
     return Renderer(S), sample_scene("tabletop", 0, 0)
