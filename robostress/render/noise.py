@@ -18,7 +18,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 MIN_UNCHANGED_PX = 64  # fewer unchanged pixels than this: no comparison (global/viewpoint stresses)
 MEDIAN_RADIUS = 2  # 5x5 median (OpenCV's float median allows 3x3 and 5x5): robust to fireflies, so they cannot carve holes in the mask
-CLIP_LEVEL = 254.0  # sRGB level at or above which a channel is clipped (no noise to compare)
+CLIP_LEVEL = 254.0  # sRGB level at or above which a channel is clipped (shows no noise; counts as clipped in the measures)
 CHANGE_TOL = 2.0  # sRGB levels: local medians closer than this count as the same expected colour
 
 

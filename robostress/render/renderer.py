@@ -141,12 +141,18 @@ class Renderer:
             pass_seed = derive_seed(int(seed), "pass", stack.n) & 0x7FFFFFFF
             stack.add(np.array(self._mi.render(scene, seed=pass_seed, spp=self.settings.spp)))
 
-    def render_rgb(self, plan: ScenePlan, seed: int) -> tuple[np.ndarray, Any]:
-        """Path-traced 8-bit sRGB image at the base pass count (no matching) and the scene."""
+    def render_linear(self, plan: ScenePlan, seed: int) -> tuple[np.ndarray, Any]:
+        """Linear RGB mean of the base passes (no matching, no ground truth) and the scene: the
+        pixels ``render_twin`` gives an unmatched frame."""
         scene = self.load(plan)
         stack = PassStack()
         self.add_passes(scene, seed, stack, self.settings.passes)
-        return linear_to_srgb8(stack.mean_linear()), scene
+        return stack.mean_linear(), scene
+
+    def render_rgb(self, plan: ScenePlan, seed: int) -> tuple[np.ndarray, Any]:
+        """Path-traced 8-bit sRGB image at the base pass count (no matching) and the scene."""
+        linear, scene = self.render_linear(plan, seed)
+        return linear_to_srgb8(linear), scene
 
     def render(self, plan: ScenePlan, seed: int) -> FrameArrays:
         """Render ``plan``: RGB, instance ids, depth, free space and amodal masks."""

@@ -28,7 +28,7 @@ about 2.5 s per scene on 2 cores, against about 100 s for the scene's 81 frames.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -73,19 +73,19 @@ def camouflage(plan: ScenePlan) -> dict[str, Camouflage]:
 
 @lru_cache(maxsize=64)
 def _camouflage(plan_json: str, variant: str) -> tuple[tuple[str, tuple[float, float, float], float], ...]:
-    from robostress.render.renderer import Renderer, RenderSettings
-    from robostress.stress.measures import surround_ring
+    from robostress.render.renderer import Renderer, RenderSettings, linear_to_srgb8
+    from robostress.stress.measures import surround_contrast, surround_ring
 
     plan = ScenePlan.model_validate_json(plan_json)
     probe = Renderer(RenderSettings(width=PROBE_SIZE, height=PROBE_SIZE, spp=PROBE_SPP, noise_ratio=None,
                                     variant=variant))
-    shots = []
-    for gray in GRAYS:
-        flat = map_target_materials(plan, lambda o, m, v=gray: m.model_copy(update={
+    def flat(v: float) -> ScenePlan:
+        return map_target_materials(plan, lambda o, m: m.model_copy(update={
             "blend": 1.0, "blend_rgb": (v, v, v), "albedo_scale": 1.0, "texture": None}))
-        out = probe.render_twin(flat, PROBE_SEED)
-        shots.append((out.linear.astype(np.float64), out.arrays))
-    (lo, arrays), (hi, _) = shots
+
+    first = probe.render_twin(flat(GRAYS[0]), PROBE_SEED)  # ground truth once: the masks
+    arrays, lo = first.arrays, first.linear.astype(np.float64)
+    hi = probe.render_linear(flat(GRAYS[1]), PROBE_SEED)[0].astype(np.float64)
     goals: dict[str, tuple[float, float, float]] = {}
     for tid in plan.targets:
         mask = arrays.mask_of(tid)
@@ -100,23 +100,12 @@ def _camouflage(plan_json: str, variant: str) -> tuple[tuple[str, tuple[float, f
     # radiance grow faster than linearly as the albedo nears 1, which the two probes cannot see
     path: dict[str, list[float]] = {tid: [] for tid in plan.targets}
     for t in REACH_STEPS:
-        out = probe.render_twin(map_target_materials(plan, lambda o, m, t=t: m.model_copy(update={
-            "blend": t, "blend_rgb": goals[o.id]})), PROBE_SEED).arrays
+        rgb = linear_to_srgb8(probe.render_linear(map_target_materials(plan, lambda o, m, t=t: m.model_copy(
+            update={"blend": t, "blend_rgb": goals[o.id]})), PROBE_SEED)[0])
         for tid in plan.targets:
-            path[tid].append(_contrast_of(out, tid))
+            c = surround_contrast(rgb, arrays.mask_of(tid))  # blending changes colours, not masks
+            path[tid].append(float("inf") if c is None else c)
     return tuple((tid, goals[tid], REACH_STEPS[int(np.argmin(path[tid]))]) for tid in plan.targets)
-
-
-def _contrast_of(arrays: Any, tid: str) -> float:
-    """CIELAB ΔE between a target's mean colour and its surround's (inf if it is not in view)."""
-    from robostress.stress.measures import lab, surround_ring
-
-    mask = arrays.mask_of(tid)
-    ring = surround_ring(mask)
-    if not mask.any() or not ring.any():
-        return float("inf")
-    L = lab(arrays.rgb)
-    return float(np.linalg.norm(L[mask].mean(0) - L[ring].mean(0)))
 
 
 def _match(d: np.ndarray, s: np.ndarray, ring: np.ndarray) -> np.ndarray:

@@ -16,9 +16,8 @@ import numpy as np
 from robostress.registry import Registry
 from robostress.render.camera import view_direction
 from robostress.render.frame import FrameArrays
+from robostress.render.noise import CLIP_LEVEL
 from robostress.scene.plan import ScenePlan
-
-CLIP = 254  # an 8-bit channel at or above this is clipped
 
 
 @dataclass
@@ -84,21 +83,27 @@ def surround_ring(mask: np.ndarray) -> np.ndarray:
     return cv2.dilate(mask.astype(np.uint8), k).astype(bool) & ~mask
 
 
+def surround_contrast(rgb: np.ndarray, mask: np.ndarray) -> float | None:
+    """CIELAB ΔE between the mean colour of ``mask``'s pixels and of its ``surround_ring`` (None
+    if either is empty)."""
+    ring = surround_ring(mask)
+    if not mask.any() or not ring.any():
+        return None
+    L = lab(rgb)
+    return float(np.linalg.norm(L[mask].mean(0) - L[ring].mean(0)))
+
+
 def _contrast(plan: ScenePlan, a: FrameArrays) -> float:
-    t = target_mask(plan, a)
-    ring = surround_ring(t)
-    if not t.any() or not ring.any():
-        return 0.0
-    L = lab(a.rgb)
-    return float(np.linalg.norm(L[t].mean(0) - L[ring].mean(0)))
+    c = surround_contrast(a.rgb, target_mask(plan, a))
+    return 0.0 if c is None else c
 
 
 MEASURES.add("target_luminance", lambda m: _mean(luminance(m.arrays.rgb), target_mask(m.plan, m.arrays)))
 MEASURES.add("target_contrast", lambda m: _contrast(m.plan, m.arrays))
 MEASURES.add("image_luminance", lambda m: float(luminance(m.arrays.rgb).mean()))
-MEASURES.add("clipped_fraction", lambda m: float((m.arrays.rgb >= CLIP).any(-1).mean()))
+MEASURES.add("clipped_fraction", lambda m: float((m.arrays.rgb >= CLIP_LEVEL).any(-1).mean()))
 MEASURES.add("target_clipped_fraction",
-             lambda m: _mean((m.arrays.rgb >= CLIP).any(-1).astype(float), target_mask(m.plan, m.arrays)))
+             lambda m: _mean((m.arrays.rgb >= CLIP_LEVEL).any(-1).astype(float), target_mask(m.plan, m.arrays)))
 
 
 @MEASURES.register("target_appearance_change")
