@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from robostress.scene.plan import ScenePlan
+from robostress.scene.plan import Material, SceneObject, ScenePlan
 from robostress.stress.common import map_target_materials, support_rgb
 
 PROBE_SIZE = 96  # px, square
@@ -95,13 +95,14 @@ def _camouflage(plan_json: str, variant: str) -> tuple[tuple[str, tuple[float, f
             continue
         d = (hi[mask] - lo[mask]) / (GRAYS[1] - GRAYS[0])
         s = lo[mask] - d * GRAYS[0]
-        goals[tid] = tuple(float(c) for c in np.round(_match(d, s, 0.5 * (lo[ring] + hi[ring])), 3))
+        cr, cg, cb = (float(c) for c in np.round(_match(d, s, 0.5 * (lo[ring] + hi[ring])), 3))
+        goals[tid] = (cr, cg, cb)
     # the contrast along the path, rendered: interreflection (the inside of a white mug) makes
     # radiance grow faster than linearly as the albedo nears 1, which the two probes cannot see
     path: dict[str, list[float]] = {tid: [] for tid in plan.targets}
     for t in REACH_STEPS:
-        rgb = linear_to_srgb8(probe.render_linear(map_target_materials(plan, lambda o, m, t=t: m.model_copy(
-            update={"blend": t, "blend_rgb": goals[o.id]})), PROBE_SEED)[0])
+        toward = {tid: (t, rgb) for tid, rgb in goals.items()}
+        rgb = linear_to_srgb8(probe.render_linear(_blended(plan, toward), PROBE_SEED)[0])
         for tid in plan.targets:
             c = surround_contrast(rgb, arrays.mask_of(tid))  # blending changes colours, not masks
             path[tid].append(float("inf") if c is None else c)
@@ -129,6 +130,13 @@ def _match(d: np.ndarray, s: np.ndarray, ring: np.ndarray) -> np.ndarray:
 
 def blend_toward(plan: ScenePlan, t: float) -> ScenePlan:
     """Every target's albedo blended by ``t`` times its reach toward its camouflage colour."""
-    goal = camouflage(plan)
-    return map_target_materials(plan, lambda o, m: m.model_copy(update={
-        "blend": round(float(t) * goal[o.id].reach, 4), "blend_rgb": goal[o.id].rgb}))
+    return _blended(plan, {tid: (round(float(t) * c.reach, 4), c.rgb) for tid, c in camouflage(plan).items()})
+
+
+def _blended(plan: ScenePlan, toward: dict[str, tuple[float, tuple[float, float, float]]]) -> ScenePlan:
+    """Each target's albedo blended by its weight toward its colour (``toward``: id -> both)."""
+    def blend(o: SceneObject, m: Material) -> Material:
+        w, rgb = toward[o.id]
+        return m.model_copy(update={"blend": w, "blend_rgb": rgb})
+
+    return map_target_materials(plan, blend)
