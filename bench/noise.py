@@ -63,7 +63,7 @@ def _levels(linear: np.ndarray) -> np.ndarray:
 
 
 def samplers(a: argparse.Namespace) -> None:
-    from robostress.render.renderer import linear_to_srgb8
+    from robostress.core.colour import linear_to_srgb8
     from robostress.scene.sample import sample_scene
     from robostress.stress.base import apply_stress
 

@@ -25,10 +25,14 @@ from robostress.benchmark.manifest import (
     content_hash,
     write_jsonl,
 )
+from robostress.core.records import CLEAN, StressRecord
 from robostress.errors import ConfigError, LayoutError
 from robostress.lock import RunLock
+from robostress.questions import generate_items
+from robostress.questions.item import ITEM_SCHEMA_VERSION
 from robostress.render.cache import FILES, RenderCache, cache_key
-from robostress.render.frame import Frame, FrameArrays
+from robostress.render.frame import FRAME_SCHEMA_VERSION, Frame, FrameArrays
+from robostress.render.gt import amodal_mask
 from robostress.render.io import (
     depth_to_mm,
     encode_rgb,
@@ -39,9 +43,14 @@ from robostress.render.io import (
     write_atomic,
 )
 from robostress.render.renderer import Renderer, RenderSettings, frame_objects
-from robostress.scene.plan import ScenePlan
+from robostress.scene.assets import asset_catalog, load_asset
+from robostress.scene.family import load_family
+from robostress.scene.plan import PLAN_SCHEMA_VERSION, ScenePlan
+from robostress.scene.sample import sample_scene, scene_id
 from robostress.seeding import derive_seed
-from robostress.stress.base import CLEAN, StressRecord, all_stresses, apply_stress, check_severity
+from robostress.stress.base import all_stresses, apply_stress, check_severity
+from robostress.stress.measures import MeasureInput, measure
+from robostress.stress.purity import check_purity
 
 log = logging.getLogger(__name__)
 GENERATOR_VERSION = "g7"  # g7: nearest, count, move_first and existence draw by weights calibrated on the train split too (one table, weights/options.json), move_first offers only what would fit on top; g6: 'on' draws its wrong kinds by weights calibrated on the train split (a kind offered in proportion to how often it is the truth), a scene's own bowl that could hold the subject is offered; g5: lab objects inside containers (frying pan, basket) and 'on' asks 'on or in'; move_first wrong options that would fit on the base (absent catalogue objects when too few); nearest answer drawn first among objects with three clearly farther, no frying pans; colour questions kept while a print covers less than half the object, a print colour never names an object; g4: featured colours, stacks and multiples always in view, count/colour/existence answers balanced; g3: stacks and designed multiples in lab scenes, answers drawn over them; g2: balanced truths and letters
@@ -149,8 +158,6 @@ class Builder:
     def _sample(self, index: int) -> ScenePlan | None:
         """Scene ``index``, or None (its reason kept in ``scene_skips``) if it cannot be laid out: one
         unlucky scene skips itself, with its reason, instead of stopping a long build."""
-        from robostress.scene.sample import load_family, sample_scene, scene_id
-
         try:
             return sample_scene(self.cfg.family, self.cfg.seed, index)
         except LayoutError as e:
@@ -164,8 +171,6 @@ class Builder:
 
     def jobs(self, clean: ScenePlan) -> Iterator[tuple[ScenePlan, StressRecord]]:
         """(plan, record) for the clean twin and every requested stress of one scene."""
-        from robostress.stress.purity import check_purity
-
         yield clean, CLEAN
         for sub in self.cfg.subtype_names():
             for sev in self.cfg.severities:
@@ -224,7 +229,6 @@ class Builder:
                  clean: RenderedFrame | None) -> float | None:
         if record.measure is None or clean is None:
             return None
-        from robostress.stress.measures import MeasureInput, measure
 
         return round(float(measure(record.measure, MeasureInput(plan, arrays, clean.plan,
                                                                 self.arrays(clean)))), 6)
@@ -232,8 +236,6 @@ class Builder:
     def arrays(self, rf: RenderedFrame) -> FrameArrays:
         """Pixel arrays of a frame, loaded from the benchmark folder if not in memory."""
         if rf.arrays is None:
-            from robostress.render.gt import amodal_mask
-
             f = rf.frame
             ids = read_u16(self.out / f.mask)
             arrays = FrameArrays(rgb=read_rgb(self.out / f.image), ids=ids,
@@ -306,8 +308,6 @@ class Builder:
         return manifest
 
     def _questions(self, scene_frames: list[RenderedFrame]) -> tuple[list[Any], list[Any]]:
-        from robostress.questions import generate_items
-
         clean = scene_frames[0]
         twins = [(rf.plan, rf.frame, self.arrays(rf)) for rf in scene_frames]
         out = generate_items(clean.plan, clean.frame, twins, self.cfg.seed,
@@ -318,10 +318,6 @@ class Builder:
 
     def _manifest(self, plans: list[ScenePlan], frames: list[Frame], skipped: list[dict[str, Any]],
                   items: list[Any], dropped: list[Any]) -> dict[str, Any]:
-        from robostress.questions.item import ITEM_SCHEMA_VERSION
-        from robostress.render.frame import FRAME_SCHEMA_VERSION
-        from robostress.scene.plan import PLAN_SCHEMA_VERSION
-
         counts: Counter[str] = Counter()
         for f in frames:
             counts[f"{f.stress.dimension}/{f.stress.subtype}/s{f.stress.severity}"] += 1
@@ -352,6 +348,5 @@ def _asset_provenance(plans: list[ScenePlan]) -> dict[str, dict[str, str]]:
     its stresses may show (stresses draw clutter and stacks from the whole catalog)."""
     if not any(o.asset for p in plans for o in p.objects):
         return {}
-    from robostress.scene.assets import asset_catalog, load_asset
 
     return {a: load_asset(a).provenance for a in sorted(asset_catalog().assets)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -64,8 +65,6 @@ def contact_sheet(bench: Benchmark, scene_id: str, cell: int = CELL) -> Image.Im
 
 def write_contact_sheets(bench_dir: Path, out_dir: Path) -> list[Path]:
     """Write one contact sheet PNG per scene; returns their paths."""
-    import io
-
     bench = Benchmark(bench_dir)
     out = []
     for scene_id in bench.scenes:

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from robostress.benchmark.card import dataset_card
 from robostress.benchmark.dataset import EXPORT_INDEX, FRAME_FILES
 from robostress.benchmark.load import Benchmark
 from robostress.benchmark.verify import JSONL, file_sha256, require_whole
@@ -140,8 +141,6 @@ def export_benchmark(bench_dir: Path, out_dir: Path, *, shard_mb: float = 512,
     Returns:
         The export index (what ``export.json`` holds).
     """
-    from robostress.benchmark.card import dataset_card
-
     features = _features()
     bench = Benchmark(bench_dir)
     require_whole(bench, verify_cache)

@@ -28,6 +28,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from robostress.benchmark.manifest import content_hash, loads_strict, read_jsonl, read_manifest
+from robostress.benchmark.verify import verify_benchmark
 from robostress.errors import ConfigError, DataError
 from robostress.lock import RunLock
 from robostress.render.io import safe_join, sha256, write_atomic
@@ -86,8 +87,6 @@ def _scene_index(scene_id: str) -> int:
 
 def open_shard(root: Path, verify_cache: Path | None) -> Shard:
     """A finished, whole shard folder; DataError naming what is wrong otherwise."""
-    from robostress.benchmark.verify import verify_benchmark
-
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"shard folder {root} does not exist")

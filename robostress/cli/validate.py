@@ -270,7 +270,7 @@ def _need_benchmark(path: str, key: str, exports: bool = False) -> None:
 
 def _build_checks(cfg: DictConfig) -> None:
     from robostress.cli.build import build_config
-    from robostress.scene.sample import load_family
+    from robostress.scene.family import load_family
 
     bad = [s for s in cfg.benchmark.severities if not 1 <= s <= 5]
     if bad:

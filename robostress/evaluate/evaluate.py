@@ -10,8 +10,9 @@ from typing import Any
 from robostress.benchmark.load import Benchmark
 from robostress.benchmark.verify import require_whole
 from robostress.errors import ConfigError
-from robostress.evaluate.runner import Runner, load_predictions
+from robostress.evaluate.runner import Runner
 from robostress.lock import RunLock
+from robostress.metrics.runs import load_predictions
 from robostress.models.base import Model, create_model
 from robostress.scoring.prediction import Prediction
 

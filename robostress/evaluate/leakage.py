@@ -9,7 +9,7 @@ the answer of 'what is X resting on or in?' counts as one value, 'an object' (ag
 
 ``sampled_leakage()`` measures the same without a built benchmark: it samples scenes of a family
 for a train split (the train preset's seed) and a held-out split, frames them with the box
-rasteriser (``robostress.render.boxes``: exact geometry, no Mitsuba, well under a second a
+rasteriser (``robostress.questions.boxes``: exact geometry, no Mitsuba, well under a second a
 scene), fits a fresh prior on the train items and scores it on the held-out clean twins. The
 README's leakage table is its output::
 
@@ -122,7 +122,7 @@ def sampled_leakage(family: str = "lab_tabletop", train_scenes: int = 150, test_
 
     from robostress.models.prior import Prior, fit, save
     from robostress.models.prior_fit import CONF
-    from robostress.render.boxes import sampled_clean_items
+    from robostress.questions.boxes import sampled_clean_items
 
     train_seed = int(yaml.safe_load((CONF / "benchmark" / "train.yaml").read_text())["seed"])
     if train_seed == test_seed:

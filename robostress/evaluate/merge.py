@@ -21,14 +21,9 @@ from typing import Any
 
 from robostress.benchmark.load import Benchmark
 from robostress.errors import ConfigError, DataError
-from robostress.evaluate.runner import (
-    RUN_SCHEMA_VERSION,
-    fingerprint,
-    load_predictions,
-    read_run_meta,
-    shard_items,
-)
+from robostress.evaluate.runner import RUN_SCHEMA_VERSION, fingerprint, read_run_meta, shard_items
 from robostress.lock import RunLock
+from robostress.metrics.runs import load_predictions
 from robostress.render.io import write_atomic
 from robostress.scoring.prediction import Prediction
 

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from robostress.errors import DataError
-from robostress.evaluate.runner import Runner, fingerprint, load_predictions, read_run_meta
+from robostress.evaluate.runner import Runner, fingerprint, read_run_meta
+from robostress.metrics.runs import load_predictions
 from robostress.scoring.prediction import Prediction
 
 log = logging.getLogger(__name__)

@@ -28,10 +28,11 @@ from typing import Any, TypeVar
 import numpy as np
 from tqdm import tqdm
 
-from robostress.benchmark.load import Benchmark, read_records
+from robostress.benchmark.load import Benchmark
 from robostress.benchmark.manifest import check_version, loads_strict
 from robostress.errors import DataError
 from robostress.lock import RunLock
+from robostress.metrics.runs import load_predictions
 from robostress.models.base import Model, Request, Response
 from robostress.questions.item import LETTERS, Item
 from robostress.render.io import write_atomic
@@ -105,25 +106,6 @@ def request_for(item: Item, bench: Benchmark, max_tokens: int = 64) -> Request:
     choices = tuple(LETTERS[: len(item.options)]) if item.format == "mc" else None
     return Request(id=item.item_id, prompt=item.prompt, images=(str(bench.path(item.image)),),
                    choices=choices, max_tokens=max_tokens, item=item)
-
-
-def load_predictions(path: Path) -> list[Prediction]:
-    """Predictions of a run; a torn last line (killed mid-write) is dropped and truncated away. DataError (file and line) for an unknown schema_version, an invalid record
-    or a second prediction of the same item."""
-    if not path.exists():
-        return []
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise DataError(f"cannot read {path}: {e.strerror}") from None
-    if data and not data.endswith(b"\n"):
-        cut = data.rfind(b"\n") + 1
-        try:
-            with open(path, "r+b") as f:
-                f.truncate(cut)
-        except OSError as e:
-            raise DataError(f"cannot repair the torn last line of {path}: {e.strerror}") from None
-    return read_records(path, Prediction, "item_id", noun="prediction", duplicate="a second prediction of item {!r}")
 
 
 def read_run_meta(path: Path) -> dict[str, Any]:

@@ -41,9 +41,9 @@ SEP = " | "
 def _name_pattern() -> re.Pattern[str]:
     """'the <colour> <category>' or 'the <category>' (real objects of no single colour), over the
     procedural and the real-asset categories and colours."""
+    from robostress.core.colour import PALETTE
     from robostress.scene.assets import asset_catalog
     from robostress.scene.objects import CATEGORIES
-    from robostress.scene.sample import PALETTE
 
     real = asset_catalog()
     cats = "|".join(sorted(map(re.escape, {*CATEGORIES, *real.categories}), key=len, reverse=True))

@@ -77,13 +77,17 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from robostress.registry import Registry
-from robostress.render.camera import project
 from robostress.render.frame import Frame, FrameArrays, ObjectGT
+from robostress.scene.camera import project
 from robostress.scene.objects import world_extent
 from robostress.scene.plan import SceneObject, ScenePlan
 
 if TYPE_CHECKING:
-    from robostress.scene.sample import FamilySpec
+    from robostress.scene.family import FamilySpec
+from robostress.core.colour import PALETTE
+from robostress.errors import ConfigError
+from robostress.scene.containers import inside
+from robostress.scene.family import load_family
 from robostress.seeding import derive_seed, rng
 
 MIN_VISIBLE_PX = 6
@@ -177,9 +181,6 @@ def register(cls: type[QuestionType]) -> type[QuestionType]:
 
 def family_spec(family: str) -> FamilySpec | None:
     """The scene family a plan was sampled from (None for a hand-built plan of no known family)."""
-    from robostress.errors import ConfigError
-    from robostress.scene.sample import load_family
-
     try:
         return load_family(family)
     except ConfigError:
@@ -196,15 +197,11 @@ def desc(o: SceneObject) -> str:
 
 def has_colour_name(o: SceneObject) -> bool:
     """Whether the object has one dominant, nameable colour (real objects may not)."""
-    from robostress.scene.sample import PALETTE
-
     return o.material.color_name in PALETTE
 
 
 def nearest_palette_name(rgb: tuple[float, float, float]) -> str:
     """Name of the palette colour closest to a linear albedo (log-space distance)."""
-    from robostress.scene.sample import PALETTE
-
     x = np.log(np.asarray(rgb) + 0.01)
     return min(PALETTE, key=lambda k: float(np.sum((np.log(np.asarray(PALETTE[k]) + 0.01) - x) ** 2)))
 
@@ -341,8 +338,6 @@ class FrameContext:
 
     def inside(self, oid: str) -> bool:
         """Whether an object rests inside the object it is on (a container), not on its top."""
-        from robostress.scene.containers import inside
-
         o = self.obj(oid)
         return self.is_object(o.support_id) and inside(o, self.obj(o.support_id))
 

@@ -53,7 +53,7 @@ def samples(family: str, seed: int, num_scenes: int, progress: bool = True) -> d
     from tqdm import tqdm
 
     from robostress.questions.base import QUESTION_TYPES, FrameContext, Slots
-    from robostress.render.boxes import box_render
+    from robostress.questions.boxes import box_render
     from robostress.scene.sample import sample_scene
     from robostress.seeding import rng
 

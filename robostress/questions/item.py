@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from robostress.scene.plan import Frozen
+from robostress.core.records import Frozen
 
 ITEM_SCHEMA_VERSION = 1
 ABILITIES: tuple[str, ...] = (

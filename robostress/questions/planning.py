@@ -29,6 +29,7 @@ from robostress.questions.base import (
 from robostress.questions.spatial import could_rest
 from robostress.questions.state import NEXT_VALUES, carrier, task_pair
 from robostress.questions.weighting import Draw, Sample, option_weights, weighted_order
+from robostress.scene.catalogue import catalogue_objects
 from robostress.scene.objects import get_category
 
 Action = tuple[str, str, str]  # ('pick', x, '') or ('place', x, y)
@@ -170,8 +171,6 @@ def _could_carry(ctx: FrameContext, x: str, ids: list[str], but: set[str]) -> li
            if not o.tipped and desc(o) not in but and could_rest(o, base)}
     family = family_spec(ctx.plan.family)
     if base.asset is not None and family is not None:
-        from robostress.scene.sample import catalogue_objects
-
         taken = {desc(o) for o in ctx.plan.objects} | but | {n for _, ns in out for n in ns}
         absent: dict[str, set[str]] = {}
         for o in catalogue_objects():

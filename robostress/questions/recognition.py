@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import cv2
 import numpy as np
 
 from robostress.questions import templates as T
@@ -30,11 +31,13 @@ from robostress.questions.base import (
     register,
 )
 from robostress.questions.weighting import Draw, Sample, option_weights, weighted_choice
+from robostress.scene.assets import asset_catalog
 from robostress.scene.objects import CATEGORIES, get_category
 from robostress.scene.plan import SceneObject
+from robostress.scene.sample import featurable_assets
 
 if TYPE_CHECKING:
-    from robostress.scene.sample import FamilySpec
+    from robostress.scene.family import FamilySpec
 
 COLOUR_CHOICES = ("red", "green", "blue", "yellow", "orange", "purple", "pink", "cyan", "brown", "gray")
 
@@ -47,7 +50,6 @@ def category_pool(o: SceneObject) -> list[str]:
     """Answer options for an object's category: real-object categories for a real object."""
     if o.asset is None:
         return list(CATEGORIES)
-    from robostress.scene.assets import asset_catalog
 
     return list(asset_catalog().categories)
 
@@ -121,8 +123,6 @@ class CategoryAt(QuestionType):
 def _asset_colours() -> list[str]:
     """The colour names real objects have (wrong options drawn from them, not from colours that
     are never the answer)."""
-    from robostress.scene.assets import asset_catalog
-
     return sorted({s.color for s in asset_catalog().assets.values() if s.color})
 
 
@@ -144,8 +144,6 @@ def _check_point(spec: QuestionSpec, ctx: FrameContext, o: SceneObject) -> None:
 
 def _interior_point(mask: np.ndarray) -> tuple[int, int]:
     """(x, y) of the mask pixel farthest from its border (robust to small shifts)."""
-    import cv2
-
     d = cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, 3)[1:-1, 1:-1]
     y, x = np.unravel_index(int(np.argmax(d)), d.shape)
     return int(x), int(y)
@@ -298,9 +296,6 @@ def _absent_like_featured(spec: FamilySpec, pairs: set[tuple[str, str]], support
     target): the (colour, category) pairs of the catalogue that could have been featured and are
     not in the scene. Any other pair would let the text give the answer away (a red mug that
     cannot be a target is never there)."""
-    from robostress.scene.assets import asset_catalog
-    from robostress.scene.sample import featurable_assets
-
     cat = asset_catalog()
     could = {(cat.assets[a].color, cat.assets[a].category) for a in featurable_assets(spec)} - pairs
     return sorted((c, k, support) for c, k in could)
@@ -346,7 +341,6 @@ class Existence(QuestionType):
         if t.asset is not None and spec is not None and spec.featured_colour:
             return t, _absent_like_featured(spec, pairs, ctx.root_support(t.id)), True
         if t.asset is not None:  # a real object that exists in another scene: as plausible as a present one
-            from robostress.scene.assets import asset_catalog
 
             real = {(s.color, s.category) for s in asset_catalog().assets.values() if s.color}
             return t, sorted((c, cat, ctx.root_support(t.id)) for c, cat in real - pairs), False

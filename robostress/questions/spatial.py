@@ -2,7 +2,7 @@
 what an object rests on, and which object is nearest to the gripper (or to a named object).
 
 Image relations come from projecting the objects' 3D centres with the frame's camera (the
-Mitsuba pinhole model of ``robostress.render.camera``), so a viewpoint stress that rolls or
+Mitsuba pinhole model of ``robostress.scene.camera``), so a viewpoint stress that rolls or
 swings the camera changes them exactly. A relation closer than its margin is ambiguous and the
 question is dropped on that frame.
 """
@@ -26,9 +26,12 @@ from robostress.questions.base import (
     register,
 )
 from robostress.questions.weighting import Draw, Sample, option_weights, weighted_order
+from robostress.scene.assets import asset_catalog
+from robostress.scene.catalogue import catalogue_objects, small_footprint
+from robostress.scene.containers import can_hold, fit_inside, is_container
 from robostress.scene.objects import CATEGORIES, get_category, world_extent
+from robostress.scene.placement import fits_on
 from robostress.scene.plan import SceneObject
-from robostress.scene.sample import small_footprint
 
 IMAGE_MARGIN = 0.04  # of the image width: closer horizontally is neither left nor right
 DEPTH_MARGIN = 0.04  # metres: closer in distance to the camera is neither nearer nor farther
@@ -274,9 +277,6 @@ def flat_top(category: str) -> bool:
 
 def could_rest(item: SceneObject, holder: SceneObject) -> bool:
     """Whether ``item``, upright, would fit on ``holder``'s top or inside it."""
-    from robostress.scene.containers import fit_inside, is_container
-    from robostress.scene.sample import fits_on
-
     if fits_on(item.size, holder) is not None:
         return True
     upright = item.model_copy(update={"tipped": False})
@@ -288,7 +288,6 @@ def _catalogue_holders(item: SceneObject, categories: list[str]) -> list[str]:
     objects); for procedural objects, all of them."""
     if item.asset is None:
         return list(categories)
-    from robostress.scene.sample import catalogue_objects
 
     objs = catalogue_objects()
     return [c for c in categories if any(o.category == c and could_rest(item, o) for o in objs)]
@@ -297,8 +296,6 @@ def _catalogue_holders(item: SceneObject, categories: list[str]) -> list[str]:
 def _holder(o: SceneObject) -> bool:
     """Whether something might rest on or in an object: a flat top or a container (a scene's own
     bowl may hold a small object; whether the subject fits is ``could_rest``'s to say)."""
-    from robostress.scene.containers import is_container
-
     return flat_top(o.category) or is_container(o)
 
 
@@ -307,8 +304,6 @@ def _flat_pool(o: SceneObject) -> list[str]:
     kind of scene (real-asset or procedural)."""
     if o.asset is None:
         return [c for c, s in CATEGORIES.items() if s.flat_top]
-    from robostress.scene.assets import asset_catalog
-    from robostress.scene.containers import can_hold
 
     return [c for c, info in asset_catalog().categories.items() if info.flat_top or can_hold(c)]
 

@@ -20,6 +20,7 @@ from robostress.questions.base import (
     family_spec,
     register,
 )
+from robostress.scene.catalogue import carries, small_footprint
 from robostress.scene.objects import get_category
 from robostress.scene.plan import SceneObject
 
@@ -32,15 +33,11 @@ def flat_things(ctx: FrameContext, but: str) -> list[str]:
 
 def small(o: SceneObject) -> bool:
     """Whether an object is of the size that ends up on top of a stack."""
-    from robostress.scene.sample import small_footprint
-
     return not o.tipped and small_footprint(o.size)
 
 
 def carrier(o: SceneObject) -> bool:
     """Whether an object is of the kind stacks are built on (a large flat top)."""
-    from robostress.scene.sample import carries
-
     return not o.tipped and carries(o.category, o.size)
 
 

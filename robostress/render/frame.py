@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import Field
 
-from robostress.scene.plan import Frozen
-from robostress.stress.base import StressRecord
+from robostress.core.records import Frozen, StressRecord
 
 FRAME_SCHEMA_VERSION = 2
 

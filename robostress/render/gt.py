@@ -5,8 +5,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from robostress.render.camera import camera_axes, project
+from robostress.core.colour import lab
 from robostress.render.frame import ObjectGT
+from robostress.scene.camera import camera_axes, project
+from robostress.scene.objects import world_extent, world_mesh
 from robostress.scene.plan import SceneObject, ScenePlan
 
 AMODAL_PAD = 1  # canvas extends this many frame widths on each side (3x3 frames in all)
@@ -23,8 +25,6 @@ def amodal_mask(plan: ScenePlan, obj: SceneObject, width: int, height: int) -> t
     SUPERSAMPLE x and keeping pixels at least half covered matches the ray-traced mask's
     one-ray-per-pixel-centre convention to within a fraction of a pixel along edges.
     """
-    from robostress.scene.objects import world_mesh
-
     m = world_mesh(obj)
     uv, z = project(plan.camera, m.vertices, width, height)
     o = camera_axes(plan.camera)[0]
@@ -73,8 +73,6 @@ def resting_on(plan: ScenePlan, support_id: str) -> list[SceneObject]:
 def free_space(plan: ScenePlan, ids: np.ndarray, position: np.ndarray, normal: np.ndarray,
                number: dict[str, int]) -> np.ndarray:
     """Pixels of each support's top face where an object could be placed (value = support number)."""
-    from robostress.scene.objects import world_extent
-
     free = np.zeros(ids.shape, np.uint16)
     for s in plan.supports:
         k = number[s.id]
@@ -100,7 +98,6 @@ def photometric_contrast(rgb: np.ndarray, visible: np.ndarray) -> float | None:
     """
     if not visible.any():
         return None
-    from robostress.stress.measures import lab
 
     k = np.ones((2 * RING_PX + 1, 2 * RING_PX + 1), np.uint8)
     ring = cv2.dilate(visible.astype(np.uint8), k).astype(bool) & ~visible

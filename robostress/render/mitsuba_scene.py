@@ -12,8 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from robostress.render.camera import look_at_vectors
+from robostress.scene.assets import srgb_to_linear, texture_image
+from robostress.scene.camera import look_at_vectors
+from robostress.scene.objects import box_mesh, gripper_meshes, world_mesh
 from robostress.scene.plan import Camera, Light, Material, ScenePlan, Texture
+from robostress.scene.robot import robot_parts
 
 ROOM_HALF_EXTENT = 6.0  # metres: the floor and wall reach past any camera we place
 GT_SEP = ":"  # shape ids of multi-part entities: "<entity>:<part>"
@@ -29,8 +32,6 @@ def _rgb(value: Any) -> dict[str, Any]:
 @lru_cache(maxsize=64)
 def _linear_texture(key: str) -> np.ndarray:
     """Linear-RGB float image of a texture (decoded once per process; read-only)."""
-    from robostress.scene.assets import srgb_to_linear, texture_image
-
     img = srgb_to_linear(texture_image(key))
     img.flags.writeable = False
     return img
@@ -201,7 +202,6 @@ def scene_dict(plan: ScenePlan, width: int, height: int, sampler: dict[str, Any]
     """The full Mitsuba scene dictionary of ``plan``."""
     import mitsuba as mi
 
-    from robostress.scene.objects import box_mesh, gripper_meshes, world_mesh
 
     T = mi.ScalarTransform4f
     d: dict[str, Any] = {
@@ -240,8 +240,6 @@ def scene_dict(plan: ScenePlan, width: int, height: int, sampler: dict[str, Any]
                                "to_world": T().translate(list(c.center)) @ T().scale([c.size[0] / 2, c.size[1] / 2, 1]),
                                "bsdf": {"type": "diffuse", "reflectance": _rgb((0.0, 0.0, 0.0))}}
     if plan.robot is not None:
-        from robostress.scene.robot import robot_parts
-
         b = plan.robot.position  # the arm stands on a dark pedestal that reaches the floor
         d["robot:pedestal"] = mesh_shape("robot:pedestal", box_mesh((0.2, 0.2, b[2]), (b[0], b[1], b[2] / 2)),
                                          {"type": "roughplastic", "alpha": 0.3, "diffuse_reflectance": _rgb((0.05,) * 3)})

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from robostress.core.colour import linear_to_srgb8
 from robostress.errors import ConfigError
 from robostress.render.frame import FrameArrays, ObjectGT
 from robostress.render.gt import amodal_mask, free_space, object_gt
@@ -83,13 +84,6 @@ def _power_of_four(n: int) -> bool:
 def _prime_square(n: int) -> bool:
     r = int(round(n ** 0.5))
     return r * r == n and r >= 2 and all(r % k for k in range(2, int(r ** 0.5) + 1))
-
-
-def linear_to_srgb8(x: np.ndarray) -> np.ndarray:
-    """Linear RGB floats -> 8-bit sRGB (clipped; deterministic numpy arithmetic)."""
-    x = np.clip(np.nan_to_num(x.astype(np.float64), nan=0.0), 0.0, 1.0)
-    y = np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1 / 2.4) - 0.055)
-    return np.round(y * 255.0).astype(np.uint8)
 
 
 @dataclass

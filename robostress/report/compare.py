@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from robostress.errors import DataError
-from robostress.evaluate.runner import load_predictions
 from robostress.metrics import compare, summarize
+from robostress.metrics.runs import load_predictions
 from robostress.metrics.stats import BOOTSTRAP_RESAMPLES
 from robostress.render.io import write_atomic
 from robostress.report import html as H

@@ -1,5 +1,7 @@
 """Scene plans, the procedural object library and scene-family sampling."""
 
+from robostress.core.colour import PALETTE
+from robostress.scene.family import FamilySpec, load_family
 from robostress.scene.objects import (
     CATEGORIES,
     CategorySpec,
@@ -32,7 +34,7 @@ from robostress.scene.robot import (
     robot_parts,
     solve_reach,
 )
-from robostress.scene.sample import PALETTE, FamilySpec, load_family, sample_scene
+from robostress.scene.sample import sample_scene
 
 __all__ = [
     "CATEGORIES", "PALETTE", "Camera", "Caster", "CategorySpec", "Deformation", "FamilySpec", "Gripper",

@@ -29,6 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+import cv2
 import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -226,8 +227,6 @@ def simplify(v: np.ndarray, uv: np.ndarray, f: np.ndarray, cells: int = GRID_CEL
 
 
 def _texture_px(png: Path) -> np.ndarray:
-    import cv2
-
     img = cv2.imread(str(png), cv2.IMREAD_COLOR)
     if img is None:
         raise DataError(f"{png}: unreadable texture")
@@ -287,7 +286,6 @@ def load_asset(asset_id: str) -> AssetMesh:
     if not (folder / "meta.json").is_file():
         _convert(spec, msh, png, scale, folder)
     v, uv, f = read_ply(folder / "mesh.ply")
-    import cv2
 
     tex = cv2.imread(str(folder / "texture.png"), cv2.IMREAD_COLOR)
     if tex is None:
@@ -316,7 +314,6 @@ def _convert(spec: AssetSpec, msh: Path, png: Path, scale: np.ndarray, folder: P
     tmp = folder / f".tmp{os.getpid()}"
     tmp.mkdir(exist_ok=True)
     write_ply(tmp / "mesh.ply", v, uv, f)
-    import cv2
 
     cv2.imwrite(str(tmp / "texture.png"), np.ascontiguousarray(tex[..., ::-1]))
     meta = {"format": ASSET_FORMAT, "size": [float(x) for x in hi - lo],

@@ -26,7 +26,10 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from robostress.scene.objects import object_mesh, world_extent
+from robostress.scene.assets import asset_catalog, load_asset
+from robostress.scene.camera import project
+from robostress.scene.catalogue import catalogue_object
+from robostress.scene.objects import get_category, object_mesh, world_extent
 from robostress.scene.plan import Camera, SceneObject
 
 CELL = 0.003  # metres: height-field resolution (natural asset size)
@@ -96,12 +99,8 @@ def _field(category: str, asset: str | None, natural: tuple[float, float, float]
 def _natural(o: SceneObject) -> tuple[tuple[float, float, float], float]:
     """The natural size of an object's mesh and the factor its size scales it by."""
     if o.asset is None:
-        from robostress.scene.objects import get_category
-
         nat = get_category(o.category).nominal_size
     else:
-        from robostress.scene.assets import load_asset
-
         nat = load_asset(o.asset).size
     return tuple(float(x) for x in nat), float(o.size[2] / nat[2])  # type: ignore[return-value]
 
@@ -150,7 +149,6 @@ def is_container(o: SceneObject) -> bool:
     """Whether an object is of a kind other objects can be put in (the asset catalog says)."""
     if o.asset is None:
         return False  # the procedural library's bowls are closed lathe shells
-    from robostress.scene.assets import asset_catalog
 
     return asset_catalog().categories[o.category].container
 
@@ -162,9 +160,6 @@ def can_hold(category: str) -> bool:
     closed). A kind that none of its catalogue objects lets hold anything is not offered from the
     catalogue as where something rests (a scene's own bowl, a little smaller or its content a
     little smaller than the catalogue's, may hold something and be offered)."""
-    from robostress.scene.assets import asset_catalog, load_asset
-    from robostress.scene.sample import catalogue_object
-
     cat = asset_catalog()
     if not cat.categories[category].container:
         return False
@@ -195,8 +190,6 @@ def front_rim(container: SceneObject, eye: tuple[float, float, float]) -> np.nda
 def below_rim(cam: Camera, points: np.ndarray, container: SceneObject) -> np.ndarray:
     """Which of ``points`` (of an object inside ``container``) its front wall hides from ``cam``:
     those that project below (image rows grow downward) the front rim."""
-    from robostress.render.camera import project
-
     pts = np.vstack([np.atleast_2d(points), front_rim(container, cam.position)])
     uv, _ = project(cam, pts, 1000, 1000)
     return uv[:-1, 1] > uv[-1, 1]

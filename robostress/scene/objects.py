@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from robostress.errors import ConfigError
+from robostress.scene.assets import asset_catalog, load_asset
 from robostress.scene.plan import Deformation, Gripper, SceneObject, Vec3
 
 SEGMENTS = 40  # lathe resolution: smooth silhouettes at 512 px
@@ -58,7 +59,6 @@ def get_category(name: str) -> CategorySpec:
     """The spec of ``name`` (procedural or real-asset category); ConfigError listing them if unknown."""
     if name in CATEGORIES:
         return CATEGORIES[name]
-    from robostress.scene.assets import asset_catalog
 
     cat = asset_catalog()
     if name in cat.categories:
@@ -70,15 +70,11 @@ def get_category(name: str) -> CategorySpec:
 
 
 def _asset_size(asset_id: str) -> Vec3:
-    from robostress.scene.assets import load_asset
-
     return load_asset(asset_id).size
 
 
 def all_categories() -> list[str]:
     """Every category name: the procedural library's, then the real assets' (answer options)."""
-    from robostress.scene.assets import asset_catalog
-
     return list(CATEGORIES) + [c for c in asset_catalog().categories if c not in CATEGORIES]
 
 
@@ -214,8 +210,6 @@ def object_mesh(category: str, size: Vec3, deformation: Deformation = NO_DEFORMA
                 asset: str | None = None) -> Mesh:
     """Mesh of ``category`` (or of the real ``asset``) scaled to ``size`` (object frame), then deformed."""
     if asset is not None:
-        from robostress.scene.assets import load_asset
-
         a = load_asset(asset)
         m = Mesh(a.vertices, a.faces, a.uv)
     else:

@@ -11,18 +11,14 @@ import hashlib
 import json
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from robostress.core.records import Frozen
 
 PLAN_SCHEMA_VERSION = 2
 
 Vec3 = tuple[float, float, float]
 RGB = tuple[float, float, float]
-
-
-class Frozen(BaseModel):
-    """Base for all plan records: immutable, strict about unknown fields."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Texture(Frozen):

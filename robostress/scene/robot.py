@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from robostress.errors import ConfigError
+from robostress.scene.assets import simplify
 from robostress.scene.plan import PANDA_HOME, Robot, Vec3
 
 _ARM_XML = "robots/panda/robot.xml"
@@ -170,8 +171,6 @@ ROBOT_CELL = 0.004  # metres: vertex-clustering cell of the render meshes (~10x 
 def _simplified(verts: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The part's mesh clustered on a 4 mm grid: invisible at benchmark resolutions, and it
     makes building the Mitsuba meshes of a frame ~10x cheaper."""
-    from robostress.scene.assets import simplify
-
     v = verts.astype(np.float64)
     ext = float((v.max(0) - v.min(0)).max()) if len(v) else 0.0
     if ext <= 0:

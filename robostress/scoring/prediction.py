@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from robostress.scene.plan import Frozen
+from robostress.core.records import Frozen
 
 PREDICTION_SCHEMA_VERSION = 1
 

@@ -1,15 +1,15 @@
-"""The 16 physical stress sub-types, their realised measures and the purity check."""
+"""The 16 physical stress sub-types, their realised measures and the purity check.
 
-from robostress.stress.base import (
-    CLEAN,
-    DIMENSIONS,
-    MAX_SEVERITY,
-    StressRecord,
-    StressSpec,
-    all_stresses,
-    apply_stress,
-    get_stress,
-)
+Importing this package registers every sub-type: the dimension modules below add themselves to
+``STRESSES`` in taxonomy order (material, lighting, viewpoint, geometry).
+"""
+
+from robostress.core.records import CLEAN, MAX_SEVERITY, StressRecord
+from robostress.stress.base import DIMENSIONS, StressSpec, all_stresses, apply_stress, get_stress
+
+# isort: split
+# Registration by import, in taxonomy order (the order of STRESSES and of every report).
+from robostress.stress import material, lighting, viewpoint, geometry  # noqa: E402,F401,I001
 
 __all__ = ["CLEAN", "DIMENSIONS", "MAX_SEVERITY", "StressRecord", "StressSpec", "all_stresses",
            "apply_stress", "get_stress"]

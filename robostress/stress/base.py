@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
 
+from robostress.core.records import MAX_SEVERITY, StressRecord
 from robostress.errors import ConfigError, StressNotApplicable
 from robostress.registry import Registry
-from robostress.scene.plan import Frozen, ScenePlan
+from robostress.scene.collision import robot_collides
+from robostress.scene.plan import ScenePlan
 from robostress.seeding import rng
 
 Dimension = Literal["material", "lighting", "viewpoint", "geometry"]
 DIMENSIONS: tuple[str, ...] = ("material", "lighting", "viewpoint", "geometry")
-MAX_SEVERITY = 5
 
 StressFn = Callable[[ScenePlan, Mapping[str, Any], np.random.Generator], ScenePlan]
 
@@ -62,21 +62,6 @@ def stress(dimension: str, subtype: str, *, severities: list[dict[str, Any]], me
     return deco
 
 
-class StressRecord(Frozen):
-    """What was asked of a frame's stress and what the render realised."""
-
-    dimension: str = Field(description="'none' for a clean frame")
-    subtype: str = Field(description="'none' for a clean frame")
-    severity: int = Field(ge=0, le=MAX_SEVERITY)
-    params: dict[str, Any] = Field(default_factory=dict, description="requested physical parameters")
-    measure: str | None = Field(default=None, description="name of the realised measure")
-    realised: float | None = Field(default=None, description="realised measure from the render")
-    skipped: str | None = Field(default=None, description="why the stress could not be realised")
-
-
-CLEAN = StressRecord(dimension="none", subtype="none", severity=0)
-
-
 def check_severity(severity: int) -> None:
     """ConfigError unless 0 <= severity <= MAX_SEVERITY."""
     if not isinstance(severity, int) or not 0 <= severity <= MAX_SEVERITY:
@@ -85,14 +70,13 @@ def check_severity(severity: int) -> None:
 
 def get_stress(subtype: str) -> StressSpec:
     """The registered spec of ``subtype`` (ConfigError listing sub-types if unknown)."""
-    _load_all()
     return STRESSES.get(subtype)
 
 
 def all_stresses() -> list[StressSpec]:
-    """All registered specs, in taxonomy order."""
-    _load_all()
-    return [STRESSES.get(n) for n in STRESSES.names()]
+    """All registered specs, in taxonomy order (dimension order, then registration order)."""
+    specs = [STRESSES.get(n) for n in STRESSES.names()]
+    return sorted(specs, key=lambda s: DIMENSIONS.index(s.dimension))
 
 
 def apply_stress(plan: ScenePlan, subtype: str, severity: int) -> tuple[ScenePlan, StressRecord]:
@@ -121,17 +105,8 @@ def _check_robot_clear(clean: ScenePlan, out: ScenePlan) -> None:
     """A stress that adds, moves or reshapes objects must not push them into the robot arm."""
     if out.robot is None:
         return
-    from robostress.scene.sample import robot_collides
 
     before = {o.id: o for o in clean.objects}
     changed = [o for o in out.objects if before.get(o.id) != o]
     if changed and robot_collides(out.robot, changed, 0.0):
         raise StressNotApplicable("the stressed layout would intersect the robot arm")
-
-
-def _load_all() -> None:
-    # Importing the dimension modules registers their stresses, in taxonomy order.
-    import importlib
-
-    for dim in DIMENSIONS:
-        importlib.import_module(f"robostress.stress.{dim}")

@@ -32,8 +32,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from robostress.core.colour import lab_linear, linear_to_srgb8
+from robostress.render.renderer import Renderer, RenderSettings
 from robostress.scene.plan import Material, SceneObject, ScenePlan
 from robostress.stress.common import map_target_materials, support_rgb
+from robostress.stress.measures import surround_contrast, surround_ring
 
 PROBE_SIZE = 96  # px, square
 PROBE_SPP = 8  # per pass (2 passes)
@@ -73,9 +76,6 @@ def camouflage(plan: ScenePlan) -> dict[str, Camouflage]:
 
 @lru_cache(maxsize=64)
 def _camouflage(plan_json: str, variant: str) -> tuple[tuple[str, tuple[float, float, float], float], ...]:
-    from robostress.render.renderer import Renderer, RenderSettings, linear_to_srgb8
-    from robostress.stress.measures import surround_contrast, surround_ring
-
     plan = ScenePlan.model_validate_json(plan_json)
     probe = Renderer(RenderSettings(width=PROBE_SIZE, height=PROBE_SIZE, spp=PROBE_SPP, noise_ratio=None,
                                     variant=variant))
@@ -111,8 +111,6 @@ def _camouflage(plan_json: str, variant: str) -> tuple[tuple[str, tuple[float, f
 
 def _match(d: np.ndarray, s: np.ndarray, ring: np.ndarray) -> np.ndarray:
     """The flat albedo c in [0, 1]^3 whose pixels ``d * c + s`` have the ring's mean CIELAB."""
-    from robostress.stress.measures import lab_linear
-
     goal = lab_linear(np.clip(ring, 0, 1)).mean(0)
 
     def lab_mean(c: np.ndarray) -> np.ndarray:

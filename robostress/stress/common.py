@@ -7,6 +7,8 @@ from collections.abc import Callable
 from robostress.errors import StressNotApplicable
 from robostress.scene.plan import Material, SceneObject, ScenePlan, Support
 
+OCCLUDER_PREFIX = "occ_"  # an occluder panel's id names the target it hides: "occ_obj02"
+
 
 def first_target(plan: ScenePlan) -> SceneObject:
     """The first target object (StressNotApplicable if the scene has none)."""

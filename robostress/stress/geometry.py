@@ -11,11 +11,14 @@ from typing import Any
 
 import numpy as np
 
+from robostress.core.colour import PALETTE
 from robostress.errors import StressNotApplicable
+from robostress.scene.assets import asset_catalog, load_asset
+from robostress.scene.catalogue import asset_material
 from robostress.scene.objects import get_category, world_extent
 from robostress.scene.plan import Deformation, Material, SceneObject, ScenePlan
 from robostress.stress.base import stress
-from robostress.stress.common import first_target, targets_on_supports
+from robostress.stress.common import OCCLUDER_PREFIX, first_target, targets_on_supports
 
 NEUTRAL = Material(color_name="white", rgb=(0.8, 0.8, 0.8))
 MARGIN = 0.01
@@ -68,9 +71,6 @@ def occlusion(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> 
         if out is not None:
             return out
     raise StressNotApplicable("no free space for an occluder between the camera and a target")
-
-
-OCCLUDER_PREFIX = "occ_"  # the panel's id names the target it hides: "occ_obj02"
 
 
 def _panel_before(plan: ScenePlan, t: SceneObject, cover: float) -> ScenePlan | None:
@@ -134,7 +134,6 @@ def _stack(plan: ScenePlan, t: SceneObject, levels: int, side: float, yaw0: floa
     real = _real(plan)
     for i in range(levels):
         if real:  # real books (LIBERO's), alternating covers
-            from robostress.scene.sample import asset_material
 
             asset: str | None = REAL_BOOKS[i % len(REAL_BOOKS)]
             mat = asset_material(str(asset))
@@ -182,7 +181,6 @@ def _clutter_pool(plan: ScenePlan) -> list[str] | None:
     """Real assets clutter may be drawn from (None: a procedural scene gets primitives)."""
     if not _real(plan):
         return None
-    from robostress.scene.assets import asset_catalog, load_asset
 
     taken = {plan.object(i).category for i in plan.targets}
     return sorted(a for a, s in asset_catalog().assets.items()
@@ -193,9 +191,6 @@ def _distractor(g: np.random.Generator, k: int, pool: list[str] | None, free_col
                 spare: list[str]) -> tuple[str, str | None, Material, tuple[float, float, float]]:
     """(category, asset, material, size) of the k-th clutter object."""
     if pool is not None:
-        from robostress.scene.assets import asset_catalog, load_asset
-        from robostress.scene.sample import asset_material
-
         a = str(g.choice(pool))
         f = g.uniform(0.8, 1.0)
         return asset_catalog().assets[a].category, a, asset_material(a), tuple(float(s * f) for s in load_asset(a).size)  # type: ignore[return-value]
@@ -208,8 +203,6 @@ CLUTTER = ("block", "can", "ball", "cone", "box", "mug", "bottle", "pyramid")
 
 
 def _palette(name: str) -> Material:
-    from robostress.scene.sample import PALETTE
-
     return Material(color_name=name, rgb=PALETTE[name])
 
 
@@ -217,8 +210,6 @@ def _palette(name: str) -> Material:
         severities=[{"distractors": n} for n in (3, 6, 10, 15, 21)])
 def cluttered_layout(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Generator) -> ScenePlan:
     """Distractor objects crowd the targets' support (nested: each severity adds to the last)."""
-    from robostress.scene.sample import PALETTE
-
     t = first_target(plan)
     sup = plan.support(t.support_id) if t.support_id in {s.id for s in plan.supports} else plan.supports[0]
     used = {o.material.color_name for o in plan.objects}

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from robostress.errors import StressNotApplicable
-from robostress.render.camera import project
+from robostress.scene.camera import project
 from robostress.scene.plan import Caster, Light, ScenePlan
 from robostress.stress.base import stress
 from robostress.stress.common import first_target

@@ -7,8 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from robostress.core.colour import PALETTE, lab_linear
 from robostress.scene.plan import Material, ScenePlan, Texture
 from robostress.stress.base import stress
+from robostress.stress.camouflage import blend_toward
 from robostress.stress.common import map_target_materials
 
 
@@ -31,8 +33,6 @@ def low_contrast_blend(plan: ScenePlan, p: Mapping[str, Any], g: np.random.Gener
     ignored that the object and the table around it are lit differently: the image contrast
     passed its minimum before s5 and rose again in 2 of 16 lab scenes.
     """
-    from robostress.stress.camouflage import blend_toward
-
     return blend_toward(plan, float(p["blend"]))
 
 
@@ -43,9 +43,6 @@ def foreign_rgb(rgb: tuple[float, float, float]) -> tuple[float, float, float]:
     """The saturated palette colour farthest (CIELAB) from an albedo: red gets green, blue gets
     yellow, white purple, black and gray yellow (deterministic, so every severity and every
     build prints the same second colour on the same object)."""
-    from robostress.scene.sample import PALETTE
-    from robostress.stress.measures import lab_linear
-
     own = lab_linear(np.asarray(rgb))
     name = max(FOREIGN_COLOURS, key=lambda c: float(np.linalg.norm(lab_linear(np.asarray(PALETTE[c])) - own)))
     return PALETTE[name]

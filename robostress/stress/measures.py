@@ -13,11 +13,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from robostress.core.colour import lab, luminance
 from robostress.registry import Registry
-from robostress.render.camera import view_direction
 from robostress.render.frame import FrameArrays
 from robostress.render.noise import CLIP_LEVEL
+from robostress.scene.camera import view_direction
+from robostress.scene.objects import world_mesh
 from robostress.scene.plan import ScenePlan
+from robostress.stress.common import OCCLUDER_PREFIX, root_support
 
 
 @dataclass
@@ -36,32 +39,6 @@ MEASURES: Registry[Callable[[MeasureInput], float]] = Registry("realised measure
 def measure(name: str, m: MeasureInput) -> float:
     """Compute the measure ``name``."""
     return float(MEASURES.get(name)(m))
-
-
-def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
-    """8-bit sRGB -> linear floats in [0, 1]."""
-    x = rgb.astype(np.float64) / 255.0
-    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
-
-
-def luminance(rgb: np.ndarray) -> np.ndarray:
-    """Relative luminance (Rec. 709) of 8-bit sRGB pixels."""
-    lin = srgb_to_linear(rgb)
-    return lin[..., 0] * 0.2126 + lin[..., 1] * 0.7152 + lin[..., 2] * 0.0722
-
-
-def lab(rgb: np.ndarray) -> np.ndarray:
-    """CIELAB (D65) of 8-bit sRGB pixels."""
-    return lab_linear(srgb_to_linear(rgb))
-
-
-def lab_linear(lin: np.ndarray) -> np.ndarray:
-    """CIELAB (D65) of linear RGB in [0, 1] (last axis: channels)."""
-    lin = np.asarray(lin, np.float64)
-    m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
-    xyz = lin @ m.T / np.array([0.95047, 1.0, 1.08883])
-    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
-    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
 
 
 def target_mask(plan: ScenePlan, a: FrameArrays) -> np.ndarray:
@@ -156,8 +133,6 @@ def _visible_fraction(a: FrameArrays, t: str) -> float:
 def _visible(m: MeasureInput) -> float:
     """Visible share of the in-frame amodal silhouette of the target an occluder stands before
     (its id names it: ``occ_<target id>``; the first target if there is no occluder)."""
-    from robostress.stress.geometry import OCCLUDER_PREFIX
-
     occ = [o.id for o in m.plan.objects if o.role == "occluder" and o.id.startswith(OCCLUDER_PREFIX)]
     return _visible_fraction(m.arrays, occ[0][len(OCCLUDER_PREFIX):] if occ else m.plan.targets[0])
 
@@ -165,8 +140,6 @@ def _visible(m: MeasureInput) -> float:
 @MEASURES.register("deformation_amplitude")
 def _deformation(m: MeasureInput) -> float:
     """Mean vertex displacement of the targets' meshes, relative to their height."""
-    from robostress.scene.objects import world_mesh
-
     vals = []
     for t in m.plan.targets:
         o = m.plan.object(t)
@@ -186,8 +159,6 @@ def _stack(m: MeasureInput) -> float:
 @MEASURES.register("free_fraction")
 def _free(m: MeasureInput) -> float:
     """Free share of the visible top of the first target's support."""
-    from robostress.stress.common import root_support
-
     t = m.clean_plan.object(m.clean_plan.targets[0])
     sup = root_support(m.clean_plan, t).id  # a target stacked on an object: the table under the stack
     num = next((k for k, v in m.arrays.id_map.items() if v == sup), None)

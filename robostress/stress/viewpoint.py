@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from robostress.errors import StressNotApplicable
-from robostress.render.camera import project
+from robostress.scene.camera import project
 from robostress.scene.objects import world_mesh
 from robostress.scene.plan import Camera, ScenePlan
 from robostress.stress.base import stress

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from robostress.benchmark.load import Benchmark, read_records
 from robostress.benchmark.manifest import read_jsonl, read_manifest
 from robostress.errors import DataError
-from robostress.evaluate.runner import load_predictions, read_run_meta
+from robostress.evaluate.runner import read_run_meta
+from robostress.metrics.runs import load_predictions
 from robostress.questions.item import Item
 from robostress.render.frame import Frame
 

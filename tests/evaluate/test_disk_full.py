@@ -14,7 +14,7 @@ import pytest
 from robostress.benchmark.load import Benchmark
 from robostress.errors import DataError
 from robostress.evaluate.evaluate import evaluate
-from robostress.evaluate.runner import load_predictions
+from robostress.metrics.runs import load_predictions
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

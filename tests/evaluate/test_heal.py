@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from robostress.benchmark.load import Benchmark
-from robostress.evaluate.runner import Runner, load_predictions
+from robostress.evaluate.runner import Runner
+from robostress.metrics.runs import load_predictions
 from robostress.models.base import Model, Request, Response, create_model
 from tests.fake_vllm import FakeVLLMServer
 

@@ -16,8 +16,8 @@ import pytest
 
 from robostress.benchmark.load import Benchmark
 from robostress.errors import DataError
-from robostress.evaluate.runner import load_predictions
 from robostress.lock import LOCK_NAME, RunLock
+from robostress.metrics.runs import load_predictions
 from tests.fake_vllm import FakeVLLMServer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,8 +14,9 @@ from robostress.agent import StressAwareAgent
 from robostress.benchmark.load import Benchmark
 from robostress.evaluate.evaluate import evaluate
 from robostress.evaluate.reuse import reusable_answers, touched
-from robostress.evaluate.runner import Runner, load_predictions
+from robostress.evaluate.runner import Runner
 from robostress.metrics import summarize
+from robostress.metrics.runs import load_predictions
 from robostress.models.base import Model, Request, Response, create_model
 from robostress.scoring.prediction import Prediction
 

@@ -14,7 +14,8 @@ import pytest
 
 from robostress.benchmark.load import Benchmark
 from robostress.errors import DataError
-from robostress.evaluate.runner import Runner, load_predictions
+from robostress.evaluate.runner import Runner
+from robostress.metrics.runs import load_predictions
 from robostress.models.base import Model, Request, Response, create_model
 
 

@@ -59,7 +59,7 @@ def test_runs_become_a_board_with_recomputed_scores(runs: dict[str, Path], tiny_
         assert v.ok and not v.flags and dest is not None, v.reason
     es = entries(board)
     assert [e["name"] for e in es][0] == "oracle" and len(es) == 4
-    from robostress.evaluate.runner import load_predictions
+    from robostress.metrics.runs import load_predictions
 
     own = headline(summarize(load_predictions(runs["classical"] / "predictions.jsonl"), resamples=200))
     got = next(e for e in es if e["name"] == "classical")["scores"]

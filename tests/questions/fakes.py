@@ -1,11 +1,12 @@
-"""Hand-built scenes for fast tests; frames come from the box rasteriser (``robostress.render.boxes``).
+"""Hand-built scenes for fast tests; frames come from the box rasteriser (``robostress.questions.boxes``).
 
 Real renders are tested separately on the session's tiny benchmark.
 """
 
 from __future__ import annotations
 
-from robostress.render.boxes import box_render, sampled_clean_items
+from robostress.core.colour import PALETTE
+from robostress.questions.boxes import box_render, sampled_clean_items
 from robostress.scene.plan import (
     Camera,
     Gripper,
@@ -16,7 +17,6 @@ from robostress.scene.plan import (
     ScenePlan,
     Support,
 )
-from robostress.scene.sample import PALETTE
 
 TABLE_Z = 0.75
 

@@ -80,7 +80,7 @@ def test_balance_holds_over_a_handful_of_scenes() -> None:
 def lab() -> list[tuple[object, Item]]:
     """(plan, item) of the move_first and nearest items of 40 sampled lab scenes."""
     from robostress.questions import generate_items
-    from robostress.render.boxes import box_render
+    from robostress.questions.boxes import box_render
     from robostress.scene.sample import sample_scene
 
     out = []
@@ -99,7 +99,7 @@ def test_move_first_wrong_names_fit_on_the_object_like_the_answer(lab: list[tupl
     from robostress.questions.base import desc
     from robostress.questions.spatial import could_rest
     from robostress.scene.assets import asset_catalog
-    from robostress.scene.sample import catalogue_object
+    from robostress.scene.catalogue import catalogue_object
 
     catalogue = {desc(o): o for o in map(catalogue_object, asset_catalog().assets)}
     its = [(p, i) for p, i in lab if i.qtype == "move_first"]
@@ -145,8 +145,8 @@ def test_move_first_names_are_distinct_when_twins_differ_in_size() -> None:
     one candidate, however many objects carry it."""
     from robostress.questions import generate_items
     from robostress.questions.base import FrameContext, Slots
+    from robostress.questions.boxes import box_render
     from robostress.questions.planning import _could_carry
-    from robostress.render.boxes import box_render
     from robostress.scene.sample import sample_scene
 
     plan = sample_scene("lab_tabletop", 0, 521)

@@ -7,6 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from robostress.core.records import StressRecord
 from robostress.errors import ConfigError, DataError
 from robostress.questions import (
     ABILITIES,
@@ -21,7 +22,7 @@ from robostress.questions.base import QUESTION_TYPES, desc
 from robostress.questions.templates import MC_INSTRUCTION
 from robostress.scene.plan import ScenePlan
 from robostress.scene.sample import sample_scene
-from robostress.stress.base import StressRecord, all_stresses, apply_stress
+from robostress.stress.base import all_stresses, apply_stress
 from tests.questions.fakes import fake_render, handbuilt
 
 

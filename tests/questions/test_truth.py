@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from robostress.core.records import StressRecord
 from robostress.questions import Drop, DroppedItem, FrameContext, Item, QuestionSpec, realise
 from robostress.questions import templates as T
 from robostress.questions.base import QUESTION_TYPES, print_colour
@@ -12,7 +13,7 @@ from robostress.questions.grounding import deepest_point
 from robostress.questions.planning import World, first_actions
 from robostress.scene.plan import Camera, ScenePlan, Texture
 from robostress.scoring.score import point_in_mask
-from robostress.stress.base import StressRecord, apply_stress
+from robostress.stress.base import apply_stress
 from tests.questions.fakes import TABLE_Z, fake_render, handbuilt, mat, obj
 
 STRESSED = StressRecord(dimension="geometry", subtype="stacked_layout", severity=3)

@@ -108,7 +108,7 @@ def _offered_kinds(qtype: str, spec: Any, ctx: Any) -> set[str]:
     """The kinds (as each type's ``sample`` names them) that a proposed spec offers or asks about."""
     from robostress.questions.base import QUESTION_TYPES, desc
     from robostress.scene.assets import asset_catalog
-    from robostress.scene.sample import catalogue_object
+    from robostress.scene.catalogue import catalogue_object
 
     if qtype == "nearest":
         return {ctx.obj(i).category for i in spec.subjects[1:]}
@@ -129,7 +129,7 @@ def test_each_type_draws_what_its_sample_describes_by_the_weights(qtype: str, mo
     """``sample`` describes the draw ``propose`` makes: with one candidate kind weighted a
     million times the others, the question offers it (or asks about it) every time."""
     from robostress.questions.base import QUESTION_TYPES, FrameContext, Slots
-    from robostress.render.boxes import box_render
+    from robostress.questions.boxes import box_render
     from robostress.scene.sample import sample_scene
     from robostress.seeding import rng
 

@@ -11,9 +11,11 @@ import pytest
 
 from robostress.errors import ConfigError, DataError
 from robostress.scene import assets as A
+from robostress.scene.collision import robot_collides
 from robostress.scene.containers import inside
+from robostress.scene.family import load_family
 from robostress.scene.objects import get_category, world_extent, world_mesh
-from robostress.scene.sample import load_family, robot_collides, sample_scene
+from robostress.scene.sample import sample_scene
 
 pytestmark = pytest.mark.skipif(not A.assets_available(), reason="asset packages not installed")
 
@@ -31,7 +33,7 @@ def test_catalog_has_twenty_nameable_categories_with_several_instances() -> None
     per = {c: [a for a, s in cat.assets.items() if s.category == c] for c in cat.categories}
     assert all(per.values()), "a category without any asset"
     assert sum(len(v) >= 2 for v in per.values()) >= 12, "most categories should have several instances"
-    from robostress.scene.sample import PALETTE
+    from robostress.core.colour import PALETTE
 
     assert all(s.color is None or s.color in PALETTE for s in cat.assets.values())
 

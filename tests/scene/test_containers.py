@@ -9,11 +9,11 @@ import pytest
 
 from robostress.questions import QUESTION_TYPES, generate_items
 from robostress.questions.base import FrameContext, desc
+from robostress.questions.boxes import box_render
 from robostress.questions.planning import first_actions, world_of
 from robostress.questions.state import the_stack
-from robostress.render.boxes import box_render
-from robostress.render.camera import project
 from robostress.scene import assets as A
+from robostress.scene.camera import project
 from robostress.scene.containers import (
     below_rim,
     can_hold,
@@ -22,9 +22,10 @@ from robostress.scene.containers import (
     inside,
     is_container,
 )
+from robostress.scene.family import load_family
 from robostress.scene.objects import world_extent, world_mesh
 from robostress.scene.plan import Material, SceneObject, ScenePlan
-from robostress.scene.sample import load_family, sample_scene
+from robostress.scene.sample import sample_scene
 
 pytestmark = pytest.mark.skipif(not A.assets_available(), reason="asset packages not installed")
 RED = Material(color_name="red", rgb=(0.5, 0.05, 0.05))

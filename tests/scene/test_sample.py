@@ -12,8 +12,9 @@ from robostress.catalog import catalog_dir
 from robostress.errors import ConfigError, LayoutError
 from robostress.questions.base import desc
 from robostress.scene.containers import inside
+from robostress.scene.family import load_family
 from robostress.scene.objects import world_extent
-from robostress.scene.sample import load_family, sample_scene
+from robostress.scene.sample import sample_scene
 
 FAMILIES = sorted(p.stem for p in catalog_dir("scenes").glob("*.yaml"))
 
@@ -94,7 +95,8 @@ def test_working_directory_family_shadows_the_package(tmp_path: Path, monkeypatc
 def test_lab_first_target_colours_walk_every_colour() -> None:
     """featured_colour: the first target's colour is drawn first (a Latin square over scene
     index), so each catalogue colour is the colour asked about once in every run of scenes."""
-    from robostress.scene.sample import family_colours, load_family, sample_scene
+    from robostress.scene.family import load_family
+    from robostress.scene.sample import family_colours, sample_scene
 
     colours = family_colours(load_family("lab_tabletop"))
     assert len(colours) >= 4, colours

@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 
 import robostress.stress.camouflage as camo
+from robostress.core.colour import lab_linear
 from robostress.render.renderer import Renderer, RenderSettings
 from robostress.scene.assets import assets_available
 from robostress.scene.sample import sample_scene
 from robostress.stress.base import apply_stress, get_stress
 from robostress.stress.camouflage import Camouflage, _match
 from robostress.stress.common import map_target_materials, support_rgb
-from robostress.stress.measures import MeasureInput, lab_linear, measure
+from robostress.stress.measures import MeasureInput, measure
 
 needs_assets = pytest.mark.skipif(not assets_available(), reason="real asset files are not installed")
 

@@ -9,11 +9,12 @@ import cv2
 import numpy as np
 import pytest
 
+from robostress.core.colour import PALETTE
 from robostress.models.classical_vision import colour_mask
 from robostress.render.mitsuba_scene import BAYER, pattern_tile
 from robostress.render.renderer import Renderer, RenderSettings
 from robostress.scene.plan import Texture
-from robostress.scene.sample import PALETTE, sample_scene
+from robostress.scene.sample import sample_scene
 from robostress.stress.base import apply_stress
 from robostress.stress.material import FOREIGN_COLOURS, foreign_rgb
 from robostress.stress.measures import target_mask

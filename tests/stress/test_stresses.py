@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from robostress.errors import ConfigError
-from robostress.scene.sample import robot_collides, sample_scene
+from robostress.scene.collision import robot_collides
+from robostress.scene.sample import sample_scene
 from robostress.stress.base import DIMENSIONS, all_stresses, apply_stress, get_stress
 from robostress.stress.purity import changed_paths, check_purity
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from robostress.render.camera import look_at_vectors, project
 from robostress.render.mitsuba_scene import sensor_dict
 from robostress.render.variant import set_variant
+from robostress.scene.camera import look_at_vectors, project
 from robostress.scene.plan import Camera
 
 

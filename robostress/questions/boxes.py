@@ -14,12 +14,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from robostress.core.records import CLEAN, StressRecord
+from robostress.questions import generate_items
 from robostress.questions.item import Item
-from robostress.render.camera import project
 from robostress.render.frame import Frame, FrameArrays, ObjectGT
+from robostress.scene.camera import project
+from robostress.scene.containers import front_rim, inside
 from robostress.scene.objects import world_extent
 from robostress.scene.plan import SceneObject, ScenePlan, entity_ids
-from robostress.stress.base import CLEAN, StressRecord
+from robostress.scene.sample import sample_scene
 
 
 def _box(plan: ScenePlan, pts: np.ndarray, w: int, h: int) -> tuple[int, int, int, int] | None:
@@ -37,7 +40,6 @@ def _cylinder_corners(o: SceneObject) -> np.ndarray:
 
 def _containers(plan: ScenePlan) -> dict[str, SceneObject]:
     """Object id -> the container it rests inside."""
-    from robostress.scene.containers import inside
 
     by_id = {o.id: o for o in plan.objects}
     return {o.id: by_id[o.support_id] for o in plan.objects
@@ -46,7 +48,6 @@ def _containers(plan: ScenePlan) -> dict[str, SceneObject]:
 
 def _rim_row(plan: ScenePlan, container: SceneObject, w: int, h: int) -> float:
     """Image row of a container's front rim."""
-    from robostress.scene.containers import front_rim
 
     uv, _ = project(plan.camera, front_rim(container, plan.camera.position)[None], w, h)
     return float(uv[0, 1])
@@ -117,8 +118,6 @@ def sampled_clean_items(seed: int, num_scenes: int, families: tuple[str, ...] = 
                         ) -> list[Item]:
     """Clean-twin items of ``num_scenes`` sampled scenes per family, each scene at its ordinal
     (as a benchmark build numbers them), rendered by ``box_render``."""
-    from robostress.questions import generate_items
-    from robostress.scene.sample import sample_scene
 
     out: list[Item] = []
     for family in families:
