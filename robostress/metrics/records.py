@@ -1,0 +1,362 @@
+"""The typed summary of one run: frozen records that the metrics hand to the report, the CLI and
+the leaderboard, and that serialise to exactly the summary.json of schema version 3.
+
+Records are frozen dataclasses; sequences are tuples and groups are mappings (typed read-only) named
+'a/b/c' (the group-by keys joined by '/'), in sorted order. ``to_dict`` gives the JSON object
+(keys in the order of the fields; a field whose JSON name differs says so in its metadata);
+``from_dict`` reads one back and raises DataError naming the first bad value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from robostress.errors import DataError
+
+SUMMARY_SCHEMA_VERSION = 3
+R = TypeVar("R", bound="Record")
+
+
+def _key(name: str) -> dict[str, str]:
+    """Field metadata: the field's name in JSON when it is not a Python identifier's style."""
+    return {"json": name}
+
+
+class Record:
+    """Base of the summary's records: generic JSON (de)serialisation over the dataclass fields."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of this record (tuples become lists; an optional section that is None
+        and marked ``omit_none`` is left out)."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if value is None and f.metadata.get("omit_none"):
+                continue
+            out[f.metadata.get("json", f.name)] = _dump(value)
+        return out
+
+    @classmethod
+    def from_dict(cls: type[R], data: Any, where: str = "") -> R:
+        """Read a record from its JSON object.
+
+        Raises:
+            DataError: a missing, unknown or mistyped key (named with its path).
+        """
+        where = where or cls.__name__
+        if not isinstance(data, Mapping):
+            raise DataError(f"{where}: expected an object, got {type(data).__name__}")
+        hints = typing.get_type_hints(cls)
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        names = {f.metadata.get("json", f.name): f for f in fields}
+        unknown = sorted(set(data) - set(names))
+        if unknown:
+            raise DataError(f"{where}: unknown key {unknown[0]!r}")
+        values = {}
+        for key, f in names.items():
+            if key not in data:
+                if f.metadata.get("omit_none"):
+                    values[f.name] = None
+                    continue
+                raise DataError(f"{where}: missing key {key!r}")
+            values[f.name] = _load(hints[f.name], data[key], f"{where}.{key}")
+        return cls(**values)
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, Record):
+        return value.to_dict()
+    if isinstance(value, tuple):
+        return [_dump(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _dump(v) for k, v in value.items()}
+    return value
+
+
+def _load(tp: Any, value: Any, where: str) -> Any:  # noqa: PLR0911 (one branch per kind of type)
+    """``value`` checked against the annotation ``tp`` (records, mappings, tuples, optionals, scalars)."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        rest = [a for a in args if a is not type(None)]
+        return _load(rest[0], value, where)
+    if isinstance(tp, type) and issubclass(tp, Record):
+        return tp.from_dict(value, where)
+    if origin is Mapping or origin is dict:
+        if not isinstance(value, Mapping):
+            raise DataError(f"{where}: expected an object, got {type(value).__name__}")
+        return {str(k): _load(args[1], v, f"{where}.{k}") for k, v in value.items()}
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise DataError(f"{where}: expected a list, got {type(value).__name__}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_load(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
+        if len(value) != len(args):
+            raise DataError(f"{where}: expected {len(args)} values, got {len(value)}")
+        return tuple(_load(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, value, strict=True)))
+    ok = {float: (int, float), int: (int,), str: (str,)}.get(tp)
+    if ok is None:
+        raise TypeError(f"unsupported annotation {tp!r} at {where}")
+    if isinstance(value, bool) or not isinstance(value, ok):
+        raise DataError(f"{where}: expected {tp.__name__}, got {type(value).__name__} {str(value)[:40]!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Cell(Record):
+    """Accuracy of one group of items with its scene-level bootstrap interval, chance and failure rates."""
+
+    n: int
+    """Items in the group."""
+    n_scenes: int
+    """Distinct scenes: the top-level resampled unit."""
+    n_families: int
+    """Distinct clean-twin families: the second-stage resampled unit."""
+    correct: int
+    """Items answered correctly."""
+    accuracy: float | None
+    """Micro accuracy over items (None for an empty group)."""
+    ci95: tuple[float, float]
+    """95% two-stage cluster-bootstrap interval of the accuracy ([0, 1] for an empty group)."""
+    se: float | None
+    """Bootstrap standard error of the accuracy."""
+    wilson95_items_independent: tuple[float, float]
+    """Wilson 95% interval treating items as independent (shown only where labelled as such)."""
+    mean_score: float | None
+    """Mean per-item score (IoU for boxes)."""
+    chance: float | None
+    """Mean per-item chance of a random answerer."""
+    chance_band95: tuple[float, float] | None
+    """Range a random answerer's accuracy falls in with 95% probability."""
+    unparsable_rate: float | None
+    """Share of answers that could not be parsed."""
+    error_rate: float | None
+    """Share of items without an answer (backend error)."""
+
+
+@dataclass(frozen=True)
+class PairedCell(Record):
+    """Stressed items against their clean twins: the paired drop, its MDD and the flips."""
+
+    n_pairs: int
+    """(clean twin, stressed item) pairs."""
+    n_scenes: int
+    """Distinct scenes of the pairs."""
+    n_clean_twins: int
+    """Distinct clean twins (families) of the pairs."""
+    clean_accuracy: float
+    """Accuracy of the clean twins, one per pair."""
+    stressed_accuracy: float
+    """Accuracy of the stressed items."""
+    drop: float
+    """clean_accuracy - stressed_accuracy (positive = worse under stress)."""
+    drop_ci95: tuple[float, float]
+    """95% two-stage cluster-bootstrap interval of the drop."""
+    drop_se: float
+    """Bootstrap standard error of the drop."""
+    mdd: float
+    """Minimum detectable drop: 2.80 x drop_se (0 when not estimable)."""
+    flip_correct_to_wrong: float
+    """Share of pairs whose clean twin is right and stressed item wrong."""
+    flip_wrong_to_correct: float
+    """Share of pairs whose clean twin is wrong and stressed item right."""
+    relative_robustness: float | None
+    """stressed_accuracy / clean_accuracy (None when clean accuracy is 0)."""
+
+
+@dataclass(frozen=True)
+class Curve(Record):
+    """Severity curve of a group of pairs: the clean point and each severity with its interval."""
+
+    severities: tuple[int, ...]
+    """Measured severities, increasing."""
+    accuracy: tuple[float, ...]
+    """Accuracy at each severity."""
+    n: tuple[int, ...]
+    """Items at each severity."""
+    n_scenes: tuple[int, ...]
+    """Scenes at each severity."""
+    ci95: tuple[tuple[float, float], ...]
+    """95% scene-bootstrap interval at each severity."""
+    clean: float
+    """Accuracy of the clean twins (one per pair)."""
+    clean_n_twins: int
+    """Distinct clean twins."""
+    clean_n_scenes: int
+    """Scenes of the clean twins."""
+    clean_ci95: tuple[float, float]
+    """95% scene-bootstrap interval of the clean point."""
+    chance: float
+    """Mean chance of the stressed items."""
+    breaking_point: float | None
+    """Severity where accuracy falls halfway from clean to chance (None: never, or clean <= chance)."""
+
+
+@dataclass(frozen=True)
+class Bootstrap(Record):
+    """How the summary's intervals were computed."""
+
+    resamples: int
+    """Bootstrap resamples per interval."""
+    interval: str
+    """Kind of interval."""
+    resampled_unit: str
+    """What each resample draws."""
+    mdd: str
+    """Definition of the minimum detectable drop."""
+
+
+@dataclass(frozen=True)
+class WorstDimension(Record):
+    """The dimension with the lowest stressed accuracy (micro): the number an aggregate hides."""
+
+    dimension: str
+    """Its name."""
+    accuracy: float
+    """Its stressed accuracy."""
+    ci95: tuple[float, float]
+    """95% scene-bootstrap interval of that accuracy."""
+    n: int
+    """Its stressed items."""
+    n_scenes: int
+    """Its scenes."""
+    metric: str
+    """The metric it is worst in."""
+
+
+@dataclass(frozen=True)
+class CorruptionError(Record):
+    """ImageNet-C corruption error against a reference run on the shared stressed items."""
+
+    reference_model: str
+    """The reference run's model."""
+    n_items: int
+    """Stressed items both runs answered."""
+    per_subtype: Mapping[str, float | None]
+    """CE per 'dimension/sub-type' (None when the reference makes no error)."""
+    mce_per_dimension: Mapping[str, float | None] = field(metadata=_key("mCE_per_dimension"))
+    """Mean CE over each dimension's sub-types."""
+    mce: float | None = field(metadata=_key("mCE"))
+    """Mean CE over all sub-types."""
+    undefined_subtypes: tuple[str, ...]
+    """Sub-types whose CE is undefined."""
+
+
+@dataclass(frozen=True)
+class Summary(Record):
+    """The summary of one run (summary.json): cells, roll-ups, paired analyses, curves and CE.
+
+    Group mappings are keyed by the group-by values joined by '/', in sorted order: by_cell and
+    paired_by_cell by 'dimension/subtype/severity/ability', by_subtype by 'dimension/subtype', ...
+    """
+
+    schema_version: int
+    """Version of this layout (SUMMARY_SCHEMA_VERSION)."""
+    model: str
+    """The run's model label."""
+    seed: int
+    """Seed of the bootstraps."""
+    n_predictions: int
+    """Predictions summarised."""
+    n_clean: int
+    """Clean items (severity 0)."""
+    n_stressed: int
+    """Stressed items."""
+    n_pairs: int
+    """Stressed items paired with their clean twin."""
+    n_unpaired_stressed: int
+    """Stressed items whose clean twin is absent."""
+    bootstrap: Bootstrap
+    """How intervals were computed."""
+    clean: Cell
+    """All clean items."""
+    stressed_micro: Cell
+    """All stressed items (micro over items)."""
+    by_cell: Mapping[str, Cell]
+    """Stressed items per dimension/subtype/severity/ability."""
+    by_dimension: Mapping[str, Cell]
+    """Stressed items per dimension."""
+    by_dimension_severity: Mapping[str, Cell]
+    """Stressed items per dimension/severity."""
+    by_subtype: Mapping[str, Cell]
+    """Stressed items per dimension/subtype."""
+    by_subtype_severity: Mapping[str, Cell]
+    """Stressed items per dimension/subtype/severity."""
+    by_ability_clean: Mapping[str, Cell]
+    """Clean items per ability."""
+    by_ability_stressed: Mapping[str, Cell]
+    """Stressed items per ability."""
+    by_dimension_ability: Mapping[str, Cell]
+    """Stressed items per dimension/ability."""
+    by_format_clean: Mapping[str, Cell]
+    """Clean items per answer format."""
+    by_format_stressed: Mapping[str, Cell]
+    """Stressed items per answer format."""
+    paired_by_dimension: Mapping[str, PairedCell]
+    """Paired drops per dimension."""
+    paired_by_subtype: Mapping[str, PairedCell]
+    """Paired drops per dimension/subtype."""
+    paired_by_subtype_severity: Mapping[str, PairedCell]
+    """Paired drops per dimension/subtype/severity."""
+    paired_by_ability: Mapping[str, PairedCell]
+    """Paired drops per ability."""
+    paired_by_dimension_ability: Mapping[str, PairedCell]
+    """Paired drops per dimension/ability."""
+    paired_by_cell: Mapping[str, PairedCell]
+    """Paired drops per dimension/subtype/severity/ability."""
+    curves_by_dimension: Mapping[str, Curve]
+    """Severity curves per dimension."""
+    curves_by_subtype: Mapping[str, Curve]
+    """Severity curves per dimension/subtype."""
+    curves_by_dimension_ability: Mapping[str, Curve]
+    """Severity curves per dimension/ability."""
+    stressed_macro_over_subtypes: float | None
+    """Mean of the sub-types' stressed accuracies (no interval)."""
+    macro_by_dimension: Mapping[str, float | None]
+    """Per dimension, the mean of its sub-types' stressed accuracies."""
+    stressed_macro_over_dimensions: float | None
+    """Mean of macro_by_dimension."""
+    worst_dimension: WorstDimension | None
+    """The dimension with the lowest stressed accuracy (None without stressed items)."""
+    corruption_error: CorruptionError | None = field(default=None, metadata={"omit_none": True})
+    """CE against a reference run (absent from the JSON when no reference was given)."""
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "summary") -> Summary:
+        """Read a summary.json object, refusing another schema version.
+
+        Raises:
+            DataError: another schema version, or a missing, unknown or mistyped key.
+        """
+        version = data.get("schema_version") if isinstance(data, Mapping) else None
+        if version != SUMMARY_SCHEMA_VERSION:
+            raise DataError(f"{where}: summary schema version {version!r} is not the supported "
+                            f"{SUMMARY_SCHEMA_VERSION}; re-summarise the run's predictions with this robostress")
+        return super().from_dict(data, where)
+
+    def to_json(self) -> str:
+        """summary.json's text: indented, keys sorted, no NaN."""
+        return json.dumps(self.to_dict(), indent=1, sort_keys=True, allow_nan=False)
+
+    @classmethod
+    def read(cls, path: Path) -> Summary:
+        """Read a summary.json file.
+
+        Raises:
+            DataError: the file is missing, not JSON or not a summary of this schema version.
+        """
+        try:
+            data = json.loads(Path(path).read_text())
+        except OSError as e:
+            raise DataError(f"cannot read summary {path}: {e.strerror or e}") from None
+        except ValueError as e:
+            raise DataError(f"{path} is not valid JSON ({e})") from None
+        return cls.from_dict(data, str(path))
