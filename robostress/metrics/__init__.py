@@ -6,8 +6,12 @@ from robostress.metrics.records import (
     SUMMARY_SCHEMA_VERSION,
     Bootstrap,
     Cell,
+    Comparison,
     CorruptionError,
     Curve,
+    Gain,
+    Headline,
+    HeadlineCell,
     PairedCell,
     Summary,
     WorstDimension,
@@ -27,7 +31,7 @@ from robostress.metrics.stats import (
 )
 from robostress.metrics.summary import cell, group, summarize
 
-__all__ = ["SUMMARY_SCHEMA_VERSION", "Bootstrap", "Cell", "ClusterEstimate", "CorruptionError", "Curve",
-           "PairedCell", "Summary", "WorstDimension", "Estimate", "breaking_point", "cell", "chance_band",
+__all__ = ["SUMMARY_SCHEMA_VERSION", "Bootstrap", "Cell", "ClusterEstimate", "Comparison", "CorruptionError",
+           "Curve", "Gain", "Headline", "HeadlineCell", "PairedCell", "Summary", "WorstDimension", "Estimate", "breaking_point", "cell", "chance_band",
            "cluster_bootstrap", "compare", "corruption_error", "curve", "group", "mean_defined",
            "minimum_detectable_drop", "paired_bootstrap", "pairs", "relative_robustness", "summarize", "wilson"]

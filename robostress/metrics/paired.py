@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
 from robostress.errors import DataError
-from robostress.metrics.records import CorruptionError, Curve, PairedCell
+from robostress.metrics.records import Comparison, CorruptionError, Curve, Gain, PairedCell
 from robostress.metrics.stats import (
     ClusterEstimate,
     breaking_point,
@@ -131,14 +131,14 @@ def ce_against(preds: Sequence[Prediction], reference: Sequence[Prediction]) -> 
         undefined_subtypes=tuple(sorted(k for k, v in per_sub.items() if v is None)))
 
 
-def _gain(pp: Sequence[Pair], seed: int, resamples: int) -> dict[str, Any]:
+def _gain(pp: Sequence[Pair], seed: int, resamples: int) -> Gain:
     g = paired_difference(pp, seed, resamples)
     n = len(pp)
-    return {"n": n, "n_scenes": g.n_scenes, "base": float(np.mean([a.correct for a, _ in pp])),
-            "other": float(np.mean([b.correct for _, b in pp])),
-            "gain": g.value, "gain_ci95": [g.lo, g.hi], "gain_se": g.se, "mdd": minimum_detectable_drop(g.se),
-            "helped": sum(b.correct and not a.correct for a, b in pp) / n,
-            "hurt": sum(a.correct and not b.correct for a, b in pp) / n}
+    return Gain(n=n, n_scenes=g.n_scenes, base=float(np.mean([a.correct for a, _ in pp])),
+                other=float(np.mean([b.correct for _, b in pp])),
+                gain=g.value, gain_ci95=(g.lo, g.hi), gain_se=g.se, mdd=minimum_detectable_drop(g.se),
+                helped=sum(b.correct and not a.correct for a, b in pp) / n,
+                hurt=sum(a.correct and not b.correct for a, b in pp) / n)
 
 
 COMPARE_GROUPS = {"by_dimension": ("dimension",), "by_subtype": ("dimension", "subtype"),
@@ -146,7 +146,7 @@ COMPARE_GROUPS = {"by_dimension": ("dimension",), "by_subtype": ("dimension", "s
 
 
 def compare(base: Sequence[Prediction], other: Sequence[Prediction], seed: int = 0,
-            resamples: int = 2000) -> dict[str, Any]:
+            resamples: int = 2000) -> Comparison:
     """Paired gain of ``other`` over ``base`` on the items both answered (e.g. agent vs base model).
 
     Gains are other - base accuracy with a 95% two-stage bootstrap interval (scenes, then clean-twin
@@ -161,10 +161,10 @@ def compare(base: Sequence[Prediction], other: Sequence[Prediction], seed: int =
         if key_of(x, SEVERITY_CELL) != key_of(y, SEVERITY_CELL):
             raise DataError(f"compare: item {y.item_id!r} is {key_of(x, SEVERITY_CELL)} in one run and "
                             f"{key_of(y, SEVERITY_CELL)} in the other (different benchmarks?)")
-    out: dict[str, Any] = {"base_model": both[0][0].model, "other_model": both[0][1].model,
-                           "n_only_in_base": len(a) - len(both), "n_only_in_other": len(other) - len(both),
-                           "overall": _gain(both, derive_seed(seed, "compare"), resamples)}
+    by: dict[str, dict[str, Gain]] = {}
     for name, keys in COMPARE_GROUPS.items():
         groups = split(both, lambda xy, keys=keys: key_of(xy[1], keys))  # type: ignore[misc]
-        out[name] = {k: _gain(v, derive_seed(seed, "compare", name, k), resamples) for k, v in groups.items()}
-    return out
+        by[name] = {k: _gain(v, derive_seed(seed, "compare", name, k), resamples) for k, v in groups.items()}
+    return Comparison(base_model=both[0][0].model, other_model=both[0][1].model,
+                      n_only_in_base=len(a) - len(both), n_only_in_other=len(other) - len(both),
+                      overall=_gain(both, derive_seed(seed, "compare"), resamples), **by)

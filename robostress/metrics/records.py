@@ -342,6 +342,16 @@ class Summary(Record):
                             f"{SUMMARY_SCHEMA_VERSION}; re-summarise the run's predictions with this robostress")
         return super().from_dict(data, where)
 
+    def headline(self) -> Headline:
+        """The numbers of this summary that a comparison and a leaderboard show."""
+        def est(c: Cell) -> HeadlineCell:
+            return HeadlineCell(n=c.n, n_scenes=c.n_scenes, accuracy=c.accuracy, ci95=c.ci95)
+
+        return Headline(clean=est(self.clean), stressed=est(self.stressed_micro),
+                        stressed_macro_over_subtypes=self.stressed_macro_over_subtypes,
+                        by_dimension={d: est(c) for d, c in self.by_dimension.items()},
+                        worst_dimension=self.worst_dimension)
+
     def to_json(self) -> str:
         """summary.json's text: indented, keys sorted, no NaN."""
         return json.dumps(self.to_dict(), indent=1, sort_keys=True, allow_nan=False)
@@ -360,3 +370,81 @@ class Summary(Record):
         except ValueError as e:
             raise DataError(f"{path} is not valid JSON ({e})") from None
         return cls.from_dict(data, str(path))
+
+
+@dataclass(frozen=True)
+class HeadlineCell(Record):
+    """An accuracy with its interval and sizes: one number of a headline."""
+
+    n: int
+    """Items."""
+    n_scenes: int
+    """Scenes resampled."""
+    accuracy: float | None
+    """Micro accuracy (None without items)."""
+    ci95: tuple[float, float]
+    """95% two-stage cluster-bootstrap interval."""
+
+
+@dataclass(frozen=True)
+class Headline(Record):
+    """A run's headline numbers, shown by comparisons (compare.json) and leaderboards (entry scores)."""
+
+    clean: HeadlineCell
+    """Clean items."""
+    stressed: HeadlineCell
+    """Stressed items (micro)."""
+    stressed_macro_over_subtypes: float | None
+    """Mean of the sub-types' stressed accuracies."""
+    by_dimension: Mapping[str, HeadlineCell]
+    """Stressed items per dimension."""
+    worst_dimension: WorstDimension | None
+    """The dimension with the lowest stressed accuracy."""
+
+
+@dataclass(frozen=True)
+class Gain(Record):
+    """Paired gain of one run over another on the items both answered."""
+
+    n: int
+    """Items both runs answered."""
+    n_scenes: int
+    """Their scenes."""
+    base: float
+    """Accuracy of the base run."""
+    other: float
+    """Accuracy of the other run."""
+    gain: float
+    """other - base."""
+    gain_ci95: tuple[float, float]
+    """95% two-stage cluster-bootstrap interval of the gain."""
+    gain_se: float
+    """Bootstrap standard error of the gain."""
+    mdd: float
+    """Minimum detectable gain: 2.80 x gain_se."""
+    helped: float
+    """Share of items the other run got right and the base wrong."""
+    hurt: float
+    """Share of items the other run got wrong and the base right."""
+
+
+@dataclass(frozen=True)
+class Comparison(Record):
+    """Paired gains of one run over a base run (e.g. an agent over its model), overall and per group."""
+
+    base_model: str
+    """The base run's model."""
+    other_model: str
+    """The other run's model."""
+    n_only_in_base: int
+    """Items only the base run answered."""
+    n_only_in_other: int
+    """Items only the other run answered."""
+    overall: Gain
+    """All shared items."""
+    by_dimension: Mapping[str, Gain]
+    """Per dimension ('none': the clean items)."""
+    by_subtype: Mapping[str, Gain]
+    """Per dimension/subtype."""
+    by_subtype_severity: Mapping[str, Gain]
+    """Per dimension/subtype/severity."""

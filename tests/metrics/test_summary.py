@@ -137,7 +137,7 @@ def test_compare_gains_per_cell() -> None:
     fixed = [p.model_copy(update={"correct": True, "model": "agent"})
              if p.dimension == "lighting" and p.severity >= 3 else p.model_copy(update={"model": "agent"})
              for p in base]
-    c = compare(base, fixed)
+    c = compare(base, fixed).to_dict()
     assert (c["base_model"], c["other_model"], c["n_only_in_base"]) == ("m", "agent", 0)
     g3 = c["by_subtype_severity"]["lighting/global_underexposure/3"]
     assert (g3["base"], g3["other"], g3["gain"]) == (pytest.approx(0.4), 1.0, pytest.approx(0.6))
