@@ -23,8 +23,8 @@ from robostress.catalog import catalog_entry, yaml_problem
 from robostress.errors import ConfigError, DataError
 from robostress.evaluate.evaluate import evaluate, make_model, run_name, write_run_report
 from robostress.metrics import Comparison, Summary, compare
+from robostress.report import ablation_section, agent_section
 from robostress.report.compare import Run, write_comparison
-from robostress.report.sections import ablation_section, agent_section
 
 log = logging.getLogger(__name__)
 SANITY_MODELS = ("oracle", "random", "blind", "prior")

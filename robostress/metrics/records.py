@@ -10,6 +10,7 @@ Records are frozen dataclasses; sequences are tuples and groups are mappings (ty
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types
 import typing
@@ -53,13 +54,13 @@ class Record:
         where = where or cls.__name__
         if not isinstance(data, Mapping):
             raise DataError(f"{where}: expected an object, got {type(data).__name__}")
-        hints = typing.get_type_hints(cls)
+        hints = _hints(cls)
         fields = dataclasses.fields(cls)  # type: ignore[arg-type]
         names = {f.metadata.get("json", f.name): f for f in fields}
         unknown = sorted(set(data) - set(names))
         if unknown:
             raise DataError(f"{where}: unknown key {unknown[0]!r}")
-        values = {}
+        values: dict[str, Any] = {}
         for key, f in names.items():
             if key not in data:
                 if f.metadata.get("omit_none"):
@@ -68,6 +69,12 @@ class Record:
                 raise DataError(f"{where}: missing key {key!r}")
             values[f.name] = _load(hints[f.name], data[key], f"{where}.{key}")
         return cls(**values)
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """The resolved field annotations of a record class (resolved once per class)."""
+    return typing.get_type_hints(cls)
 
 
 def _dump(value: Any) -> Any:
@@ -80,7 +87,7 @@ def _dump(value: Any) -> Any:
     return value
 
 
-def _load(tp: Any, value: Any, where: str) -> Any:  # noqa: PLR0911 (one branch per kind of type)
+def _load(tp: Any, value: Any, where: str) -> Any:
     """``value`` checked against the annotation ``tp`` (records, mappings, tuples, optionals, scalars)."""
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):

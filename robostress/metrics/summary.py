@@ -19,7 +19,13 @@ import numpy as np
 
 from robostress.errors import DataError
 from robostress.metrics.paired import ce_against, curves, key_of, paired_groups, pairs, split
-from robostress.metrics.records import SUMMARY_SCHEMA_VERSION, Bootstrap, Cell, Summary, WorstDimension
+from robostress.metrics.records import (
+    SUMMARY_SCHEMA_VERSION,
+    Bootstrap,
+    Cell,
+    Summary,
+    WorstDimension,
+)
 from robostress.metrics.stats import (
     BOOTSTRAP_RESAMPLES,
     chance_band,
@@ -141,6 +147,8 @@ def summarize(preds: Sequence[Prediction], reference: Sequence[Prediction] | Non
                "stressed": [p for p in preds if p.severity > 0]}
     pp = pairs(preds)
     rollups = {name: group(subsets[which], keys, seed, resamples) for name, (which, keys) in ROLLUPS.items()}
+    paired = {name: paired_groups(pp, keys, seed, resamples) for name, keys in PAIRED.items()}
+    curve_groups = {name: curves(pp, keys, seed, resamples) for name, keys in CURVES.items()}
     by_sub = rollups["by_subtype"]
     macro_by_dim = {d: mean_defined([by_sub[k].accuracy for k in ks])
                     for d, ks in split(list(by_sub), lambda k: k.split("/")[0]).items()}
@@ -154,9 +162,7 @@ def summarize(preds: Sequence[Prediction], reference: Sequence[Prediction] | Non
                             mdd=MDD_DEFINITION),
         clean=cell(subsets["clean"], derive_seed(seed, "clean"), resamples),
         stressed_micro=cell(subsets["stressed"], derive_seed(seed, "stressed"), resamples),
-        **rollups,
-        **{name: paired_groups(pp, keys, seed, resamples) for name, keys in PAIRED.items()},
-        **{name: curves(pp, keys, seed, resamples) for name, keys in CURVES.items()},
+        **rollups, **paired, **curve_groups,  # type: ignore[arg-type]  # names checked by the dataclass
         stressed_macro_over_subtypes=mean_defined([c.accuracy for c in by_sub.values()]),
         macro_by_dimension=macro_by_dim,
         stressed_macro_over_dimensions=mean_defined(list(macro_by_dim.values())),
