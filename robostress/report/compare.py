@@ -24,7 +24,7 @@ from typing import Any
 from robostress.errors import DataError
 from robostress.evaluate.runner import load_predictions
 from robostress.metrics import Gain, Headline, HeadlineCell, Summary, compare, summarize
-from robostress.metrics.records import Record
+from robostress.metrics.serial import Record
 from robostress.metrics.stats import BOOTSTRAP_RESAMPLES
 from robostress.render.io import write_atomic
 from robostress.report import html as H
