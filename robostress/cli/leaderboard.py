@@ -66,10 +66,11 @@ def _main(cfg: DictConfig) -> None:
     for f in v.flags:
         log.warning("flag: %s", f)
     s = v.scores
+    assert s is not None  # a valid verdict carries its recomputed scores
     log.info("%s: %s; recomputed stressed %.1f%%, clean %.1f%%, worst dimension %s",
              v.card.get("name"), "accepted" if cfg.action == "submit" else "valid",
-             100 * (s["stressed"]["accuracy"] or 0), 100 * (s["clean"]["accuracy"] or 0),
-             (s.get("worst_dimension") or {}).get("dimension"))
+             100 * (s.stressed.accuracy or 0), 100 * (s.clean.accuracy or 0),
+             s.worst_dimension.dimension if s.worst_dimension else None)
     if cfg.action == "submit":
         log.info("entry: %s", dest)
 

@@ -28,10 +28,10 @@ def main(cfg: DictConfig) -> None:
                    main_model_args=OmegaConf.to_container(cfg.main_model_args, resolve=True),  # type: ignore[arg-type]
                    retry_failed=bool(cfg.retry_failed), ablation_reuse=bool(cfg.ablation_reuse))
     for label, s in out["rows"].items():
-        w = s.get("worst_dimension") or {}
+        w = s.worst_dimension
         log.info("%-22s clean %5.1f%%  stressed %5.1f%%  worst dimension: %s (%.1f%%)", label,
-                 100 * (s["clean"]["accuracy"] or 0), 100 * (s["stressed_micro"]["accuracy"] or 0),
-                 w.get("dimension"), 100 * (w.get("accuracy") or 0))
+                 100 * (s.clean.accuracy or 0), 100 * (s.stressed_micro.accuracy or 0),
+                 w.dimension if w else None, 100 * (w.accuracy if w else 0))
     log.info("report: %s", out["files"]["html"])
     log.info("markdown: %s", out["files"]["md"])
     log.info("comparison (CSV + LaTeX tables beside it): %s", out["files"]["compare"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from robostress.benchmark.verify import require_whole
 from robostress.errors import ConfigError
 from robostress.evaluate.runner import Runner
 from robostress.lock import RunLock
+from robostress.metrics.records import Summary
 from robostress.metrics.runs import load_predictions
 from robostress.models.base import Model, create_model
 from robostress.scoring.prediction import Prediction
@@ -132,7 +134,7 @@ def evaluate(bench_dir: Path, model_cfg: dict[str, Any], run_dir: Path, *,
 
 def write_run_report(bench: Benchmark, preds: list[Prediction], run_dir: Path, label: str,
                      reference_run: Path | None = None,
-                     extra_rows: dict[str, dict[str, Any]] | None = None,
+                     extra_rows: Mapping[str, Summary] | None = None,
                      extra_sections: list[str] | None = None, notice: str | None = None) -> dict[str, Any]:
     """Summarise predictions (CE against ``reference_run`` if given) and write the report files."""
     from robostress.metrics import summarize

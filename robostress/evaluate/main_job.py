@@ -22,7 +22,8 @@ from robostress.benchmark.manifest import read_manifest
 from robostress.catalog import catalog_entry, yaml_problem
 from robostress.errors import ConfigError, DataError
 from robostress.evaluate.evaluate import evaluate, make_model, run_name, write_run_report
-from robostress.metrics import compare
+from robostress.metrics import Comparison, Summary, compare
+from robostress.report import ablation_section, agent_section
 from robostress.report.compare import Run, write_comparison
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: P
     if main_cfg.get("backend") not in HEAVY_BACKENDS:  # fail fast: unreachable server, bad values
         make_model(main_cfg)[0].close()
     bench = ensure_benchmark(build_cfg, out_dir, cache_dir, progress)
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, Summary] = {}
     ref_run = runs_dir / run_name(preset("model", CE_REFERENCE))  # the folder `robostress eval` uses
     sanity = list(SANITY_MODELS) if sanity_models is None else sanity_models
     order = [main_model] + ([CE_REFERENCE] if main_model != CE_REFERENCE else []) \
@@ -119,19 +120,14 @@ def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: P
 
         base_agent = preset("agent", "stress_aware")
         full_run = runs_dir / run_name(main_cfg, base_agent)
-        table = ["## Skill ablations: the agent with one skill removed (paired gain over the base model)", "",
-                 "| ablation | overall gain % [95% CI] | lighting | viewpoint |", "|---|---|---|---|"]
+        ablations: list[tuple[str, Comparison]] = []
         for skill in sorted({k for k in SUBTYPE_SKILLS.values() if k != "identity"}):
             cfg = {**base_agent, "drop_skill": skill, "label": f"agent-no-{skill}", "suffix": f"+agent-no-{skill}"}
             r = evaluate(bench.root, main_cfg, runs_dir / run_name(main_cfg, cfg),
                          agent_cfg=cfg, batch_size=batch_size, progress=progress, report=False,
                          retry_failed=retry_failed, reuse_run=full_run if ablation_reuse else None)
-            c = compare(results[main_model]["predictions"], r["predictions"])
-            o, dims = c["overall"], c["by_dimension"]
-            table.append(f"| without {skill} | {100 * o['gain']:+.2f} [{100 * o['gain_ci95'][0]:+.2f}, "
-                         f"{100 * o['gain_ci95'][1]:+.2f}] | {100 * dims.get('lighting', {}).get('gain', 0):+.2f} | "
-                         f"{100 * dims.get('viewpoint', {}).get('gain', 0):+.2f} |")
-        sections.append("\n".join(table))
+            ablations.append((skill, compare(results[main_model]["predictions"], r["predictions"])))
+        sections.append(ablation_section(ablations))
     main = results[main_model]
     files = write_run_report(bench, main["predictions"], runs_dir, f"{main_model} (main job)",
                              reference_run=ref_run if main_model != CE_REFERENCE else None, extra_rows=rows, extra_sections=sections)["files"]
@@ -139,30 +135,13 @@ def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: P
                 results[k]["summary"]) for k in [*order, *(k for k in results if k not in order)]]
     files["compare"] = write_comparison(runs_dir / "compare", runs, pairs="first",
                                         title=f"robostress main job: every row against {runs[0].label}")["html"]
-    (runs_dir / "rows.json").write_text(json.dumps({k: {"clean": v["clean"], "by_dimension": v["by_dimension"],
-                                                        "worst_dimension": v["worst_dimension"]}
-                                                    for k, v in rows.items()}, indent=1, default=str))
+    (runs_dir / "rows.json").write_text(json.dumps({k: _row(v) for k, v in rows.items()}, indent=1, default=str))
     return {"files": files, "rows": rows, "benchmark": bench}
 
 
-def agent_section(label: str, cmp: dict[str, Any], preds: list[Any]) -> str:
-    """Markdown: the agent's paired gain over the same model without it, per dimension and sub-type."""
-    def pct(x: float) -> str:
-        return f"{100 * x:+.1f}"
+def _row(s: Summary) -> dict[str, Any]:
+    """A model's row in rows.json: its clean cell, stressed cells per dimension and worst dimension."""
+    w = s.worst_dimension
+    return {"clean": s.clean.to_dict(), "by_dimension": {d: c.to_dict() for d, c in s.by_dimension.items()},
+            "worst_dimension": w.to_dict() if w else None}
 
-    edits: dict[str, list[bool]] = {}
-    for p in preds:
-        step = (p.agent_trace or [{}, {}])[1]
-        edits.setdefault(step.get("skill", "?"), []).append(bool(step.get("applied")))
-    lines = [f"## Agent: {label} vs the same model without it (paired gain, 95% bootstrap CI)", "",
-             "| dimension | n | base acc % | with agent % | gain % [95% CI] |", "|---|---|---|---|---|"]
-    for k, g in cmp["by_dimension"].items():
-        lines.append(f"| {k} | {g['n']} | {100 * g['base']:.1f} | {100 * g['other']:.1f} | {pct(g['gain'])} "
-                     f"[{pct(g['gain_ci95'][0])}, {pct(g['gain_ci95'][1])}] |")
-    hurt = [(k, g) for k, g in cmp["by_subtype_severity"].items() if g["gain_ci95"][1] < 0]
-    helped = [(k, g) for k, g in cmp["by_subtype_severity"].items() if g["gain_ci95"][0] > 0]
-    lines += ["", f"Cells where the agent helps significantly: {', '.join(k for k, _ in helped) or 'none'}.",
-              f"Cells where it hurts significantly: {', '.join(k for k, _ in hurt) or 'none'}.",
-              "Edits applied per skill: " + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in sorted(edits.items())) + ".",
-              "Extra model calls per item: 0 (detection and editing need no model call)."]
-    return "\n".join(lines)

@@ -19,6 +19,7 @@ from robostress.benchmark.load import Benchmark
 from robostress.errors import ConfigError, DataError
 from robostress.leaderboard.bundle import write_gzip
 from robostress.leaderboard.verify import Board, Verdict, verify
+from robostress.metrics import Headline, HeadlineCell
 from robostress.render.io import write_atomic
 
 ENTRY_SCHEMA_VERSION = 1
@@ -53,8 +54,9 @@ def submit(bundle: Path, board: Board, bench: Benchmark, *, replace: bool = Fals
         write_gzip(tmp / "predictions.jsonl.gz", blob)
     else:
         write_atomic(tmp / "predictions.jsonl", blob)
+    assert v.scores is not None  # an accepted verdict carries its recomputed scores
     entry = {"schema_version": ENTRY_SCHEMA_VERSION, "name": v.card["name"], "card": v.card,
-             "scores": v.scores, "flags": v.flags, "n_items": len(v.predictions),
+             "scores": v.scores.to_dict(), "flags": v.flags, "n_items": len(v.predictions),
              "benchmark_hash": board.benchmark_hash, "run_fingerprint": v.run.get("fingerprint"),
              "git_revision": v.run.get("git_revision")}
     write_atomic(tmp / "entry.json", json.dumps(entry, indent=1, sort_keys=True, allow_nan=False).encode())
@@ -66,29 +68,31 @@ def submit(bundle: Path, board: Board, bench: Benchmark, *, replace: bool = Fals
 
 
 def entries(board: Board) -> list[dict[str, Any]]:
-    """Accepted entries, best stressed accuracy first (ties by name)."""
+    """Accepted entries (entry.json, its ``scores`` read as a typed Headline), best stressed
+    accuracy first (ties by name)."""
     out = []
     for p in sorted(board.entries_dir.glob("*/entry.json")):
         e = json.loads(p.read_text())
         if e.get("schema_version") != ENTRY_SCHEMA_VERSION or e.get("benchmark_hash") != board.benchmark_hash:
             raise DataError(f"{p}: entry of another schema or benchmark; resubmit it")
         e["slug"] = p.parent.name
+        e["scores"] = Headline.from_dict(e.get("scores"), f"{p}: scores")
         out.append(e)
-    return sorted(out, key=lambda e: (-(e["scores"]["stressed"]["accuracy"] or 0), e["name"]))
+    return sorted(out, key=lambda e: (-(e["scores"].stressed.accuracy or 0), e["name"]))
 
 
 def _dims(es: list[dict[str, Any]]) -> list[str]:
-    return sorted({d for e in es for d in e["scores"]["by_dimension"]})
+    return sorted({d for e in es for d in e["scores"].by_dimension})
 
 
 def _pc(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}"
 
 
-def _est(c: dict[str, Any] | None) -> str:
-    if not c or c.get("accuracy") is None:
+def _est(c: HeadlineCell | None) -> str:
+    if c is None or c.accuracy is None:
         return "–"
-    return f"{_pc(c['accuracy'])} [{_pc(c['ci95'][0])}, {_pc(c['ci95'][1])}]"
+    return f"{_pc(c.accuracy)} [{_pc(c.ci95[0])}, {_pc(c.ci95[1])}]"
 
 
 def _md(text: str) -> str:
@@ -104,10 +108,11 @@ def table_rows(board: Board) -> tuple[list[str], list[list[str]], list[dict[str,
     header = ["rank", "model", "stressed % [95% CI]", "clean % [95% CI]"] + dims + ["worst dimension", "flags"]
     rows = []
     for i, e in enumerate(es, 1):
-        s, w = e["scores"], e["scores"].get("worst_dimension") or {}
-        rows.append([str(i), e["name"], _est(s["stressed"]), _est(s["clean"])]
-                    + [_est(s["by_dimension"].get(d)) for d in dims]
-                    + [f"{w.get('dimension', '–')} ({_pc(w.get('accuracy'))})", "; ".join(e["flags"]) or ""])
+        s: Headline = e["scores"]
+        w = s.worst_dimension
+        rows.append([str(i), e["name"], _est(s.stressed), _est(s.clean)]
+                    + [_est(s.by_dimension.get(d)) for d in dims]
+                    + [f"{w.dimension if w else '–'} ({_pc(w.accuracy if w else None)})", "; ".join(e["flags"]) or ""])
     return header, rows, es
 
 
@@ -134,8 +139,8 @@ SORT_JS = ("document.querySelectorAll('th').forEach((th,i)=>th.onclick=()=>{cons
            ".forEach(r=>b.appendChild(r))});")
 
 
-def _num(c: dict[str, Any] | None) -> str:
-    return "" if not c or c.get("accuracy") is None else f" data-v='{c['accuracy']:.6f}'"
+def _num(c: HeadlineCell | None) -> str:
+    return "" if c is None or c.accuracy is None else f" data-v='{c.accuracy:.6f}'"
 
 
 def index_html(board: Board, header: list[str], rows: list[list[str]], es: list[dict[str, Any]]) -> str:
@@ -145,7 +150,7 @@ def index_html(board: Board, header: list[str], rows: list[list[str]], es: list[
     dims = _dims(es)
     body = []
     for r, e in zip(rows, es, strict=True):
-        s = e["scores"]
+        s: Headline = e["scores"]
         card = e["card"]
         url = card.get("url", "")
         name = esc(r[1][:MAX_CELL])
@@ -153,8 +158,8 @@ def index_html(board: Board, header: list[str], rows: list[list[str]], es: list[
             name = f"<a href='{esc(url)}' rel='nofollow noopener'>{name}</a>"
         extra = esc(" · ".join(str(card[k])[:MAX_CELL] for k in ("organisation", "parameters", "license") if k in card))
         cells = [f"<td data-v='{r[0]}'>{r[0]}</td>", f"<td>{name}<br><small>{extra}</small></td>",
-                 f"<td{_num(s['stressed'])}>{esc(r[2])}</td>", f"<td{_num(s['clean'])}>{esc(r[3])}</td>"]
-        cells += [f"<td{_num(s['by_dimension'].get(d))}>{esc(c)}</td>" for d, c in zip(dims, r[4:4 + len(dims)], strict=True)]
+                 f"<td{_num(s.stressed)}>{esc(r[2])}</td>", f"<td{_num(s.clean)}>{esc(r[3])}</td>"]
+        cells += [f"<td{_num(s.by_dimension.get(d))}>{esc(c)}</td>" for d, c in zip(dims, r[4:4 + len(dims)], strict=True)]
         cells += [f"<td>{esc(r[-2])}</td>", f"<td class=flag>{esc(r[-1][:500])}</td>"]
         body.append("<tr>" + "".join(cells) + "</tr>")
     css = ("body{font-family:system-ui,sans-serif;max-width:1300px;margin:auto;padding:1em;color:#222}"

@@ -25,9 +25,8 @@ from robostress.leaderboard.bundle import (
     jsonl_records,
     read_json,
 )
-from robostress.metrics import summarize
+from robostress.metrics import Headline, summarize
 from robostress.questions.item import Item
-from robostress.report.compare import headline
 from robostress.scoring import score
 from robostress.scoring.prediction import PREDICTION_SCHEMA_VERSION, Prediction
 
@@ -85,7 +84,7 @@ class Verdict:
     flags: list[str] = field(default_factory=list)  # accepted, but shown with a flag
     card: dict[str, Any] = field(default_factory=dict)
     run: dict[str, Any] = field(default_factory=dict)
-    scores: dict[str, Any] = field(default_factory=dict)  # recomputed headline numbers
+    scores: Headline | None = None  # recomputed headline numbers
     predictions: list[Prediction] = field(default_factory=list)  # rescored
 
 
@@ -183,10 +182,10 @@ def verify(bundle: Path, board: Board, bench: Benchmark, resamples: int = 2000) 
         preds, differ = rescore(files, board, bench)
     except Refused as e:
         return Verdict(False, e.reason)
-    scores = headline(summarize(preds, resamples=resamples))
+    scores = summarize(preds, resamples=resamples).headline()
     flags = [f"{differ} of {len(preds)} submitted per-item scores differ from the recomputed ones"] if differ else []
     for k, v in (card.get("claimed") or {}).items():
-        got = scores[CLAIMS[k][0]][CLAIMS[k][1]]
+        got = getattr(getattr(scores, CLAIMS[k][0]), CLAIMS[k][1])
         if got is None or abs(float(v) - got) > CLAIM_TOLERANCE:
             flags.append(f"claimed {k} {100 * float(v):.1f}% differs from the recomputed "
                          f"{'n/a' if got is None else f'{100 * got:.1f}%'}")

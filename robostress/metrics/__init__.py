@@ -1,7 +1,21 @@
 """Robustness metrics: scene-level cluster-bootstrap intervals, paired drops and flips, minimum
-detectable drops, chance bands, breaking points, CE, summaries."""
+detectable drops, chance bands, breaking points, CE, and the typed Summary of a run."""
 
 from robostress.metrics.paired import compare, curve, pairs
+from robostress.metrics.records import (
+    SUMMARY_SCHEMA_VERSION,
+    Bootstrap,
+    Cell,
+    Comparison,
+    CorruptionError,
+    Curve,
+    Gain,
+    Headline,
+    HeadlineCell,
+    PairedCell,
+    Summary,
+    WorstDimension,
+)
 from robostress.metrics.stats import (
     ClusterEstimate,
     Estimate,
@@ -15,8 +29,9 @@ from robostress.metrics.stats import (
     relative_robustness,
     wilson,
 )
-from robostress.metrics.summary import SUMMARY_SCHEMA_VERSION, cell, group, summarize
+from robostress.metrics.summary import cell, group, summarize
 
-__all__ = ["SUMMARY_SCHEMA_VERSION", "ClusterEstimate", "Estimate", "breaking_point", "cell", "chance_band",
+__all__ = ["SUMMARY_SCHEMA_VERSION", "Bootstrap", "Cell", "ClusterEstimate", "Comparison", "CorruptionError",
+           "Curve", "Gain", "Headline", "HeadlineCell", "PairedCell", "Summary", "WorstDimension", "Estimate", "breaking_point", "cell", "chance_band",
            "cluster_bootstrap", "compare", "corruption_error", "curve", "group", "mean_defined",
            "minimum_detectable_drop", "paired_bootstrap", "pairs", "relative_robustness", "summarize", "wilson"]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
 from robostress.errors import DataError
+from robostress.metrics.records import Comparison, CorruptionError, Curve, Gain, PairedCell
 from robostress.metrics.stats import (
     ClusterEstimate,
     breaking_point,
@@ -52,22 +53,22 @@ def paired_difference(pp: Sequence[Pair], seed: int, resamples: int) -> ClusterE
                              [b.clean_item_id for _, b in pp], seed=seed, resamples=resamples)
 
 
-def paired_cell(pp: Sequence[Pair], seed: int, resamples: int) -> dict[str, Any]:
+def paired_cell(pp: Sequence[Pair], seed: int, resamples: int) -> PairedCell:
     """Clean-twin vs stressed accuracy, the paired drop with its scene-level bootstrap CI, standard
     error and minimum detectable drop (``minimum_detectable_drop``), flips and relative robustness."""
     n = len(pp)
     ca, sa = float(np.mean([a.correct for a, _ in pp])), float(np.mean([b.correct for _, b in pp]))
     gain = paired_difference(pp, seed, resamples)  # stressed - clean; the drop is its negation
-    return {"n_pairs": n, "n_scenes": gain.n_scenes, "n_clean_twins": gain.n_families,
-            "clean_accuracy": ca, "stressed_accuracy": sa,
-            "drop": -gain.value + 0.0, "drop_ci95": [-gain.hi + 0.0, -gain.lo + 0.0], "drop_se": gain.se,
-            "mdd": minimum_detectable_drop(gain.se),
-            "flip_correct_to_wrong": sum(a.correct and not b.correct for a, b in pp) / n,
-            "flip_wrong_to_correct": sum(b.correct and not a.correct for a, b in pp) / n,
-            "relative_robustness": relative_robustness(sa, ca)}
+    return PairedCell(n_pairs=n, n_scenes=gain.n_scenes, n_clean_twins=gain.n_families,
+                      clean_accuracy=ca, stressed_accuracy=sa,
+                      drop=-gain.value + 0.0, drop_ci95=(-gain.hi + 0.0, -gain.lo + 0.0), drop_se=gain.se,
+                      mdd=minimum_detectable_drop(gain.se),
+                      flip_correct_to_wrong=sum(a.correct and not b.correct for a, b in pp) / n,
+                      flip_wrong_to_correct=sum(b.correct and not a.correct for a, b in pp) / n,
+                      relative_robustness=relative_robustness(sa, ca))
 
 
-def paired_groups(pp: Sequence[Pair], keys: Sequence[str], seed: int, resamples: int) -> dict[str, Any]:
+def paired_groups(pp: Sequence[Pair], keys: Sequence[str], seed: int, resamples: int) -> dict[str, PairedCell]:
     """``paired_cell`` per group of the stressed side's ``keys`` (seed derived per group)."""
     return {k: paired_cell(v, derive_seed(seed, "paired", *keys, k), resamples)
             for k, v in split(pp, lambda ab: key_of(ab[1], keys)).items()}
@@ -78,7 +79,7 @@ def _acc_ci(preds: Sequence[Prediction], seed: int, resamples: int) -> ClusterEs
                              [p.clean_item_id for p in preds], seed=seed, resamples=resamples)
 
 
-def curve(pp: Sequence[Pair], seed: int = 0, resamples: int = 2000) -> dict[str, Any]:
+def curve(pp: Sequence[Pair], seed: int = 0, resamples: int = 2000) -> Curve:
     """Severity curve of a group of pairs: the clean point, each severity with its scene-level
     bootstrap CI, chance and the breaking point.
 
@@ -91,19 +92,20 @@ def curve(pp: Sequence[Pair], seed: int = 0, resamples: int = 2000) -> dict[str,
     sevs = [int(k) for k in by_sev]
     est = [_acc_ci(v, derive_seed(seed, "severity", k), resamples) for k, v in by_sev.items()]
     acc = [e.value for e in est]
-    return {"severities": sevs, "accuracy": acc, "n": [e.n for e in est], "n_scenes": [e.n_scenes for e in est],
-            "ci95": [[e.lo, e.hi] for e in est],
-            "clean": clean.value, "clean_n_twins": clean.n_families, "clean_n_scenes": clean.n_scenes, "clean_ci95": [clean.lo, clean.hi],
-            "chance": chance, "breaking_point": breaking_point(sevs, acc, clean.value, chance)}
+    return Curve(severities=tuple(sevs), accuracy=tuple(acc), n=tuple(e.n for e in est),
+                 n_scenes=tuple(e.n_scenes for e in est), ci95=tuple((e.lo, e.hi) for e in est),
+                 clean=clean.value, clean_n_twins=clean.n_families, clean_n_scenes=clean.n_scenes,
+                 clean_ci95=(clean.lo, clean.hi), chance=chance,
+                 breaking_point=breaking_point(sevs, acc, clean.value, chance))
 
 
-def curves(pp: Sequence[Pair], keys: Sequence[str], seed: int = 0, resamples: int = 2000) -> dict[str, dict[str, Any]]:
+def curves(pp: Sequence[Pair], keys: Sequence[str], seed: int = 0, resamples: int = 2000) -> dict[str, Curve]:
     """``curve`` per group of the stressed side's ``keys`` (seed derived per group)."""
     return {k: curve(v, derive_seed(seed, "curve", *keys, k), resamples)
             for k, v in split(pp, lambda ab: key_of(ab[1], keys)).items()}
 
 
-def ce_against(preds: Sequence[Prediction], reference: Sequence[Prediction]) -> dict[str, Any]:
+def ce_against(preds: Sequence[Prediction], reference: Sequence[Prediction]) -> CorruptionError:
     """Corruption error of ``preds`` against a reference run on the same items.
 
     Both runs are restricted to the stressed items they share, so a partial run is compared with
@@ -122,21 +124,21 @@ def ce_against(preds: Sequence[Prediction], reference: Sequence[Prediction]) -> 
         ref_err = [1 - float(np.mean([ref[p.item_id].correct for p in v])) for v in by_sev.values()]
         per_sub[name] = corruption_error(err, ref_err)
     by_dim = split(list(per_sub), lambda k: k.split("/")[0])
-    return {"reference_model": next(iter(ref.values())).model, "n_items": len(mine),
-            "per_subtype": per_sub,
-            "mCE_per_dimension": {d: mean_defined([per_sub[k] for k in ks]) for d, ks in by_dim.items()},
-            "mCE": mean_defined(list(per_sub.values())),
-            "undefined_subtypes": sorted(k for k, v in per_sub.items() if v is None)}
+    return CorruptionError(
+        reference_model=next(iter(ref.values())).model, n_items=len(mine), per_subtype=per_sub,
+        mce_per_dimension={d: mean_defined([per_sub[k] for k in ks]) for d, ks in by_dim.items()},
+        mce=mean_defined(list(per_sub.values())),
+        undefined_subtypes=tuple(sorted(k for k, v in per_sub.items() if v is None)))
 
 
-def _gain(pp: Sequence[Pair], seed: int, resamples: int) -> dict[str, Any]:
+def _gain(pp: Sequence[Pair], seed: int, resamples: int) -> Gain:
     g = paired_difference(pp, seed, resamples)
     n = len(pp)
-    return {"n": n, "n_scenes": g.n_scenes, "base": float(np.mean([a.correct for a, _ in pp])),
-            "other": float(np.mean([b.correct for _, b in pp])),
-            "gain": g.value, "gain_ci95": [g.lo, g.hi], "gain_se": g.se, "mdd": minimum_detectable_drop(g.se),
-            "helped": sum(b.correct and not a.correct for a, b in pp) / n,
-            "hurt": sum(a.correct and not b.correct for a, b in pp) / n}
+    return Gain(n=n, n_scenes=g.n_scenes, base=float(np.mean([a.correct for a, _ in pp])),
+                other=float(np.mean([b.correct for _, b in pp])),
+                gain=g.value, gain_ci95=(g.lo, g.hi), gain_se=g.se, mdd=minimum_detectable_drop(g.se),
+                helped=sum(b.correct and not a.correct for a, b in pp) / n,
+                hurt=sum(a.correct and not b.correct for a, b in pp) / n)
 
 
 COMPARE_GROUPS = {"by_dimension": ("dimension",), "by_subtype": ("dimension", "subtype"),
@@ -144,7 +146,7 @@ COMPARE_GROUPS = {"by_dimension": ("dimension",), "by_subtype": ("dimension", "s
 
 
 def compare(base: Sequence[Prediction], other: Sequence[Prediction], seed: int = 0,
-            resamples: int = 2000) -> dict[str, Any]:
+            resamples: int = 2000) -> Comparison:
     """Paired gain of ``other`` over ``base`` on the items both answered (e.g. agent vs base model).
 
     Gains are other - base accuracy with a 95% two-stage bootstrap interval (scenes, then clean-twin
@@ -159,10 +161,10 @@ def compare(base: Sequence[Prediction], other: Sequence[Prediction], seed: int =
         if key_of(x, SEVERITY_CELL) != key_of(y, SEVERITY_CELL):
             raise DataError(f"compare: item {y.item_id!r} is {key_of(x, SEVERITY_CELL)} in one run and "
                             f"{key_of(y, SEVERITY_CELL)} in the other (different benchmarks?)")
-    out: dict[str, Any] = {"base_model": both[0][0].model, "other_model": both[0][1].model,
-                           "n_only_in_base": len(a) - len(both), "n_only_in_other": len(other) - len(both),
-                           "overall": _gain(both, derive_seed(seed, "compare"), resamples)}
+    by: dict[str, dict[str, Gain]] = {}
     for name, keys in COMPARE_GROUPS.items():
         groups = split(both, lambda xy, keys=keys: key_of(xy[1], keys))  # type: ignore[misc]
-        out[name] = {k: _gain(v, derive_seed(seed, "compare", name, k), resamples) for k, v in groups.items()}
-    return out
+        by[name] = {k: _gain(v, derive_seed(seed, "compare", name, k), resamples) for k, v in groups.items()}
+    return Comparison(base_model=both[0][0].model, other_model=both[0][1].model,
+                      n_only_in_base=len(a) - len(both), n_only_in_other=len(other) - len(both),
+                      overall=_gain(both, derive_seed(seed, "compare"), resamples), **by)

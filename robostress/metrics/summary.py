@@ -14,12 +14,18 @@ explicitly labelled key ``wilson95_items_independent``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
 from robostress.errors import DataError
 from robostress.metrics.paired import ce_against, curves, key_of, paired_groups, pairs, split
+from robostress.metrics.records import (
+    SUMMARY_SCHEMA_VERSION,
+    Bootstrap,
+    Cell,
+    Summary,
+    WorstDimension,
+)
 from robostress.metrics.stats import (
     BOOTSTRAP_RESAMPLES,
     chance_band,
@@ -30,7 +36,6 @@ from robostress.metrics.stats import (
 from robostress.scoring.prediction import Prediction
 from robostress.seeding import derive_seed
 
-SUMMARY_SCHEMA_VERSION = 3
 CLEAN_DIMENSION = "none"
 KEYS = ("dimension", "subtype", "severity", "ability")
 WORST_METRIC = "stressed accuracy, micro over items"
@@ -58,31 +63,30 @@ CURVES = {"curves_by_dimension": ("dimension",), "curves_by_subtype": ("dimensio
           "curves_by_dimension_ability": ("dimension", "ability")}
 
 
-def cell(preds: Sequence[Prediction], seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES) -> dict[str, Any]:
+def cell(preds: Sequence[Prediction], seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES) -> Cell:
     """One cell: n items, n scenes, n clean-twin families, micro accuracy with its scene-level
     bootstrap 95% CI and standard error (and, labelled, the items-independent Wilson CI), mean
     score (IoU for boxes), chance with the 95% band of a random answerer, and the rates of
     unparsable answers (parse_error set) and backend errors (no answer obtained)."""
     n = len(preds)
     if not n:
-        return {"n": 0, "n_scenes": 0, "n_families": 0, "correct": 0, "accuracy": None, "ci95": [0.0, 1.0],
-                "se": None, "wilson95_items_independent": [0.0, 1.0], "mean_score": None, "chance": None,
-                "chance_band95": None, "unparsable_rate": None, "error_rate": None}
+        return Cell(n=0, n_scenes=0, n_families=0, correct=0, accuracy=None, ci95=(0.0, 1.0), se=None,
+                    wilson95_items_independent=(0.0, 1.0), mean_score=None, chance=None, chance_band95=None,
+                    unparsable_rate=None, error_rate=None)
     k = sum(p.correct for p in preds)
     est = cluster_bootstrap([float(p.correct) for p in preds], [p.scene_id for p in preds],
                             [p.clean_item_id for p in preds], seed=seed, resamples=resamples)
     chances = [p.chance for p in preds]
-    return {"n": n, "n_scenes": est.n_scenes, "n_families": est.n_families, "correct": int(k),
-            "accuracy": k / n, "ci95": [est.lo, est.hi], "se": est.se,
-            "wilson95_items_independent": list(wilson(k, n)),
-            "mean_score": float(np.mean([p.score for p in preds])),
-            "chance": float(np.mean(chances)), "chance_band95": list(chance_band(chances)),
-            "unparsable_rate": sum(p.parse_error is not None for p in preds) / n,
-            "error_rate": sum(p.error is not None for p in preds) / n}
+    return Cell(n=n, n_scenes=est.n_scenes, n_families=est.n_families, correct=int(k), accuracy=k / n,
+                ci95=(est.lo, est.hi), se=est.se, wilson95_items_independent=wilson(k, n),
+                mean_score=float(np.mean([p.score for p in preds])), chance=float(np.mean(chances)),
+                chance_band95=chance_band(chances),
+                unparsable_rate=sum(p.parse_error is not None for p in preds) / n,
+                error_rate=sum(p.error is not None for p in preds) / n)
 
 
 def group(preds: Sequence[Prediction], keys: Sequence[str], seed: int = 0,
-          resamples: int = BOOTSTRAP_RESAMPLES) -> dict[str, dict[str, Any]]:
+          resamples: int = BOOTSTRAP_RESAMPLES) -> dict[str, Cell]:
     """``cell`` of each group of predictions sharing ``keys``, named 'a/b/c' and sorted by name
     (each group's bootstrap seed is derived from ``seed``, ``keys`` and its name)."""
     return {k: cell(v, derive_seed(seed, "cell", *keys, k), resamples)
@@ -114,18 +118,18 @@ def validate(preds: Sequence[Prediction]) -> None:
             raise DataError(f"item {p.item_id!r}: its clean twin {p.clean_item_id!r} is a stressed item")
 
 
-def _worst(by_dim: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
-    scored = [(c["accuracy"], d) for d, c in by_dim.items() if c["n"]]
+def _worst(by_dim: dict[str, Cell]) -> WorstDimension | None:
+    scored = [(c.accuracy, d) for d, c in by_dim.items() if c.n and c.accuracy is not None]
     if not scored:
         return None
     acc, dim = min(scored)  # ties resolve to the alphabetically first dimension
-    return {"dimension": dim, "accuracy": acc, "ci95": by_dim[dim]["ci95"], "n": by_dim[dim]["n"],
-            "n_scenes": by_dim[dim]["n_scenes"], "metric": WORST_METRIC}
+    c = by_dim[dim]
+    return WorstDimension(dimension=dim, accuracy=acc, ci95=c.ci95, n=c.n, n_scenes=c.n_scenes, metric=WORST_METRIC)
 
 
 def summarize(preds: Sequence[Prediction], reference: Sequence[Prediction] | None = None,
-              seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES) -> dict[str, Any]:
-    """The JSON-serialisable summary of one run.
+              seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES) -> Summary:
+    """The typed summary of one run (``Summary.to_dict()`` is its summary.json).
 
     Args:
         preds: one prediction per item of one run.
@@ -142,27 +146,25 @@ def summarize(preds: Sequence[Prediction], reference: Sequence[Prediction] | Non
     subsets = {"clean": [p for p in preds if p.severity == 0],
                "stressed": [p for p in preds if p.severity > 0]}
     pp = pairs(preds)
-    out: dict[str, Any] = {
-        "schema_version": SUMMARY_SCHEMA_VERSION, "model": preds[0].model, "seed": seed,
-        "n_predictions": len(preds), "n_clean": len(subsets["clean"]),
-        "n_stressed": len(subsets["stressed"]), "n_pairs": len(pp),
-        "n_unpaired_stressed": len(subsets["stressed"]) - len(pp),
-        "bootstrap": {"resamples": resamples, "interval": "95% percentile",
-                      "resampled_unit": "scene, then clean-twin family (a clean item and all its "
-                                        "stressed versions) within each drawn scene",
-                      "mdd": MDD_DEFINITION},
-        "clean": cell(subsets["clean"], derive_seed(seed, "clean"), resamples),
-        "stressed_micro": cell(subsets["stressed"], derive_seed(seed, "stressed"), resamples),
-    }
-    out.update({name: group(subsets[which], keys, seed, resamples) for name, (which, keys) in ROLLUPS.items()})
-    out.update({name: paired_groups(pp, keys, seed, resamples) for name, keys in PAIRED.items()})
-    out.update({name: curves(pp, keys, seed, resamples) for name, keys in CURVES.items()})
-    by_sub = out["by_subtype"]
-    out["stressed_macro_over_subtypes"] = mean_defined([c["accuracy"] for c in by_sub.values()])
-    out["macro_by_dimension"] = {d: mean_defined([by_sub[k]["accuracy"] for k in ks])
-                                 for d, ks in split(list(by_sub), lambda k: k.split("/")[0]).items()}
-    out["stressed_macro_over_dimensions"] = mean_defined(list(out["macro_by_dimension"].values()))
-    out["worst_dimension"] = _worst(out["by_dimension"])
-    if reference:
-        out["corruption_error"] = ce_against(preds, list(reference))
-    return out
+    rollups = {name: group(subsets[which], keys, seed, resamples) for name, (which, keys) in ROLLUPS.items()}
+    paired = {name: paired_groups(pp, keys, seed, resamples) for name, keys in PAIRED.items()}
+    curve_groups = {name: curves(pp, keys, seed, resamples) for name, keys in CURVES.items()}
+    by_sub = rollups["by_subtype"]
+    macro_by_dim = {d: mean_defined([by_sub[k].accuracy for k in ks])
+                    for d, ks in split(list(by_sub), lambda k: k.split("/")[0]).items()}
+    return Summary(
+        schema_version=SUMMARY_SCHEMA_VERSION, model=preds[0].model, seed=seed,
+        n_predictions=len(preds), n_clean=len(subsets["clean"]), n_stressed=len(subsets["stressed"]),
+        n_pairs=len(pp), n_unpaired_stressed=len(subsets["stressed"]) - len(pp),
+        bootstrap=Bootstrap(resamples=resamples, interval="95% percentile",
+                            resampled_unit="scene, then clean-twin family (a clean item and all its "
+                                           "stressed versions) within each drawn scene",
+                            mdd=MDD_DEFINITION),
+        clean=cell(subsets["clean"], derive_seed(seed, "clean"), resamples),
+        stressed_micro=cell(subsets["stressed"], derive_seed(seed, "stressed"), resamples),
+        **rollups, **paired, **curve_groups,  # type: ignore[arg-type]  # names checked by the dataclass
+        stressed_macro_over_subtypes=mean_defined([c.accuracy for c in by_sub.values()]),
+        macro_by_dimension=macro_by_dim,
+        stressed_macro_over_dimensions=mean_defined(list(macro_by_dim.values())),
+        worst_dimension=_worst(rollups["by_dimension"]),
+        corruption_error=ce_against(preds, list(reference)) if reference else None)

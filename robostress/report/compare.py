@@ -16,13 +16,15 @@ import csv
 import io
 import json
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from robostress.errors import DataError
-from robostress.metrics import compare, summarize
+from robostress.metrics import Gain, Headline, HeadlineCell, Summary, compare, summarize
 from robostress.metrics.runs import load_predictions
+from robostress.metrics.serial import Record
 from robostress.metrics.stats import BOOTSTRAP_RESAMPLES
 from robostress.render.io import write_atomic
 from robostress.report import html as H
@@ -43,7 +45,43 @@ class Run:
     run_dir: Path | None
     benchmark_hash: str
     predictions: list[Prediction]
-    summary: dict[str, Any]
+    summary: Summary
+
+
+@dataclass(frozen=True)
+class Difference(Record):
+    """Paired difference b - a of two runs on the items both answered."""
+
+    a: str
+    """Label of the first run."""
+    b: str
+    """Label of the second run."""
+    n_only_a: int
+    """Items only run a answered."""
+    n_only_b: int
+    """Items only run b answered."""
+    overall: Gain
+    """All shared items."""
+    by_dimension: Mapping[str, Gain]
+    """Per dimension ('clean': the clean items)."""
+
+
+@dataclass(frozen=True)
+class RunComparison(Record):
+    """compare.json: the headline numbers of each run and the paired differences between runs."""
+
+    schema_version: int
+    """Version of this layout (COMPARE_SCHEMA_VERSION)."""
+    benchmark_hash: str
+    """Content hash of the runs' benchmark."""
+    models: Mapping[str, Headline]
+    """Run label -> its headline numbers, in run order."""
+    pairs: str
+    """Which pairs were compared: 'all' or 'first'."""
+    paired_differences: tuple[Difference, ...]
+    """One per compared pair."""
+    difference: str
+    """What a difference means."""
 
 
 def load_run(run_dir: Path, resamples: int = BOOTSTRAP_RESAMPLES) -> Run:
@@ -89,8 +127,8 @@ def check_runs(runs: list[Run]) -> list[Run]:
 
 
 def comparison(runs: list[Run], pairs: str = "all", seed: int = 0,
-               resamples: int = BOOTSTRAP_RESAMPLES) -> dict[str, Any]:
-    """The comparison as JSON: per-model headline numbers and the paired differences.
+               resamples: int = BOOTSTRAP_RESAMPLES) -> RunComparison:
+    """The comparison (compare.json): per-model headline numbers and the paired differences.
 
     Args:
         runs: runs on one benchmark (``check_runs``).
@@ -105,68 +143,62 @@ def comparison(runs: list[Run], pairs: str = "all", seed: int = 0,
     diffs = []
     for i, j in idx:
         c = compare(runs[i].predictions, runs[j].predictions, seed=seed, resamples=resamples)
-        diffs.append({"a": runs[i].label, "b": runs[j].label, "n_only_a": c["n_only_in_base"],
-                      "n_only_b": c["n_only_in_other"], "overall": c["overall"],
-                      "by_dimension": {("clean" if k == "none" else k): v for k, v in c["by_dimension"].items()}})
-    return {"schema_version": COMPARE_SCHEMA_VERSION, "benchmark_hash": runs[0].benchmark_hash,
-            "models": {r.label: headline(r.summary) for r in runs}, "pairs": pairs,
-            "paired_differences": diffs,
-            "difference": "accuracy of b minus accuracy of a on the items both answered; 95% two-stage "
-                          "cluster bootstrap (scenes, then clean-twin families)"}
+        diffs.append(Difference(a=runs[i].label, b=runs[j].label, n_only_a=c.n_only_in_base,
+                                n_only_b=c.n_only_in_other, overall=c.overall,
+                                by_dimension={("clean" if k == "none" else k): v for k, v in c.by_dimension.items()}))
+    return RunComparison(schema_version=COMPARE_SCHEMA_VERSION, benchmark_hash=runs[0].benchmark_hash,
+                         models={r.label: r.summary.headline() for r in runs}, pairs=pairs,
+                         paired_differences=tuple(diffs),
+                         difference="accuracy of b minus accuracy of a on the items both answered; 95% "
+                                    "two-stage cluster bootstrap (scenes, then clean-twin families)")
 
 
-def headline(s: dict[str, Any]) -> dict[str, Any]:
-    """The numbers of one summary that a comparison and a leaderboard show."""
-    def est(c: dict[str, Any]) -> dict[str, Any]:
-        return {"n": c["n"], "n_scenes": c["n_scenes"], "accuracy": c["accuracy"], "ci95": c["ci95"]}
-
-    return {"clean": est(s["clean"]), "stressed": est(s["stressed_micro"]),
-            "stressed_macro_over_subtypes": s.get("stressed_macro_over_subtypes"),
-            "by_dimension": {d: est(c) for d, c in s["by_dimension"].items()},
-            "worst_dimension": s.get("worst_dimension")}
+def _ci(c: HeadlineCell) -> str:
+    return f"{pct(c.accuracy)} [{pct(c.ci95[0])}, {pct(c.ci95[1])}]"
 
 
-def _ci(c: dict[str, Any]) -> str:
-    return f"{pct(c['accuracy'])} [{pct(c['ci95'][0])}, {pct(c['ci95'][1])}]"
-
-
-def dimension_rows(models: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+def dimension_rows(models: Mapping[str, Headline]) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the per-dimension table (one row per model)."""
-    dims = sorted({d for h in models.values() for d in h["by_dimension"]})
+    dims = sorted({d for h in models.values() for d in h.by_dimension})
     header = ["model", "clean % [95% CI]", "stressed % [95% CI]"] + [f"{d} %" for d in dims] + ["worst dimension"]
     rows = []
     for label, h in models.items():
-        w = h.get("worst_dimension") or {}
-        rows.append([label, _ci(h["clean"]), _ci(h["stressed"])]
-                    + [_ci(h["by_dimension"][d]) if d in h["by_dimension"] else "–" for d in dims]
-                    + [f"{w.get('dimension', '–')} ({pct(w.get('accuracy'))})"])
+        w = h.worst_dimension
+        rows.append([label, _ci(h.clean), _ci(h.stressed)]
+                    + [_ci(h.by_dimension[d]) if d in h.by_dimension else "–" for d in dims]
+                    + [f"{w.dimension if w else '–'} ({pct(w.accuracy if w else None)})"])
     return header, rows
 
 
-def difference_rows(diffs: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+def _scopes(d: Difference) -> list[tuple[str, Gain]]:
+    return [("overall", d.overall), *d.by_dimension.items()]
+
+
+def difference_rows(diffs: Sequence[Difference]) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the paired-difference table (overall and per dimension)."""
     header = ["a", "b", "scope", "n pairs", "scenes", "a %", "b %", "b - a (pp) [95% CI]", "MDD (pp)"]
     rows = []
     for d in diffs:
-        for scope, g in [("overall", d["overall"]), *d["by_dimension"].items()]:
-            rows.append([d["a"], d["b"], scope, str(g["n"]), str(g["n_scenes"]), pct(g["base"]), pct(g["other"]),
-                         f"{pct(g['gain'], True)} [{pct(g['gain_ci95'][0], True)}, {pct(g['gain_ci95'][1], True)}]",
-                         pct(g["mdd"])])
+        for scope, g in _scopes(d):
+            rows.append([d.a, d.b, scope, str(g.n), str(g.n_scenes), pct(g.base), pct(g.other),
+                         f"{pct(g.gain, True)} [{pct(g.gain_ci95[0], True)}, {pct(g.gain_ci95[1], True)}]",
+                         pct(g.mdd)])
     return header, rows
 
 
-def long_rows(comp: dict[str, Any]) -> tuple[list[list[Any]], list[list[Any]]]:
+def long_rows(comp: RunComparison) -> tuple[list[list[Any]], list[list[Any]]]:
     """Machine-readable rows for the CSV files (full precision)."""
-    acc = [["model", "scope", "name", "n", "n_scenes", "accuracy", "ci95_lo", "ci95_hi"]]
-    for label, h in comp["models"].items():
-        for scope, name, c in [("clean", "all", h["clean"]), ("stressed", "all", h["stressed"]),
-                               *[("dimension", d, c) for d, c in h["by_dimension"].items()]]:
-            acc.append([label, scope, name, c["n"], c["n_scenes"], c["accuracy"], c["ci95"][0], c["ci95"][1]])
-    diff = [["a", "b", "scope", "n", "n_scenes", "accuracy_a", "accuracy_b", "difference", "ci95_lo", "ci95_hi", "mdd"]]
-    for d in comp["paired_differences"]:
-        for scope, g in [("overall", d["overall"]), *d["by_dimension"].items()]:
-            diff.append([d["a"], d["b"], scope, g["n"], g["n_scenes"], g["base"], g["other"], g["gain"],
-                         g["gain_ci95"][0], g["gain_ci95"][1], g["mdd"]])
+    acc: list[list[Any]] = [["model", "scope", "name", "n", "n_scenes", "accuracy", "ci95_lo", "ci95_hi"]]
+    for label, h in comp.models.items():
+        for scope, name, c in [("clean", "all", h.clean), ("stressed", "all", h.stressed),
+                               *[("dimension", d, c) for d, c in h.by_dimension.items()]]:
+            acc.append([label, scope, name, c.n, c.n_scenes, c.accuracy, c.ci95[0], c.ci95[1]])
+    diff: list[list[Any]] = [["a", "b", "scope", "n", "n_scenes", "accuracy_a", "accuracy_b", "difference",
+                              "ci95_lo", "ci95_hi", "mdd"]]
+    for d in comp.paired_differences:
+        for scope, g in _scopes(d):
+            diff.append([d.a, d.b, scope, g.n, g.n_scenes, g.base, g.other, g.gain, g.gain_ci95[0], g.gain_ci95[1],
+                         g.mdd])
     return acc, diff
 
 
@@ -203,9 +235,9 @@ def write_comparison(out_dir: Path, runs: list[Run], *, pairs: str = "all", seed
     runs = check_runs(runs)
     comp = comparison(runs, pairs, seed, resamples)
     out_dir = Path(out_dir)
-    title = title or f"robostress: {len(runs)} runs compared on benchmark {comp['benchmark_hash'][:12]}"
-    dh, dr = dimension_rows(comp["models"])
-    ph, pr = difference_rows(comp["paired_differences"])
+    title = title or f"robostress: {len(runs)} runs compared on benchmark {comp.benchmark_hash[:12]}"
+    dh, dr = dimension_rows(comp.models)
+    ph, pr = difference_rows(comp.paired_differences)
     acc_csv, diff_csv = long_rows(comp)
     files = {"json": out_dir / "compare.json", "md": out_dir / "compare.md", "html": out_dir / "compare.html",
              "dimensions_csv": out_dir / "tables/per_dimension.csv",
@@ -214,7 +246,7 @@ def write_comparison(out_dir: Path, runs: list[Run], *, pairs: str = "all", seed
              "differences_tex": out_dir / "tables/paired_differences.tex"}
     for p in files.values():
         p.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(files["json"], json.dumps(comp, indent=1, allow_nan=False).encode())  # models in run order
+    write_atomic(files["json"], json.dumps(comp.to_dict(), indent=1, allow_nan=False).encode())  # models in run order
     write_atomic(files["dimensions_csv"], to_csv(acc_csv))
     write_atomic(files["differences_csv"], to_csv(diff_csv))
     write_atomic(files["dimensions_tex"], to_latex(dh, dr, "Accuracy per dimension (95% scene-bootstrap CI)."))
@@ -230,7 +262,7 @@ def write_comparison(out_dir: Path, runs: list[Run], *, pairs: str = "all", seed
               Block("h2", "Paired differences between models"), Block("table", header=ph, rows=pr)]
     figs = {}
     summaries = {r.label: r.summary for r in runs}
-    if any(s.get("n_pairs") for s in summaries.values()):
+    if any(s.n_pairs for s in summaries.values()):
         figs["severity_curves"] = overlaid_curves(summaries, out_dir / "figures/severity_curves.png")
     for i, r in enumerate(runs):
         slug = re.sub(r"[^A-Za-z0-9.+-]+", "_", r.label)[:60]

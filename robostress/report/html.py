@@ -8,13 +8,14 @@ import html
 import io
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from robostress.errors import DataError
+from robostress.report.figures import FIGURES
 from robostress.report.tables import Block
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,12 @@ def markdown_html(md: str) -> str:
         elif line.strip():
             blocks.append(Block("p", line))
     return blocks_html(blocks).replace("<p class=how>", "<p>")
+
+
+def figures_html(figs: Mapping[str, Path]) -> list[str]:
+    """The written figures (``all_figures``), inlined under their titles in registry order."""
+    return [f"<h2>Figure: {esc(fig.title)}</h2><img src='{png_data_url(figs[name])}' alt=''>"
+            for name, fig in FIGURES.items() if name in figs]
 
 
 def image_data_url(path: Path | str, size: int = THUMB_PX) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
+from robostress.metrics.records import Summary
+from robostress.report.figures import FIGURES
 from robostress.report.tables import Block, build_blocks
-
-FIGURES = ("heatmap", "severity_curves", "ability_curves", "flips")
 
 
 def _cell(text: str) -> str:
@@ -36,7 +36,7 @@ def render_blocks(blocks: list[Block]) -> list[str]:
     return out
 
 
-def to_markdown(summary: dict[str, Any], title: str, extra_rows: dict[str, dict[str, Any]] | None = None,
+def to_markdown(summary: Summary, title: str, extra_rows: Mapping[str, Summary] | None = None,
                 extra_sections: list[str] | None = None) -> str:
     """The whole report as Markdown.
 
@@ -49,6 +49,6 @@ def to_markdown(summary: dict[str, Any], title: str, extra_rows: dict[str, dict[
     lines = render_blocks(build_blocks(summary, title, extra_rows))
     for sec in extra_sections or []:
         lines += [sec.rstrip("\n"), ""]
-    if summary["n_pairs"]:
+    if summary.n_pairs:
         lines += ["Figures: " + ", ".join(f"`figures/{f}.png`" for f in FIGURES) + ".", ""]
     return "\n".join(lines)

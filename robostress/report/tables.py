@@ -3,8 +3,10 @@ once from a summary and rendered to Markdown and HTML alike."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+
+from robostress.metrics.records import Cell, Curve, PairedCell, Summary
 
 HOW_TO_READ = (
     "How to read this: every stressed image is rendered from the same scene as its clean twin, so "
@@ -61,78 +63,77 @@ def _size(n: int | None, scenes: int | None) -> str:
     return f" (n {n}, {scenes} sc){few}"
 
 
-def acc_ci(c: dict[str, Any] | None) -> str:
+def acc_ci(c: Cell | None) -> str:
     """'acc [lo, hi] (n N, S sc)' in percent for a cell."""
-    if not c or c.get("accuracy") is None:
+    if c is None or c.accuracy is None:
         return "–"
-    return f"{pct(c['accuracy'])} [{pct(c['ci95'][0])}, {pct(c['ci95'][1])}]{_size(c['n'], c.get('n_scenes'))}"
+    return f"{pct(c.accuracy)} [{pct(c.ci95[0])}, {pct(c.ci95[1])}]{_size(c.n, c.n_scenes)}"
 
 
-def drop_ci(p: dict[str, Any] | None) -> str:
+def drop_ci(p: PairedCell | None) -> str:
     """'drop [lo, hi] (n N, S sc)' in percentage points for a paired cell (n counts pairs)."""
-    if not p or "drop" not in p:
+    if p is None:
         return "–"
-    return (f"{pct(p['drop'], True)} [{pct(p['drop_ci95'][0], True)}, {pct(p['drop_ci95'][1], True)}]"
-            f"{_size(p['n_pairs'], p.get('n_scenes'))}")
+    return (f"{pct(p.drop, True)} [{pct(p.drop_ci95[0], True)}, {pct(p.drop_ci95[1], True)}]"
+            f"{_size(p.n_pairs, p.n_scenes)}")
 
 
-def mdd(p: dict[str, Any] | None) -> str:
+def mdd(p: PairedCell | None) -> str:
     """The minimum detectable drop in percentage points ('–' when not estimable)."""
-    return pct(p["mdd"]) if p and p.get("mdd") else "–"
+    return pct(p.mdd) if p is not None and p.mdd else "–"
 
 
-def curve_point(c: dict[str, Any], i: int | None) -> str:
+def curve_point(c: Curve, i: int | None) -> str:
     """'acc [lo, hi] (n N, S sc)' of severity index ``i`` of a curve, or of its clean point (None)."""
     if i is None:
-        few = " †" if c["clean_n_scenes"] < FEW_SCENES else ""
-        return (f"{pct(c['clean'])} [{pct(c['clean_ci95'][0])}, {pct(c['clean_ci95'][1])}] "
-                f"({c['clean_n_twins']} twins, {c['clean_n_scenes']} sc){few}")
-    lo, hi = c["ci95"][i]
-    return f"{pct(c['accuracy'][i])} [{pct(lo)}, {pct(hi)}]{_size(c['n'][i], c['n_scenes'][i])}"
+        few = " †" if c.clean_n_scenes < FEW_SCENES else ""
+        return (f"{pct(c.clean)} [{pct(c.clean_ci95[0])}, {pct(c.clean_ci95[1])}] "
+                f"({c.clean_n_twins} twins, {c.clean_n_scenes} sc){few}")
+    lo, hi = c.ci95[i]
+    return f"{pct(c.accuracy[i])} [{pct(lo)}, {pct(hi)}]{_size(c.n[i], c.n_scenes[i])}"
 
 
-def bp(curve: dict[str, Any] | None) -> str:
+def bp(curve: Curve | None) -> str:
     """A breaking point: the severity, '>max' if never reached, 'n/a' if clean <= chance."""
-    if not curve:
+    if curve is None:
         return "–"
-    if curve["breaking_point"] is not None:
-        return num(curve["breaking_point"])
-    if curve["clean"] <= curve["chance"]:
+    if curve.breaking_point is not None:
+        return num(curve.breaking_point)
+    if curve.clean <= curve.chance:
         return "n/a"
-    return f">{max(curve['severities'], default=5)}"
+    return f">{max(curve.severities, default=5)}"
 
 
-def _headline(s: dict[str, Any]) -> Block:
-    ce = s.get("corruption_error")
-    items = [f"model: {s['model']} ({s['n_predictions']} predictions: {s['n_clean']} clean, "
-             f"{s['n_stressed']} stressed, {s['n_pairs']} paired with their clean twin)",
-             f"clean accuracy: {acc_ci(s['clean'])}",
-             f"stressed accuracy, micro over items: {acc_ci(s['stressed_micro'])}",
-             f"stressed accuracy, macro over sub-types: {pct(s['stressed_macro_over_subtypes'])}"]
-    w = s.get("worst_dimension")
+def _headline(s: Summary) -> Block:
+    ce = s.corruption_error
+    items = [f"model: {s.model} ({s.n_predictions} predictions: {s.n_clean} clean, "
+             f"{s.n_stressed} stressed, {s.n_pairs} paired with their clean twin)",
+             f"clean accuracy: {acc_ci(s.clean)}",
+             f"stressed accuracy, micro over items: {acc_ci(s.stressed_micro)}",
+             f"stressed accuracy, macro over sub-types: {pct(s.stressed_macro_over_subtypes)}"]
+    w = s.worst_dimension
     if w:
-        items.append(f"worst dimension ({w['metric']}): {w['dimension']} "
-                     f"{acc_ci(s['by_dimension'][w['dimension']])}")
+        items.append(f"worst dimension ({w.metric}): {w.dimension} {acc_ci(s.by_dimension[w.dimension])}")
     if ce:
-        items.append(f"mCE vs reference '{ce['reference_model']}' (mean over sub-types): {num(ce['mCE'], 3)}")
-    st = s["stressed_micro"]
-    items.append(f"unparsable answers: {pct(st['unparsable_rate'])}% stressed, "
-                 f"{pct(s['clean']['unparsable_rate'])}% clean; backend errors: {pct(st['error_rate'])}% "
-                 f"stressed, {pct(s['clean']['error_rate'])}% clean; stressed items without their clean "
-                 f"twin: {s['n_unpaired_stressed']}")
+        items.append(f"mCE vs reference '{ce.reference_model}' (mean over sub-types): {num(ce.mce, 3)}")
+    st = s.stressed_micro
+    items.append(f"unparsable answers: {pct(st.unparsable_rate)}% stressed, "
+                 f"{pct(s.clean.unparsable_rate)}% clean; backend errors: {pct(st.error_rate)}% "
+                 f"stressed, {pct(s.clean.error_rate)}% clean; stressed items without their clean "
+                 f"twin: {s.n_unpaired_stressed}")
     return Block("ul", items=items)
 
 
-def _per_dimension(s: dict[str, Any]) -> list[Block]:
-    mce = (s.get("corruption_error") or {}).get("mCE_per_dimension", {})
+def _per_dimension(s: Summary) -> list[Block]:
+    mce = s.corruption_error.mce_per_dimension if s.corruption_error else {}
     rows = []
-    for dim, c in s["by_dimension"].items():
-        p = s["paired_by_dimension"].get(dim, {})
-        curve = s["curves_by_dimension"].get(dim)
+    for dim, c in s.by_dimension.items():
+        p = s.paired_by_dimension.get(dim)
+        curve = s.curves_by_dimension.get(dim)
         rows.append([dim, acc_ci(c), curve_point(curve, None) if curve else "–", drop_ci(p), mdd(p),
-                     pct(p.get("flip_correct_to_wrong")), pct(p.get("flip_wrong_to_correct")),
-                     num(p.get("relative_robustness")), bp(curve),
-                     pct(s["macro_by_dimension"].get(dim)), num(mce.get(dim))])
+                     pct(p.flip_correct_to_wrong if p else None), pct(p.flip_wrong_to_correct if p else None),
+                     num(p.relative_robustness if p else None), bp(curve),
+                     pct(s.macro_by_dimension.get(dim)), num(mce.get(dim))])
     header = ["dimension", "stressed acc % [95% CI] (micro)", "clean twins acc % [95% CI]", "drop pp [95% CI]",
               "MDD pp", "flips c→w %", "flips w→c %", "rel. robustness", "breaking point",
               "macro over sub-types %", "mCE"]
@@ -140,13 +141,13 @@ def _per_dimension(s: dict[str, Any]) -> list[Block]:
             Block("table", header=header, rows=rows)]
 
 
-def _subtype_severity(s: dict[str, Any]) -> list[Block]:
-    curves = s["curves_by_subtype"]
-    sevs = sorted({v for c in curves.values() for v in c["severities"]})
-    ce = (s.get("corruption_error") or {}).get("per_subtype", {})
+def _subtype_severity(s: Summary) -> list[Block]:
+    curves = s.curves_by_subtype
+    sevs = sorted({v for c in curves.values() for v in c.severities})
+    ce = s.corruption_error.per_subtype if s.corruption_error else {}
     rows = []
     for name, c in curves.items():
-        at = {v: i for i, v in enumerate(c["severities"])}
+        at = {v: i for i, v in enumerate(c.severities)}
         rows.append([name, curve_point(c, None)] + [curve_point(c, at[v]) if v in at else "–" for v in sevs]
                     + [bp(c), num(ce.get(name))])
     header = ["dimension/sub-type", "clean"] + [f"s{v}" for v in sevs] + ["breaking point", "CE"]
@@ -155,35 +156,35 @@ def _subtype_severity(s: dict[str, Any]) -> list[Block]:
             Block("table", header=header, rows=rows)]
 
 
-def _paired_subtype(s: dict[str, Any]) -> list[Block]:
+def _paired_subtype(s: Summary) -> list[Block]:
     rows = []
-    for name, p in s["paired_by_subtype"].items():
-        unp = s["by_subtype"].get(name, {}).get("unparsable_rate")
-        rows.append([name, pct(p["clean_accuracy"]), pct(p["stressed_accuracy"]),
-                     drop_ci(p), mdd(p), pct(p["flip_correct_to_wrong"]), pct(p["flip_wrong_to_correct"]),
-                     num(p["relative_robustness"]), pct(unp)])
+    for name, p in s.paired_by_subtype.items():
+        sub = s.by_subtype.get(name)
+        rows.append([name, pct(p.clean_accuracy), pct(p.stressed_accuracy),
+                     drop_ci(p), mdd(p), pct(p.flip_correct_to_wrong), pct(p.flip_wrong_to_correct),
+                     num(p.relative_robustness), pct(sub.unparsable_rate if sub else None)])
     header = ["dimension/sub-type", "clean %", "stressed %", "drop pp [95% CI]", "MDD pp", "flips c→w %",
               "flips w→c %", "rel. robustness", "unparsable %"]
     return [Block("h2", "Paired drops and flips per sub-type (all severities)"),
             Block("table", header=header, rows=rows)]
 
 
-def _abilities(s: dict[str, Any]) -> list[Block]:
-    abilities = sorted(set(s["by_ability_clean"]) | set(s["by_ability_stressed"]))
+def _abilities(s: Summary) -> list[Block]:
+    abilities = sorted(set(s.by_ability_clean) | set(s.by_ability_stressed))
     rows = []
     for ab in abilities:
-        c, t = s["by_ability_clean"].get(ab), s["by_ability_stressed"].get(ab)
-        p = s["paired_by_ability"].get(ab)
-        rows.append([ab, acc_ci(c), acc_ci(t), drop_ci(p), mdd(p), pct(t["unparsable_rate"] if t else None)])
+        c, t = s.by_ability_clean.get(ab), s.by_ability_stressed.get(ab)
+        p = s.paired_by_ability.get(ab)
+        rows.append([ab, acc_ci(c), acc_ci(t), drop_ci(p), mdd(p), pct(t.unparsable_rate if t else None)])
     header = ["ability", "clean acc % [95% CI]", "stressed acc % [95% CI]", "drop pp [95% CI]", "MDD pp",
               "unparsable %"]
-    dims = list(s["by_dimension"])
+    dims = list(s.by_dimension)
     grid = []
     for ab in abilities:
         cells = []
         for d in dims:
-            c = s["by_dimension_ability"].get(f"{d}/{ab}")
-            p = s["paired_by_dimension_ability"].get(f"{d}/{ab}")
+            c = s.by_dimension_ability.get(f"{d}/{ab}")
+            p = s.paired_by_dimension_ability.get(f"{d}/{ab}")
             cells.append("–" if not c else f"{acc_ci(c)}; drop {drop_ci(p)}")
         grid.append([ab] + cells)
     return [Block("h2", "Per ability"), Block("table", header=header, rows=rows),
@@ -191,46 +192,67 @@ def _abilities(s: dict[str, Any]) -> list[Block]:
             Block("table", header=["ability"] + dims, rows=grid)]
 
 
-def _chance(s: dict[str, Any]) -> list[Block]:
+def _chance(s: Summary) -> list[Block]:
     rows = []
-    for which in ("clean", "stressed"):
-        for fmt, c in s.get(f"by_format_{which}", {}).items():
-            lo, hi = c["chance_band95"]
-            rows.append([fmt, which, acc_ci(c), pct(c["chance"]), f"[{pct(lo)}, {pct(hi)}]", num(c["mean_score"], 3)])
+    for which, groups in (("clean", s.by_format_clean), ("stressed", s.by_format_stressed)):
+        for fmt, c in groups.items():
+            band = f"[{pct(c.chance_band95[0])}, {pct(c.chance_band95[1])}]" if c.chance_band95 else "–"
+            rows.append([fmt, which, acc_ci(c), pct(c.chance), band, num(c.mean_score, 3)])
     header = ["format", "subset", "accuracy % [95% CI]", "chance % (computed)", "random answerer's 95% band %",
               "mean score (IoU for boxes)"]
     return [Block("h2", "Accuracy against chance per answer format"), Block("table", header=header, rows=rows)]
 
 
-def _cells(s: dict[str, Any]) -> list[Block]:
-    rows = [[name, acc_ci(s["by_cell"].get(name)), drop_ci(p), mdd(p)] for name, p in s["paired_by_cell"].items()]
+def _cells(s: Summary) -> list[Block]:
+    rows = [[name, acc_ci(s.by_cell.get(name)), drop_ci(p), mdd(p)] for name, p in s.paired_by_cell.items()]
     header = ["dimension/sub-type/severity/ability", "stressed acc % [95% CI]", "drop pp [95% CI]", "MDD pp"]
     return [Block("h2", "Per cell: dimension × sub-type × severity × ability"), Block("table", header=header, rows=rows)]
 
 
-def _side_by_side(rows_in: dict[str, dict[str, Any]]) -> list[Block]:
-    dims = sorted({d for r in rows_in.values() for d in r.get("by_dimension", {})})
+def _side_by_side(rows_in: Mapping[str, Summary]) -> list[Block]:
+    dims = sorted({d for r in rows_in.values() for d in r.by_dimension})
     rows = []
     for label, r in rows_in.items():
-        w = r.get("worst_dimension") or {}
-        rows.append([label, acc_ci(r.get("clean")), acc_ci(r.get("stressed_micro")),
-                     pct(r.get("stressed_macro_over_subtypes"))]
-                    + [acc_ci(r.get("by_dimension", {}).get(d)) for d in dims]
-                    + [w.get("dimension", "–"), num((r.get("corruption_error") or {}).get("mCE"))])
+        w = r.worst_dimension
+        rows.append([label, acc_ci(r.clean), acc_ci(r.stressed_micro), pct(r.stressed_macro_over_subtypes)]
+                    + [acc_ci(r.by_dimension.get(d)) for d in dims]
+                    + [w.dimension if w else "–", num(r.corruption_error.mce if r.corruption_error else None)])
     header = ["model", "clean", "stressed (micro)", "stressed (macro, no CI)"] + dims + ["worst dimension", "mCE"]
     return [Block("h2", "Models side by side (accuracy % [95% CI]; per-dimension columns are stressed, micro)"),
             Block("table", header=header, rows=rows)]
 
 
-def build_blocks(summary: dict[str, Any], title: str,
-                 extra_rows: dict[str, dict[str, Any]] | None = None) -> list[Block]:
+@dataclass(frozen=True)
+class Section:
+    """One section of a run's report."""
+
+    name: str
+    """Its name."""
+    build: Callable[[Summary], list[Block]]
+    """Its blocks from the summary."""
+    needs_stressed: bool
+    """Shown only when the run has stressed items."""
+
+
+# the report's sections, in order: the one place that lists them (extra rows, extra sections and
+# figures follow; see ``build_blocks`` and the renderers)
+SECTIONS: tuple[Section, ...] = (
+    Section("headline", lambda s: [_headline(s)], False),
+    Section("per_dimension", _per_dimension, True),
+    Section("subtype_severity", _subtype_severity, True),
+    Section("paired_subtype", _paired_subtype, True),
+    Section("abilities", _abilities, False),
+    Section("chance", _chance, False),
+    Section("cells", _cells, True),
+)
+
+
+def build_blocks(summary: Summary, title: str, extra_rows: Mapping[str, Summary] | None = None) -> list[Block]:
     """All blocks of the report, in order (extra sections and figures are added by renderers)."""
-    blocks = [Block("h1", title), Block("p", HOW_TO_READ), _headline(summary)]
-    if summary["n_stressed"]:
-        blocks += _per_dimension(summary) + _subtype_severity(summary) + _paired_subtype(summary)
-    blocks += _abilities(summary) + _chance(summary)
-    if summary["n_stressed"]:
-        blocks += _cells(summary)
+    blocks = [Block("h1", title), Block("p", HOW_TO_READ)]
+    for sec in SECTIONS:
+        if summary.n_stressed or not sec.needs_stressed:
+            blocks += sec.build(summary)
     if extra_rows:
         blocks += _side_by_side(extra_rows)
     return blocks

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from robostress.errors import DataError
+from robostress.metrics.records import Summary
 from robostress.render.io import write_atomic
 from robostress.report import html as H
 from robostress.report.figures import all_figures
@@ -27,15 +28,15 @@ def _finite(x: Any) -> Any:
     return x
 
 
-def write_report(run_dir: Path, summary: dict[str, Any], preds: Sequence[Any], *, title: str,
+def write_report(run_dir: Path, summary: Summary, preds: Sequence[Any], *, title: str,
                  image_grid: list[dict[str, Any]] | None = None,
-                 extra_rows: dict[str, dict[str, Any]] | None = None,
+                 extra_rows: Mapping[str, Summary] | None = None,
                  extra_sections: list[str] | None = None, notice: str | None = None) -> dict[str, Path]:
     """Write the report of one run into ``run_dir``.
 
     Args:
         run_dir: the run directory (created if needed).
-        summary: the output of ``robostress.metrics.summarize``.
+        summary: the output of ``robostress.metrics.summarize`` (written as summary.json).
         preds: the run's predictions (a few unparsable answers are shown in the HTML).
         title: the report's title.
         image_grid: rows of clean vs stressed images with the question and both answers; keys
@@ -51,7 +52,8 @@ def write_report(run_dir: Path, summary: dict[str, Any], preds: Sequence[Any], *
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     files = {"summary": run_dir / "summary.json", "md": run_dir / "report.md", "html": run_dir / "report.html"}
-    write_atomic(files["summary"], json.dumps(_finite(summary), indent=1, sort_keys=True, allow_nan=False).encode())
+    write_atomic(files["summary"], json.dumps(_finite(summary.to_dict()), indent=1, sort_keys=True,
+                                              allow_nan=False).encode())
     top = f"> **Warning:** {notice}\n\n" if notice else ""
     write_atomic(files["md"], (top + to_markdown(summary, title, extra_rows, extra_sections)).encode())
     H.check_grid(image_grid or [])  # before the slow part; summary.json and report.md are kept
@@ -59,8 +61,7 @@ def write_report(run_dir: Path, summary: dict[str, Any], preds: Sequence[Any], *
     parts = [f"<p class=bad><strong>Warning:</strong> {H.esc(notice)}</p>"] if notice else []
     parts += [H.blocks_html(build_blocks(summary, title, extra_rows))]
     parts += [H.markdown_html(sec) for sec in extra_sections or []]
-    parts += [f"<h2>Figure: {H.esc(name.replace('_', ' '))}</h2><img src='{H.png_data_url(p)}' alt=''>"
-              for name, p in figs.items()]
+    parts += H.figures_html(figs)
     parts += [H.grid_html(image_grid or []), H.unparsable_html(list(preds))]
     write_atomic(files["html"], H.page(title, parts).encode())
     return {**files, **{f"figure_{k}": v for k, v in figs.items()}}

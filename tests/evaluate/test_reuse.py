@@ -56,7 +56,7 @@ def same(a: list[Prediction], b: list[Prediction]) -> None:
     for x, y in zip(a, b, strict=True):
         assert {k: getattr(x, k) for k in SAME} == {k: getattr(y, k) for k in SAME}
         assert x.agent_trace[1]["applied"] == y.agent_trace[1]["applied"]  # type: ignore[index]
-    assert json.dumps(summarize(a), sort_keys=True, default=str) == json.dumps(summarize(b), sort_keys=True, default=str)
+    assert summarize(a).to_json() == summarize(b).to_json()
 
 
 @pytest.mark.parametrize(("detector", "drop"), [("oracle", "exposure_gamma"), ("oracle", "highlight_suppress"),

@@ -17,7 +17,6 @@ import pytest
 from robostress.benchmark.load import Benchmark
 from robostress.evaluate.evaluate import evaluate
 from robostress.leaderboard import Board, build, entries, load_board, pack, submit, verify
-from robostress.leaderboard.verify import headline
 from robostress.metrics import summarize
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,10 +60,10 @@ def test_runs_become_a_board_with_recomputed_scores(runs: dict[str, Path], tiny_
     assert [e["name"] for e in es][0] == "oracle" and len(es) == 4
     from robostress.metrics.runs import load_predictions
 
-    own = headline(summarize(load_predictions(runs["classical"] / "predictions.jsonl"), resamples=200))
+    own = summarize(load_predictions(runs["classical"] / "predictions.jsonl"), resamples=200).headline()
     got = next(e for e in es if e["name"] == "classical")["scores"]
-    assert got["stressed"]["accuracy"] == own["stressed"]["accuracy"]
-    assert got["clean"]["accuracy"] == own["clean"]["accuracy"]
+    assert got.stressed.accuracy == own.stressed.accuracy
+    assert got.clean.accuracy == own.clean.accuracy
     readme = (board.root / "README.md").read_text()
     assert "| 1 | oracle | 100.0 [100.0, 100.0]" in readme and "worst dimension" in readme
     html = (board.root / "index.html").read_text()
@@ -142,7 +141,7 @@ def test_a_false_claim_and_edited_scores_are_flagged(runs: dict[str, Path], tiny
                                                      tmp_path: Path) -> None:
     board = make_board(tmp_path / "boards", tiny_bench)
     b = bundle(runs, tmp_path)
-    true = verify(b, board, tiny_bench, resamples=50).scores["stressed"]["accuracy"]
+    true = verify(b, board, tiny_bench, resamples=50).scores.stressed.accuracy
     card = json.loads((b / "model_card.json").read_text())
     (b / "model_card.json").write_text(json.dumps({**card, "claimed": {"stressed_accuracy": round(true, 3)}}))
     assert verify(b, board, tiny_bench, resamples=50).flags == []  # an honest rounded claim passes
@@ -152,7 +151,7 @@ def test_a_false_claim_and_edited_scores_are_flagged(runs: dict[str, Path], tiny
         r["correct"], r["score"] = True, 1.0
     (b / "predictions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
     v = verify(b, board, tiny_bench, resamples=50)
-    assert v.ok and v.scores["stressed"]["accuracy"] == true
+    assert v.ok and v.scores.stressed.accuracy == true
     assert any("claimed stressed_accuracy 99.0% differs" in f for f in v.flags)
     assert any("submitted per-item scores differ" in f for f in v.flags)
     submit(b, board, tiny_bench, resamples=50)
@@ -192,7 +191,7 @@ def test_shipped_mini_board_is_consistent(tmp_path: Path) -> None:
     es = entries(board)
     assert {e["name"] for e in es} >= {"classical", "oracle", "random", "blind", "prior", "classical+agent"}
     assert all(e["n_items"] == es[0]["n_items"] and not e["flags"] for e in es)
-    assert next(e for e in es if e["name"] == "oracle")["scores"]["stressed"]["accuracy"] == 1.0
+    assert next(e for e in es if e["name"] == "oracle")["scores"].stressed.accuracy == 1.0
     for e in es:  # predictions committed compact (gzip'd above 2 MB)
         files = list((board.entries_dir / e["slug"]).glob("predictions.jsonl*"))
         assert len(files) == 1 and files[0].stat().st_size < 2_000_000

@@ -14,7 +14,7 @@ from tests.metrics.synthetic import clean_id, pred, reference, synthetic
 
 @pytest.fixture(scope="module")
 def summary() -> dict:
-    return summarize(synthetic(), reference=reference())
+    return summarize(synthetic(), reference=reference()).to_dict()
 
 
 def test_cells_and_rollups(summary: dict) -> None:
@@ -95,7 +95,7 @@ def test_corruption_error_by_hand(summary: dict) -> None:
 
 def test_ce_uses_only_shared_items() -> None:
     ref = [p for p in reference() if not p.item_id.startswith("view/")]
-    ce = summarize(synthetic(), reference=ref)["corruption_error"]
+    ce = summarize(synthetic(), reference=ref).to_dict()["corruption_error"]
     assert list(ce["per_subtype"]) == ["lighting/global_underexposure"] and ce["n_items"] == 100
     other = [p.model_copy(update={"item_id": "x" + p.item_id}) for p in reference()]
     with pytest.raises(DataError, match="share no stressed items"):
@@ -106,14 +106,14 @@ def test_summary_is_json_deterministic_and_order_free(summary: dict) -> None:
     text = json.dumps(summary, sort_keys=True, allow_nan=False)
     preds = synthetic()
     random.Random(0).shuffle(preds)
-    assert json.dumps(summarize(preds, reference=reference()), sort_keys=True) == text
-    assert summarize(synthetic(), seed=1)["paired_by_dimension"]["lighting"]["drop_se"] != \
+    assert json.dumps(summarize(preds, reference=reference()).to_dict(), sort_keys=True) == text
+    assert summarize(synthetic(), seed=1).paired_by_dimension["lighting"].drop_se != \
         summary["paired_by_dimension"]["lighting"]["drop_se"]
 
 
 def test_unpaired_items_are_counted_not_paired() -> None:
     preds = [p for p in synthetic() if p.item_id != clean_id(0)]
-    s = summarize(preds)
+    s = summarize(preds).to_dict()
     assert s["n_unpaired_stressed"] == 8 and s["n_pairs"] == 152
     assert s["by_dimension"]["lighting"]["n"] == 100 and s["paired_by_dimension"]["lighting"]["n_pairs"] == 95
 
@@ -137,7 +137,7 @@ def test_compare_gains_per_cell() -> None:
     fixed = [p.model_copy(update={"correct": True, "model": "agent"})
              if p.dimension == "lighting" and p.severity >= 3 else p.model_copy(update={"model": "agent"})
              for p in base]
-    c = compare(base, fixed)
+    c = compare(base, fixed).to_dict()
     assert (c["base_model"], c["other_model"], c["n_only_in_base"]) == ("m", "agent", 0)
     g3 = c["by_subtype_severity"]["lighting/global_underexposure/3"]
     assert (g3["base"], g3["other"], g3["gain"]) == (pytest.approx(0.4), 1.0, pytest.approx(0.6))

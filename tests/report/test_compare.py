@@ -41,7 +41,7 @@ def test_compare_writes_one_report_with_tables_and_figures(runs: dict[str, Path]
     assert len(comp["paired_differences"]) == 3  # every pair
     # the paired difference is the metrics' own paired comparison on the same items
     oracle, random = loaded[0].predictions, loaded[1].predictions
-    direct = compare(oracle, random, resamples=300)["overall"]
+    direct = compare(oracle, random, resamples=300).to_dict()["overall"]
     d = comp["paired_differences"][0]
     assert (d["a"], d["b"]) == ("oracle", "random")
     assert d["overall"]["gain"] == pytest.approx(direct["gain"])
