@@ -101,7 +101,8 @@ def _from_entry_point(ep: importlib.metadata.EntryPoint) -> ModelFactory:
             make = ep.load()
         except Exception as e:  # third-party code: any failure to import it is that plugin's
             raise BackendError(f"model backend {ep.name!r} cannot be loaded from its {where}: "
-                               f"{type(e).__name__}: {e}; fix or uninstall that package") from e
+                               f"{type(e).__name__}: {' '.join(str(e).split())}; fix or uninstall "
+                               "that package") from e
         model = make(**kwargs)
         if not isinstance(model, Model):
             raise BackendError(f"model backend {ep.name!r} ({where}) made a {type(model).__name__}, "

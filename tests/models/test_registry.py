@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from robostress.benchmark.load import Benchmark
 from robostress.errors import BackendError, ConfigError
 from robostress.evaluate.evaluate import make_model
 from robostress.models import base
@@ -93,3 +94,25 @@ def test_a_builtin_name_is_not_taken_over(plugin: Path, caplog: pytest.LogCaptur
         create_model("toy")
     assert "ignoring entry point oracle = toy_backend:Toy" in caplog.text
     assert type(create_model("oracle")).__module__ == "robostress.models.baselines"
+
+
+def test_the_cli_evaluates_an_installed_backend(plugin: Path, tmp_path: Path, tiny_bench: Benchmark) -> None:
+    """``robostress eval model=toy`` with a working-directory preset naming the plugin's backend;
+    a preset naming its broken entry point stops with one line naming it and exit code 2."""
+    work = tmp_path / "work"
+    (work / "agents" / "models").mkdir(parents=True)
+    (work / "agents" / "models" / "toy.yaml").write_text("backend: toy\nlabel: toy\nanswer: A\n")
+    (work / "agents" / "models" / "broken.yaml").write_text("backend: broken\nlabel: broken\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]), str(plugin)])}
+
+    def cli(model: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "robostress.cli.main", "eval", f"model={model}",
+                               f"benchmark_dir={tiny_bench.root}", "limit=4", "report=false", "progress=false"],
+                              env=env, cwd=work, capture_output=True, text=True, timeout=600)
+
+    ok = cli("toy")
+    assert ok.returncode == 0, ok.stderr
+    lines = (work / "runs" / "tiny" / "toy" / "predictions.jsonl").read_text().splitlines()
+    assert len(lines) == 4 and all('"raw": "A"' in line for line in lines)
+    bad = cli("broken")
+    assert bad.returncode == 2 and "toy_backend_gone:Toy" in bad.stderr and "Traceback" not in bad.stderr
