@@ -117,8 +117,7 @@ class SDKChatClient(ChatClient):
 
 def _install() -> None:
     """Make ``create_model("vllm", ...)`` build the SDK client (for the fault tests)."""
-    from robostress.models import vllm_server  # noqa: F401  registers the hand-written one first
-    from robostress.models.base import MODELS
+    from robostress.models.base import MODELS  # the built-in "vllm" is registered on import
 
     MODELS._items["vllm"] = SDKChatClient
 

@@ -20,14 +20,16 @@ def main(cfg: DictConfig) -> None:
     checked(CONFIG, cfg)
     from robostress.benchmark.dataset import resolve_benchmark_dir
     from robostress.benchmark.manifest import read_manifest
-    from robostress.evaluate.evaluate import evaluate, run_name
+    from robostress.evaluate.evaluate import evaluate
+    from robostress.models.spec import ModelSpec, path_safe
 
     verify_cache = Path(cfg.verify_cache) if cfg.get("verify_cache") else None
     bench_dir = resolve_benchmark_dir(Path(cfg.benchmark_dir), Path(cfg.dataset_cache), verify_cache)
     model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
     agent_cfg = OmegaConf.to_container(cfg.agent, resolve=True)
+    runs = Path("runs") / path_safe(str(read_manifest(bench_dir)["name"] or "model"))
     run_dir = Path(cfg.run_dir) if cfg.run_dir else \
-        Path("runs") / run_name({"name": read_manifest(bench_dir)["name"]}) / run_name(model_cfg, agent_cfg)  # type: ignore[arg-type]
+        ModelSpec.from_config(model_cfg, agent_cfg).run_dir(runs)  # type: ignore[arg-type]
     out = evaluate(bench_dir, model_cfg, run_dir, agent_cfg=agent_cfg,  # type: ignore[arg-type]
                    batch_size=cfg.batch_size, max_tokens=cfg.max_tokens, limit=cfg.limit,
                    shard=cfg.shard, num_shards=cfg.num_shards, progress=cfg.progress,

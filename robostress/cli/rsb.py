@@ -23,12 +23,13 @@ def main(cfg: DictConfig) -> None:
     checked(CONFIG, cfg)
     if "backend" not in cfg.model:
         raise ConfigError("model needs a 'backend': pick a preset, e.g. model=classical or model=oracle")
-    from robostress.evaluate.evaluate import run_name
     from robostress.interop.rsb_eval import evaluate_rsb
+    from robostress.models.spec import ModelSpec
 
     model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
     name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(cfg.dataset_dir).resolve().name)[:100] or "dataset"
-    run_dir = Path(cfg.run_dir) if cfg.run_dir else Path("runs") / f"rsb-{name}" / run_name(model_cfg)  # type: ignore[arg-type]
+    run_dir = Path(cfg.run_dir) if cfg.run_dir else \
+        ModelSpec.from_config(model_cfg).run_dir(Path("runs") / f"rsb-{name}")  # type: ignore[arg-type]
     out = evaluate_rsb(Path(cfg.dataset_dir), model_cfg, run_dir, batch_size=cfg.batch_size,  # type: ignore[arg-type]
                        max_tokens=cfg.max_tokens, limit=cfg.limit, progress=cfg.progress,
                        retry_failed=bool(cfg.retry_failed), dataset_version=cfg.dataset_version)

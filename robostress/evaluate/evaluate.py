@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from robostress.agent import build_agent
 from robostress.benchmark.load import Benchmark
 from robostress.benchmark.verify import require_whole
 from robostress.errors import ConfigError
@@ -16,41 +16,19 @@ from robostress.lock import RunLock
 from robostress.metrics.records import Summary
 from robostress.metrics.runs import load_predictions
 from robostress.models.base import Model, create_model
+from robostress.models.spec import ModelSpec
 from robostress.scoring.prediction import Prediction
 
 log = logging.getLogger(__name__)
-RESERVED = {"backend", "label"}
 
 
-def make_model(model_cfg: dict[str, Any], agent_cfg: dict[str, Any] | None = None,
-               run_dir: Path | None = None) -> tuple[Model, str]:
-    """Create the backend of ``model_cfg`` and wrap it in the agent if one is configured."""
-    cfg = dict(model_cfg)
-    if "backend" not in cfg:
-        raise ConfigError("model config needs a 'backend' (e.g. model=classical or model=vllm)")
-    backend, label = str(cfg.pop("backend")), str(cfg.pop("label", cfg.get("name", "model")))
-    model = create_model(backend, **cfg)
-    agent_cfg = dict(agent_cfg or {})
-    if agent_cfg.get("name", "none") != "none":
-        from robostress.agent import build_agent
-
-        model = build_agent(model, agent_cfg, work_dir=(run_dir or Path(".")) / "agent_images")
-        label = f"{label}+{agent_cfg.get('label', agent_cfg['name'])}"
-    return model, label
-
-
-def run_name(model_cfg: dict[str, Any], agent_cfg: dict[str, Any] | None = None) -> str:
-    """Run folder name (under runs/<benchmark name>/): model label plus the agent's suffix, made path-safe.
-
-    ``eval`` and the main job both use it, so the same model lands in the same folder. A label is
-    user text (``Qwen/Qwen2.5-VL-7B``): '/' becomes '--' and anything outside [A-Za-z0-9._+=@-] '_'.
-    """
-    label = str(model_cfg.get("label") or model_cfg.get("name") or model_cfg.get("backend", "model"))
-    agent = dict(agent_cfg or {})
-    if agent.get("name", "none") != "none":
-        label += str(agent.get("suffix") or f"+{agent['name']}")
-    safe = re.sub(r"[^A-Za-z0-9._+=@-]", "_", label.replace("/", "--")).lstrip(".")
-    return safe[:200] or "model"
+def make_model(spec: ModelSpec, run_dir: Path | None = None) -> Model:
+    """Create the backend of ``spec`` and wrap it in its agent if it has one (agent images go
+    under ``run_dir``)."""
+    model = create_model(spec.backend, **spec.options)
+    if spec.agent_name is not None:
+        model = build_agent(model, dict(spec.agent or {}), work_dir=(run_dir or Path(".")) / "agent_images")
+    return model
 
 
 def image_grid(bench: Benchmark, preds: list[Prediction], n: int = 8) -> list[dict[str, Any]]:
@@ -100,8 +78,10 @@ def evaluate(bench_dir: Path, model_cfg: dict[str, Any], run_dir: Path, *,
     notice = None if check.ok else (f"the benchmark is damaged ({len(check.problems)} problems: "
                                     f"{check.brief()}); it was evaluated with allow_damaged=true, so "
                                     "these numbers are not those of the published benchmark")
+    spec = ModelSpec.from_config(model_cfg, agent_cfg)
+    label = spec.label
     with RunLock(Path(run_dir)):
-        model, label = make_model(model_cfg, agent_cfg, run_dir)
+        model = make_model(spec, run_dir)
         try:
             runner = Runner(bench, model, run_dir, label=label, batch_size=batch_size,
                             max_tokens=max_tokens, shard=shard, num_shards=num_shards, limit=limit,

@@ -21,8 +21,9 @@ from robostress.benchmark.load import Benchmark
 from robostress.benchmark.manifest import read_manifest
 from robostress.catalog import catalog_entry, yaml_problem
 from robostress.errors import ConfigError, DataError
-from robostress.evaluate.evaluate import evaluate, make_model, run_name, write_run_report
+from robostress.evaluate.evaluate import evaluate, make_model, write_run_report
 from robostress.metrics import Comparison, Summary, compare
+from robostress.models.spec import ModelSpec
 from robostress.report import ablation_section, agent_section
 from robostress.report.compare import Run, write_comparison
 
@@ -90,17 +91,19 @@ def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: P
     """
     main_cfg = preset("model", main_model, main_model_args)
     if main_cfg.get("backend") not in HEAVY_BACKENDS:  # fail fast: unreachable server, bad values
-        make_model(main_cfg)[0].close()
+        make_model(ModelSpec.from_config(main_cfg)).close()
     bench = ensure_benchmark(build_cfg, out_dir, cache_dir, progress)
     rows: dict[str, Summary] = {}
-    ref_run = runs_dir / run_name(preset("model", CE_REFERENCE))  # the folder `robostress eval` uses
+    # the folder `robostress eval` uses
+    ref_run = ModelSpec.from_config(preset("model", CE_REFERENCE)).run_dir(runs_dir)
     sanity = list(SANITY_MODELS) if sanity_models is None else sanity_models
     order = [main_model] + ([CE_REFERENCE] if main_model != CE_REFERENCE else []) \
         + [m for m in sanity if m not in (main_model, CE_REFERENCE)]
     results = {}
     for name in [CE_REFERENCE] + [m for m in order if m != CE_REFERENCE]:  # the reference first
         cfg = main_cfg if name == main_model else preset("model", name)
-        results[name] = evaluate(bench.root, cfg, runs_dir / run_name(cfg), batch_size=batch_size, progress=progress,
+        results[name] = evaluate(bench.root, cfg, ModelSpec.from_config(cfg).run_dir(runs_dir),
+                                 batch_size=batch_size, progress=progress,
                                  reference_run=ref_run if name != CE_REFERENCE else None,
                                  retry_failed=retry_failed)
     for name in order:
@@ -108,7 +111,7 @@ def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: P
     sections = []
     for agent in [a for a in agents if a != "none"]:
         agent_cfg = preset("agent", agent)
-        r = evaluate(bench.root, main_cfg, runs_dir / run_name(main_cfg, agent_cfg),
+        r = evaluate(bench.root, main_cfg, ModelSpec.from_config(main_cfg, agent_cfg).run_dir(runs_dir),
                      agent_cfg=agent_cfg, batch_size=batch_size, progress=progress, reference_run=ref_run,
                      retry_failed=retry_failed)
         rows[r["label"]] = r["summary"]
@@ -119,11 +122,11 @@ def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: P
         from robostress.agent.skills import SUBTYPE_SKILLS
 
         base_agent = preset("agent", "stress_aware")
-        full_run = runs_dir / run_name(main_cfg, base_agent)
+        full_run = ModelSpec.from_config(main_cfg, base_agent).run_dir(runs_dir)
         ablations: list[tuple[str, Comparison]] = []
         for skill in sorted({k for k in SUBTYPE_SKILLS.values() if k != "identity"}):
             cfg = {**base_agent, "drop_skill": skill, "label": f"agent-no-{skill}", "suffix": f"+agent-no-{skill}"}
-            r = evaluate(bench.root, main_cfg, runs_dir / run_name(main_cfg, cfg),
+            r = evaluate(bench.root, main_cfg, ModelSpec.from_config(main_cfg, cfg).run_dir(runs_dir),
                          agent_cfg=cfg, batch_size=batch_size, progress=progress, report=False,
                          retry_failed=retry_failed, reuse_run=full_run if ablation_reuse else None)
             ablations.append((skill, compare(results[main_model]["predictions"], r["predictions"])))

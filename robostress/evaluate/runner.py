@@ -36,7 +36,7 @@ from robostress.metrics.runs import load_predictions
 from robostress.models.base import Model, Request, Response
 from robostress.questions.item import LETTERS, Item
 from robostress.render.io import write_atomic
-from robostress.scoring import SCORER_VERSION
+from robostress.scoring import SCORER_VERSION, Scorer, score
 from robostress.scoring.prediction import PREDICTION_SCHEMA_VERSION, Prediction
 
 RUN_SCHEMA_VERSION = 1
@@ -141,13 +141,17 @@ def append_whole(fd: int, path: Path, blob: bytes, kept: int) -> None:
 
 
 class Runner:
-    """Evaluates one model (or agent) on one benchmark into one run directory."""
+    """Evaluates one model (or agent) on one benchmark into one run directory.
+
+    ``scorer`` parses and scores each reply: robostress's rules by default; ``robostress rsb``
+    passes RoboStressBench's (``robostress.interop.rsb_eval.rsb_scorer``).
+    """
 
     def __init__(self, bench: Benchmark, model: Model, run_dir: Path, *, label: str,
                  batch_size: int = 16, max_tokens: int = 64, shard: int = 0, num_shards: int = 1,
                  limit: int | None = None, config: dict[str, Any] | None = None,
-                 retry_failed: bool = False) -> None:
-        self.bench, self.model, self.run_dir = bench, model, Path(run_dir)
+                 retry_failed: bool = False, scorer: Scorer = score) -> None:
+        self.bench, self.model, self.run_dir, self.scorer = bench, model, Path(run_dir), scorer
         self.label, self.batch_size, self.max_tokens = label, max(1, int(batch_size)), max_tokens
         self.shard, self.num_shards, self.limit = shard, num_shards, limit
         self.config, self.retry_failed = config or {}, bool(retry_failed)
@@ -198,25 +202,15 @@ class Runner:
 
     def predict(self, item: Item, resp: Response) -> Prediction:
         """Score one response into a Prediction (a backend error scores 0 with its reason)."""
-        from robostress.scoring import score
-
         raw = (resp.text or "")[:MAX_RAW_CHARS]
         try:
-            s = score(item, raw, self._mask)
+            s = self.scorer(item, raw, self._mask)
         except DataError as e:  # a damaged benchmark evaluated with allow_damaged: this item fails
             resp = Response(text=resp.text, latency_s=resp.latency_s, error=f"ground truth unreadable: {e}")
-            s = score(item, "", lambda rel: np.zeros((1, 1), np.uint16))
-        if resp.error:
-            s = s.__class__(**{**s.__dict__, "score": 0.0, "correct": False})
-        return Prediction(
-            item_id=item.item_id, clean_item_id=item.clean_item_id, frame_id=item.frame_id,
-            scene_id=item.scene_id, dimension=item.dimension, subtype=item.subtype,
-            severity=item.severity, ability=item.ability, qtype=item.qtype, format=item.format,
-            raw=raw, parsed=s.parsed, parse_error=None if resp.error else s.parse_error,
-            score=float(s.score), correct=bool(s.correct), chance=float(s.chance),
-            details=dict(s.details), latency_s=round(float(resp.latency_s), 4),
-            prompt_tokens=resp.prompt_tokens, completion_tokens=resp.completion_tokens,
-            error=resp.error, agent_trace=resp.extra.get("agent_trace"), model=self.label)
+            s = self.scorer(item, "", lambda rel: np.zeros((1, 1), np.uint16))
+        return Prediction.from_answer(item, raw, s, model=self.label, error=resp.error, latency_s=resp.latency_s,
+                                      prompt_tokens=resp.prompt_tokens, completion_tokens=resp.completion_tokens,
+                                      agent_trace=resp.extra.get("agent_trace"))
 
     def run(self, progress: bool = True) -> RunResult:
         """Answer every item not yet answered; returns all predictions of the run.

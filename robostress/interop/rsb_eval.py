@@ -10,48 +10,29 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from robostress.errors import DataError
 from robostress.evaluate.evaluate import make_model
-from robostress.evaluate.runner import MAX_RAW_CHARS, Runner
+from robostress.evaluate.runner import Runner
 from robostress.interop.robostressbench import RSB_SCORER_VERSION, RsbDataset
 from robostress.interop.rsb_scoring import report_md, score_rsb, submission, summarize_rsb
 from robostress.lock import RunLock
-from robostress.models.base import Response
+from robostress.models.spec import ModelSpec
 from robostress.questions.item import Item
 from robostress.render.io import write_atomic
-from robostress.scoring.prediction import Prediction
+from robostress.scoring import MaskLoader, ScoreResult
 
 log = logging.getLogger(__name__)
 
 
-class RsbRunner(Runner):
-    """The robostress runner with RoboStressBench's scorer."""
-
-    def predict(self, item: Item, resp: Response) -> Prediction:
-        """Score one response under RoboStressBench's rules (a backend error scores 0)."""
-        raw = (resp.text or "")[:MAX_RAW_CHARS]
-        try:
-            s = score_rsb(item, raw, self._mask)
-        except DataError as e:  # a mask that cannot be read: this sample fails, the run goes on
-            resp = Response(text=resp.text, latency_s=resp.latency_s, error=f"ground truth unreadable: {e}")
-            s = score_rsb(item, "", lambda rel: np.zeros((1, 1), np.uint16))
-        correct, score = (False, 0.0) if resp.error else (bool(s.correct), float(s.score))
-        return Prediction(
-            item_id=item.item_id, clean_item_id=item.clean_item_id, frame_id=item.frame_id,
-            scene_id=item.scene_id, dimension=item.dimension, subtype=item.subtype,
-            severity=item.severity, ability=item.ability, qtype=item.qtype, format=item.format,
-            raw=raw, parsed=s.parsed, parse_error=None if resp.error else s.parse_error,
-            score=score, correct=correct, chance=float(s.chance),
-            details={**s.details, "stress_tags": list(item.truth.get("stress_tags", [])),
-                     "scorer": RSB_SCORER_VERSION},
-            latency_s=round(float(resp.latency_s), 4), prompt_tokens=resp.prompt_tokens,
-            completion_tokens=resp.completion_tokens, error=resp.error,
-            agent_trace=resp.extra.get("agent_trace"), model=self.label)
+def rsb_scorer(item: Item, raw: str, masks: MaskLoader) -> ScoreResult:
+    """RoboStressBench's scorer (``rsb_scoring.score_rsb``); details also name the sample's stress
+    tags and the scorer version."""
+    s = score_rsb(item, raw, masks)
+    return replace(s, details={**s.details, "stress_tags": list(item.truth.get("stress_tags", [])),
+                               "scorer": RSB_SCORER_VERSION})
 
 
 def evaluate_rsb(dataset_dir: Path, model_cfg: dict[str, Any], run_dir: Path, *, batch_size: int = 16,
@@ -60,10 +41,12 @@ def evaluate_rsb(dataset_dir: Path, model_cfg: dict[str, Any], run_dir: Path, *,
     """Run (or resume) one model on a RoboStressBench dataset; write summary, report and submission."""
     data = RsbDataset(dataset_dir, dataset_version)
     run_dir = Path(run_dir)
+    spec = ModelSpec.from_config(model_cfg)
+    label = spec.label
     with RunLock(run_dir):
-        model, label = make_model(model_cfg, None, run_dir)
+        model = make_model(spec, run_dir)
         try:
-            runner = RsbRunner(data, model, run_dir, label=label, batch_size=batch_size,
+            runner = Runner(data, model, run_dir, label=label, batch_size=batch_size, scorer=rsb_scorer,
                                max_tokens=max_tokens, limit=limit, retry_failed=retry_failed,
                                config={"model": model_cfg, "dataset_dir": str(data.root),
                                        "dataset_version": data.dataset_version})

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import abc
+import importlib
+import importlib.metadata
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from robostress.errors import BackendError
 from robostress.questions.item import Item
 from robostress.registry import Registry
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,21 +66,69 @@ class Model(abc.ABC):
 
 ModelFactory = Callable[..., Model]
 MODELS: Registry[ModelFactory] = Registry("model backend")
+ENTRY_POINT_GROUP = "robostress.models"  # third-party backends: name = "package.module:factory"
+BUILTINS = {  # name -> (module of robostress.models, class); imported only when the backend is created
+    "oracle": ("baselines", "Oracle"), "random": ("baselines", "Random"), "blind": ("baselines", "Blind"),
+    "classical": ("classical", "Classical"), "prior": ("prior", "Prior"), "vllm": ("vllm_server", "VLLMServer"),
+    "openai": ("openai_api", "OpenAIChat"), "vllm_offline": ("vllm_offline", "VLLMOffline"), "hf": ("hf", "HFModel"),
+}
+_seen_entry_points: set[tuple[str, str]] = set()
+
+
+def _builtin(module: str, cls: str) -> ModelFactory:
+    """A factory that imports ``robostress.models.<module>`` on first use (torch, transformers and
+    vllm are imported, with an install hint, only inside the heavy backends' constructors)."""
+
+    def factory(**kwargs: Any) -> Model:
+        model: Model = getattr(importlib.import_module(f"robostress.models.{module}"), cls)(**kwargs)
+        return model
+
+    factory.__qualname__ = factory.__name__ = f"{module}.{cls}"
+    return factory
+
+
+for _name, (_module, _cls) in BUILTINS.items():
+    MODELS.add(_name, _builtin(_module, _cls))
+
+
+def _from_entry_point(ep: importlib.metadata.EntryPoint) -> ModelFactory:
+    """A factory that loads a third-party backend's entry point on first use."""
+    where = f"entry point {ep.name} = {ep.value} (group {ENTRY_POINT_GROUP}" + \
+        (f", package {ep.dist.name})" if ep.dist is not None else ")")
+
+    def factory(**kwargs: Any) -> Model:
+        try:
+            make = ep.load()
+        except Exception as e:  # third-party code: any failure to import it is that plugin's
+            raise BackendError(f"model backend {ep.name!r} cannot be loaded from its {where}: "
+                               f"{type(e).__name__}: {' '.join(str(e).split())}; fix or uninstall "
+                               "that package") from e
+        model = make(**kwargs)
+        if not isinstance(model, Model):
+            raise BackendError(f"model backend {ep.name!r} ({where}) made a {type(model).__name__}, "
+                               "not a robostress.models.base.Model")
+        return model
+
+    return factory
+
+
+def add_entry_points() -> None:
+    """Register the backends of installed packages (entry-point group ``robostress.models``) not
+    registered yet. A name already taken (a built-in) keeps its backend, with a warning."""
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if (ep.name, ep.value) in _seen_entry_points:
+            continue
+        _seen_entry_points.add((ep.name, ep.value))
+        if ep.name in MODELS:
+            log.warning("ignoring entry point %s = %s (group %s): backend %r exists already",
+                        ep.name, ep.value, ENTRY_POINT_GROUP, ep.name)
+            continue
+        MODELS.add(ep.name, _from_entry_point(ep))
 
 
 def create_model(backend: str, **kwargs: Any) -> Model:
-    """Create a registered backend by name with its config values."""
-    _load_all()
+    """Create a backend by name (built-in or from an installed package's entry point) with its
+    config values."""
+    if backend not in MODELS:
+        add_entry_points()  # looked up on a miss only: packages installed since are found too
     return MODELS.get(backend)(**kwargs)
-
-
-def _load_all() -> None:
-    # Backend modules register lightweight factories; heavy imports happen inside them.
-    import importlib
-
-    for mod in ("baselines", "vllm_server", "openai_api", "vllm_offline", "hf"):
-        try:
-            importlib.import_module(f"robostress.models.{mod}")
-        except ModuleNotFoundError as e:  # a backend module not written yet
-            if e.name != f"robostress.models.{mod}":
-                raise

@@ -8,64 +8,16 @@ language priors alone achieve.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Sequence
-from typing import Any
 
-from robostress.errors import ConfigError
-from robostress.models.base import MODELS, Model, Request, Response
+from robostress.models.base import Request
+from robostress.models.weight_free import WeightFree, permille_json
 from robostress.questions.item import LETTERS, Item
 from robostress.scoring.chance import random_boxes, random_letter, random_points
 from robostress.seeding import rng
 
-BASELINE_VERSION = "b1"
 
-
-def _item(r: Request) -> Item:
-    if r.item is None:
-        raise ConfigError("weight-free baselines need the item in each request (use the runner)")
-    return r.item
-
-
-def _fmt(values: Sequence[float]) -> str:
-    """Permille numbers as a JSON list: integers stay integers, others keep 3 decimals (so a
-    truth box is never rounded into a degenerate one, nor a truth point onto another pixel)."""
-    out: list[float | int] = []
-    for v in values:
-        r = round(float(v), 3)
-        out.append(int(r) if r.is_integer() else r)
-    return json.dumps(out)
-
-
-class _Baseline(Model):
-    """Shared plumbing: one answer per request, computed from the item."""
-
-    def __init__(self, seed: int = 0, **unused: Any) -> None:
-        if unused:
-            raise ConfigError(f"{self.name}: unknown option(s) {sorted(unused)}")
-        self.seed = int(seed)
-
-    def answer(self, item: Item, request: Request) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def generate(self, requests: Sequence[Request]) -> list[Response]:
-        """Answer every request; an item without the truth a baseline needs gets an error reply."""
-        out = []
-        for r in requests:
-            item = _item(r)
-            try:
-                out.append(Response(text=self.answer(item, r)))
-            except (KeyError, TypeError, ValueError) as e:
-                out.append(Response(text="", error=f"{self.name}: item {item.item_id} lacks usable truth ({e!r})"))
-        return out
-
-    def describe(self) -> dict[str, Any]:
-        """Name, seed and version."""
-        return {"backend": self.name, "seed": self.seed, "version": BASELINE_VERSION}
-
-
-class Oracle(_Baseline):
+class Oracle(WeightFree):
     """Answers the truth: a sanity check of questions, parsing and scoring."""
 
     name = "oracle"
@@ -77,11 +29,11 @@ class Oracle(_Baseline):
                 raise ValueError(f"answer {item.answer!r} is not an option letter")
             return str(item.answer)
         if item.format == "box":
-            return _fmt(item.truth["box"])
-        return _fmt(item.truth["point"])
+            return permille_json(item.truth["box"])
+        return permille_json(item.truth["point"])
 
 
-class Random(_Baseline):
+class Random(WeightFree):
     """Uniform random answers, seeded per item (independent of batching and order). They come
     from the samplers of ``robostress.scoring.chance``, which also compute every item's chance."""
 
@@ -93,8 +45,8 @@ class Random(_Baseline):
         if item.format == "mc":
             return random_letter(g, len(item.options))
         if item.format == "box":
-            return _fmt(random_boxes(g, 1)[0])
-        return _fmt(random_points(g, 1)[0])
+            return permille_json(random_boxes(g, 1)[0])
+        return permille_json(random_points(g, 1)[0])
 
 
 # Options a text-only model tends to prefer (language priors about tidy, static tabletops),
@@ -105,7 +57,7 @@ BLIND_PRIORS = (r"^no$", r"^standing upright$", r"^the (table|counter|shelf)$", 
                 r"^to the left$", r"^1$")
 
 
-class Blind(_Baseline):
+class Blind(WeightFree):
     """Answers from the question text alone: a fixed prior over option texts, never the image.
 
     Multiple choice: the option named by ``BLIND_PRIORS``, else the alphabetically first
@@ -124,27 +76,5 @@ class Blind(_Baseline):
                         return LETTERS[i]
             return LETTERS[min(range(len(item.options)), key=lambda i: item.options[i])]
         if item.format == "box":
-            return _fmt([350, 350, 650, 650])
-        return _fmt([500, 700])
-
-
-for _cls in (Oracle, Random, Blind):
-    MODELS.add(_cls.name, _cls)
-
-
-def _classical(**kw: Any) -> Model:
-    from robostress.models.classical import Classical
-
-    return Classical(**kw)
-
-
-MODELS.add("classical", _classical)
-
-
-def _prior(**kw: Any) -> Model:
-    from robostress.models.prior import Prior
-
-    return Prior(**kw)
-
-
-MODELS.add("prior", _prior)
+            return permille_json([350, 350, 650, 650])
+        return permille_json([500, 700])

@@ -18,8 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from robostress.errors import BackendError
-from robostress.models.base import MODELS, Model, Request, Response
+from robostress.models.base import Model, Request, Response
 
 INSTALL_HINT = "transformers is not installed: pip install 'robostress[hf]' torch==2.13.0"
 
@@ -32,7 +34,7 @@ class HFModel(Model):
     def __init__(self, path: str, *, batch_size: int = 8, mc_mode: str = "loglik", dtype: str = "float32",
                  device: str = "auto", max_new_tokens: int = 32, seed: int = 0) -> None:
         try:
-            import torch
+            import torch  # optional and heavy: only this backend needs it
             from transformers import AutoModelForImageTextToText, AutoProcessor
         except ImportError:
             raise BackendError(INSTALL_HINT) from None
@@ -69,8 +71,6 @@ class HFModel(Model):
                                                       add_generation_prompt=True))
 
     def _images(self, r: Request) -> list[Any]:
-        from PIL import Image
-
         out = []
         for p in r.images:
             with Image.open(p) as im:
@@ -165,6 +165,3 @@ def _append_tokens(torch: Any, enc: dict[str, Any], n_prompt: list[int], conts: 
                 new[i, n:n + len(c)] = v[i, n - 1]
         out[key] = new
     return out
-
-
-MODELS.add("hf", HFModel)

@@ -30,6 +30,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+import aiohttp
+
 from robostress.errors import BackendError, ConfigError
 from robostress.models.base import Model, Request, Response
 from robostress.seeding import derive_seed
@@ -91,8 +93,6 @@ class _Transport:
         self.thread.start()
 
     async def session(self) -> tuple[Any, asyncio.Semaphore]:
-        import aiohttp
-
         if self._session is None:
             # keep-alive below uvicorn's 5 s, so an idle connection is dropped here first
             conn = aiohttp.TCPConnector(limit=self.concurrency, keepalive_timeout=4.0)
@@ -245,8 +245,6 @@ class ChatClient(Model):
         return {"Authorization": f"Bearer {key}"} if key else {}
 
     def _check(self) -> None:
-        import aiohttp
-
         url, headers = public_url(self.base_url), self._headers()
 
         async def probe() -> tuple[int, bytes | None]:
@@ -308,8 +306,6 @@ class ChatClient(Model):
         return out
 
     async def _one(self, s: Any, r: Request, headers: dict[str, str]) -> Response:
-        import aiohttp
-
         t0 = time.perf_counter()
         try:
             body = self.body(r)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from robostress.models.base import MODELS
 from robostress.models.http_client import ChatClient
 
 
@@ -24,6 +23,3 @@ class OpenAIChat(ChatClient):
                  structured_outputs: bool = False, **kw: Any) -> None:
         super().__init__(name, base_url, api_key_env=api_key_env, concurrency=concurrency,
                          structured_outputs=structured_outputs, **kw)
-
-
-MODELS.add("openai", OpenAIChat)

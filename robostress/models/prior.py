@@ -26,10 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from robostress.core.colour import PALETTE
 from robostress.errors import ConfigError, DataError
 from robostress.models.base import Request
-from robostress.models.baselines import _Baseline, _fmt
+from robostress.models.weight_free import WeightFree, permille_json
 from robostress.questions.item import LETTERS, Item
+from robostress.scene.assets import asset_catalog
+from robostress.scene.objects import CATEGORIES
 
 PRIOR_VERSION = "t2"  # t2: names of real objects (with or without a colour) abstracted too
 DEFAULT_TABLE = Path(__file__).parent / "weights" / "prior.json"
@@ -41,10 +44,6 @@ SEP = " | "
 def _name_pattern() -> re.Pattern[str]:
     """'the <colour> <category>' or 'the <category>' (real objects of no single colour), over the
     procedural and the real-asset categories and colours."""
-    from robostress.core.colour import PALETTE
-    from robostress.scene.assets import asset_catalog
-    from robostress.scene.objects import CATEGORIES
-
     real = asset_catalog()
     cats = "|".join(sorted(map(re.escape, {*CATEGORIES, *real.categories}), key=len, reverse=True))
     colours = "|".join(sorted({*PALETTE, *(a.color for a in real.assets.values() if a.color)}, key=len, reverse=True))
@@ -129,7 +128,7 @@ def load(path: Path) -> dict[str, Any]:
     return table
 
 
-class Prior(_Baseline):
+class Prior(WeightFree):
     """Text-only answers from answer priors fitted on the train split (see the module docstring)."""
 
     name = "prior"
@@ -163,7 +162,7 @@ class Prior(_Baseline):
         mean = self.table["geometry"].get(item.format)
         if mean is None:
             raise ValueError(f"the prior table has no {item.format} answers")
-        return _fmt(mean)
+        return permille_json(mean)
 
     def describe(self) -> dict[str, Any]:
         """Name, version and the identity of the fitted table."""

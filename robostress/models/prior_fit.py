@@ -16,21 +16,20 @@ from typing import Any
 
 import yaml
 
+from robostress.benchmark.build import BuildConfig, Builder
+from robostress.benchmark.load import Benchmark
+from robostress.catalog import catalog_entry
 from robostress.models.prior import DEFAULT_TABLE, fit, save
 from robostress.questions.templates import PROMPT_VERSION
+from robostress.render.renderer import RenderSettings
 
 CONF = Path(__file__).resolve().parent.parent / "conf"
 
 
 def train_build_config(num_scenes: int | None = None, severities: list[int] | None = None,
-                       size: int = 64) -> Any:
+                       size: int = 64) -> BuildConfig:
     """BuildConfig of the train preset with questions on, preview renderer, ``size`` pixels."""
-    from robostress.benchmark.build import BuildConfig
-    from robostress.render.renderer import RenderSettings
-
     b = yaml.safe_load((CONF / "benchmark" / "train.yaml").read_text())
-    from robostress.catalog import catalog_entry
-
     r = yaml.safe_load(catalog_entry("renderers", "preview").read_text())
     return BuildConfig(name=f"{b['name']}-prior", family=b["family"], seed=int(b["seed"]),
                        num_scenes=int(num_scenes or b["num_scenes"]), subtypes=b["subtypes"],
@@ -47,9 +46,6 @@ def fit_on_train(out: Path = DEFAULT_TABLE, work_dir: Path = Path("benchmarks/tr
     Returns:
         The fitted table (also written to ``out``).
     """
-    from robostress.benchmark.build import Builder
-    from robostress.benchmark.load import Benchmark
-
     cfg = train_build_config(num_scenes, severities)
     cache = cache_dir or Path.home() / ".cache" / "robostress" / "render"
     Builder(cfg, work_dir, cache).build(progress=progress)

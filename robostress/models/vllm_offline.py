@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from robostress.errors import BackendError, ConfigError
-from robostress.models.base import MODELS, Model, Request, Response
+from robostress.models.base import Model, Request, Response
 from robostress.models.http_client import chat_messages
 
 INSTALL_HINT = ("the vllm_offline backend needs vLLM, which is not installed here: "
@@ -64,7 +64,7 @@ class VLLMOffline(Model):
         if not name or name == "???":
             raise ConfigError("vllm_offline: model.name is required (a model id or path)")
         try:
-            from vllm import LLM, SamplingParams
+            from vllm import LLM, SamplingParams  # optional and heavy: only this backend needs it
             from vllm.sampling_params import StructuredOutputsParams
         except ImportError:
             raise BackendError(INSTALL_HINT) from None
@@ -126,6 +126,3 @@ class VLLMOffline(Model):
     def close(self) -> None:
         """Drop the engine (vLLM frees GPU memory when it is collected)."""
         self.llm = None
-
-
-MODELS.add("vllm_offline", VLLMOffline)

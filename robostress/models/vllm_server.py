@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from robostress.models.base import MODELS
 from robostress.models.http_client import ChatClient
 
 
@@ -34,6 +33,3 @@ class VLLMServer(ChatClient):
                  structured_outputs: bool = True, **kw: Any) -> None:
         super().__init__(name, base_url, api_key_env=api_key_env, concurrency=concurrency,
                          structured_outputs=structured_outputs, **kw)
-
-
-MODELS.add("vllm", VLLMServer)

@@ -13,6 +13,7 @@ from robostress.scoring.score import (
     BOX_SUCCESS_IOU,
     SCORER_VERSION,
     MaskLoader,
+    Scorer,
     ScoreResult,
     chance,
     iou,
@@ -23,6 +24,6 @@ from robostress.scoring.score import (
 )
 
 __all__ = ["BOX_SUCCESS_IOU", "MAX_BYTES", "SCORER_VERSION", "MaskLoader", "Parsed", "Prediction",
-           "ScoreResult", "bound", "box_chance", "chance", "iou", "mask_chance", "parse_answer", "parse_box",
+           "ScoreResult", "Scorer", "bound", "box_chance", "chance", "iou", "mask_chance", "parse_answer", "parse_box",
            "parse_choice", "parse_point", "point_in_mask", "point_pixel", "random_boxes", "random_letter",
            "random_points", "score"]

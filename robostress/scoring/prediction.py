@@ -7,6 +7,8 @@ from typing import Any
 from pydantic import Field
 
 from robostress.core.records import Frozen
+from robostress.questions.item import Item
+from robostress.scoring.score import ScoreResult
 
 PREDICTION_SCHEMA_VERSION = 1
 
@@ -38,3 +40,22 @@ class Prediction(Frozen):
     error: str | None = Field(default=None, description="backend error: no answer was obtained")
     agent_trace: list[dict[str, Any]] | None = None
     model: str = Field(description="model label of the run")
+
+    @classmethod
+    def from_answer(cls, item: Item, raw: str, scored: ScoreResult, *, model: str, error: str | None = None,
+                    latency_s: float = 0.0, prompt_tokens: int | None = None, completion_tokens: int | None = None,
+                    agent_trace: list[dict[str, Any]] | None = None) -> Prediction:
+        """The prediction of ``item`` from a bounded reply ``raw`` and its score.
+
+        A backend ``error`` means no answer was had: it scores 0 and is not correct, and the
+        parse error is dropped (there was nothing to parse).
+        """
+        return cls(
+            item_id=item.item_id, clean_item_id=item.clean_item_id, frame_id=item.frame_id,
+            scene_id=item.scene_id, dimension=item.dimension, subtype=item.subtype,
+            severity=item.severity, ability=item.ability, qtype=item.qtype, format=item.format,
+            raw=raw, parsed=scored.parsed, parse_error=None if error else scored.parse_error,
+            score=0.0 if error else float(scored.score), correct=False if error else bool(scored.correct),
+            chance=float(scored.chance), details=dict(scored.details), latency_s=round(float(latency_s), 4),
+            prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, error=error,
+            agent_trace=agent_trace, model=model)

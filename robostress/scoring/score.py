@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -43,6 +43,14 @@ class ScoreResult:
     correct: bool  # counted as a success (IoU >= 0.5 for boxes)
     chance: float  # probability that a uniformly random answer is correct
     details: dict[str, Any] = field(default_factory=dict)
+
+
+class Scorer(Protocol):
+    """Parses and scores one reply: ``score`` (robostress's rules) or ``rsb_scorer`` (RoboStressBench's)."""
+
+    def __call__(self, item: Item, raw: str, masks: MaskLoader) -> ScoreResult:
+        """Score ``raw`` (the model's text, already bounded) against ``item``'s truth."""
+        ...
 
 
 def iou(a: Sequence[float], b: Sequence[float]) -> float:
@@ -118,7 +126,6 @@ def _score_point(item: Item, raw: str, masks: MaskLoader) -> ScoreResult:
     return ScoreResult(p.value, None, float(hit), hit, chance, {"in_mask": hit, "pixel": [x, y]})
 
 
-Scorer = Callable[[Item, str, MaskLoader], ScoreResult]
 SCORERS: dict[str, Scorer] = {"mc": _score_mc, "box": _score_box, "point": _score_point}
 PARSERS: dict[str, Callable[[Item, str], Parsed]] = {
     "mc": lambda item, raw: parse_choice(raw, item.options),

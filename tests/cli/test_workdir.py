@@ -8,11 +8,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from robostress.catalog import catalog_dir
-from robostress.evaluate.evaluate import run_name
+from robostress.models.spec import ModelSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -121,6 +122,10 @@ def test_eval_help_follows_the_chosen_model(tmp_path: Path) -> None:
     r = cli("eval", "model=vllm", "--help", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "model.base_url=http://127.0.0.1:8000/v1" in r.stdout and "model.name=???" in r.stdout
+
+
+def run_name(model_cfg: dict[str, Any], agent_cfg: dict[str, Any] | None = None) -> str:
+    return ModelSpec.from_config({"backend": "x", **model_cfg}, agent_cfg).run_name
 
 
 def test_run_name_is_path_safe() -> None:
