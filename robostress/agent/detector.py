@@ -9,6 +9,7 @@ scenes and seeds are disjoint from the evaluation benchmarks. Weights are an ``.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,13 @@ from typing import Any
 import cv2
 import numpy as np
 
+from robostress.agent.skills import estimate_roll
 from robostress.errors import DataError
+from robostress.models.base import Request
+from robostress.questions.item import LETTERS
+from robostress.questions.templates import mc_prompt
+from robostress.scoring.parse import parse_choice
+from robostress.stress.base import get_stress
 
 FORMAT_VERSION = 1
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "detector.npz"
@@ -31,8 +38,6 @@ def _blocks(x: np.ndarray, n: int = 6) -> np.ndarray:
 
 def features(rgb: np.ndarray) -> np.ndarray:
     """A fixed-length vector of image statistics (same meaning at any resolution)."""
-    from robostress.agent.skills import estimate_roll
-
     small = cv2.resize(rgb, (128, 128), interpolation=cv2.INTER_AREA) if rgb.shape[0] != 128 else rgb
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float64) / 255
     hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV).astype(np.float64) / 255
@@ -78,7 +83,6 @@ class Detection:
 def _dimension_of(subtype: str) -> str:
     if subtype == "none":
         return "none"
-    from robostress.stress.base import get_stress
 
     return get_stress(subtype).dimension
 
@@ -139,7 +143,6 @@ class LearnedDetector:
     def save(self, path: Path, meta: dict[str, Any]) -> None:
         """Write the weights as npz (arrays and strings only)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        import json
 
         np.savez(path, format_version=np.array(FORMAT_VERSION), classes=np.array(self.classes), mean=self.mean,
                  std=self.std, w=self.w, b=self.b, meta=np.array(json.dumps(meta, sort_keys=True)))
@@ -147,8 +150,6 @@ class LearnedDetector:
     @classmethod
     def load(cls, path: Path | str = DEFAULT_WEIGHTS) -> LearnedDetector:
         """Read weights; DataError if missing, corrupt or of another format version."""
-        import json
-
         path = Path(path)
         if not path.is_file():
             raise DataError(f"detector weights not found at {path}; retrain with `robostress train-detector`")
@@ -200,11 +201,6 @@ class VLMDetector:
 
     def detect_many(self, paths: list[str]) -> list[Detection]:
         """One batched request per image."""
-        from robostress.models.base import Request
-        from robostress.questions.item import LETTERS
-        from robostress.questions.templates import mc_prompt
-        from robostress.scoring.parse import parse_choice
-
         texts = tuple(t for _, t in VLM_OPTIONS)
         letters = tuple(LETTERS[: len(texts)])
         reqs = [Request(id=f"detect:{p}", prompt=mc_prompt(VLM_PROMPT, texts), images=(p,), choices=letters,

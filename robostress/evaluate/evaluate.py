@@ -11,12 +11,15 @@ from robostress.agent import build_agent
 from robostress.benchmark.load import Benchmark
 from robostress.benchmark.verify import require_whole
 from robostress.errors import ConfigError
+from robostress.evaluate.reuse import reusable_answers
 from robostress.evaluate.runner import Runner
 from robostress.lock import RunLock
+from robostress.metrics import summarize
 from robostress.metrics.records import Summary
 from robostress.metrics.runs import load_predictions
 from robostress.models.base import Model, create_model
 from robostress.models.spec import ModelSpec
+from robostress.report import write_report
 from robostress.scoring.prediction import Prediction
 
 log = logging.getLogger(__name__)
@@ -89,8 +92,6 @@ def evaluate(bench_dir: Path, model_cfg: dict[str, Any], run_dir: Path, *,
                                     **({"reuse_run": str(reuse_run)} if reuse_run is not None else {})},
                             retry_failed=retry_failed)
             if reuse_run is not None:
-                from robostress.evaluate.reuse import reusable_answers
-
                 runner.reuse = reusable_answers(Path(reuse_run), runner, str(drop_skill))
             result = runner.run(progress=progress)
         finally:
@@ -117,9 +118,6 @@ def write_run_report(bench: Benchmark, preds: list[Prediction], run_dir: Path, l
                      extra_rows: Mapping[str, Summary] | None = None,
                      extra_sections: list[str] | None = None, notice: str | None = None) -> dict[str, Any]:
     """Summarise predictions (CE against ``reference_run`` if given) and write the report files."""
-    from robostress.metrics import summarize
-    from robostress.report import write_report
-
     ref = load_predictions(Path(reference_run) / "predictions.jsonl") if reference_run else None
     summary = summarize(preds, reference=ref or None)
     files = write_report(Path(run_dir), summary, preds, title=f"robostress: {label} on "

@@ -16,9 +16,11 @@ from typing import Any
 
 import yaml
 
+from robostress.agent.skills import SUBTYPE_SKILLS
 from robostress.benchmark.build import BuildConfig, Builder
 from robostress.benchmark.load import Benchmark
 from robostress.benchmark.manifest import read_manifest
+from robostress.benchmark.verify import verify_benchmark
 from robostress.catalog import catalog_entry, yaml_problem
 from robostress.errors import ConfigError, DataError
 from robostress.evaluate.evaluate import evaluate, make_model, write_run_report
@@ -63,8 +65,6 @@ def ensure_benchmark(cfg: BuildConfig, out_dir: Path, cache_dir: Path, progress:
             and m["config"]["seed"] == cfg.seed and m["config"]["severities"] == cfg.severities \
             and m["renderer"]["width"] == cfg.render.width and m["renderer"]["spp"] == cfg.render.spp
         if same:
-            from robostress.benchmark.verify import verify_benchmark
-
             check = verify_benchmark(out_dir)
             if check.ok:
                 log.info("benchmark %s is up to date (%s)", out_dir, m["content_hash"][:12])
@@ -119,8 +119,6 @@ def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: P
         sections.append(agent_section(r["label"], compare(results[main_model]["predictions"], r["predictions"]),
                                       r["predictions"]))
     if skill_ablations and "stress_aware" in agents:
-        from robostress.agent.skills import SUBTYPE_SKILLS
-
         base_agent = preset("agent", "stress_aware")
         full_run = ModelSpec.from_config(main_cfg, base_agent).run_dir(runs_dir)
         ablations: list[tuple[str, Comparison]] = []

@@ -21,6 +21,7 @@ from typing import Any
 
 from robostress.benchmark.load import Benchmark
 from robostress.errors import ConfigError, DataError
+from robostress.evaluate.evaluate import write_run_report
 from robostress.evaluate.runner import RUN_SCHEMA_VERSION, fingerprint, read_run_meta, shard_items
 from robostress.lock import RunLock
 from robostress.metrics.runs import load_predictions
@@ -151,8 +152,6 @@ def merge_runs(run_dirs: Sequence[Path], out_dir: Path, *, benchmark_dir: Path |
         blob = "".join(json.dumps(p.model_dump(mode="json"), sort_keys=True) + "\n" for p in preds)
         write_atomic(out / "predictions.jsonl", blob.encode())
         if report:
-            from robostress.evaluate.evaluate import write_run_report
-
             result.update(write_run_report(bench, preds, out, str(meta.get("label", "model")), reference_run))
     failed = sum(p.error is not None for p in preds)
     log.info("merged %d shard runs (%d predictions%s) into %s; fingerprint %s", n, len(preds),

@@ -15,6 +15,7 @@ Memory stays flat in the number of items: masks are decoded once per batch and d
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata as md
 import json
 import os
 import platform
@@ -69,8 +70,6 @@ def fingerprint(bench_hash: str, model_desc: dict[str, Any], prompt_version: str
 
 def versions() -> dict[str, str]:
     """Versions of Python and the packages that can change results."""
-    import importlib.metadata as md
-
     out = {"python": platform.python_version()}
     for pkg in ("robostress", "numpy", "mitsuba", "torch", "transformers", "vllm", "opencv-python-headless"):
         try:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from robostress.benchmark.load import Benchmark
+from robostress.catalog import catalog_dir
 from robostress.errors import ConfigError, DataError
 from robostress.leaderboard.bundle import write_gzip
 from robostress.leaderboard.verify import Board, Verdict, verify
@@ -177,8 +178,6 @@ def index_html(board: Board, header: list[str], rows: list[list[str]], es: list[
 
 def board_dir(name: str, root: Path | None = None) -> Path:
     """The folder of board ``name`` under ``root`` (default: the leaderboards catalog)."""
-    from robostress.catalog import catalog_dir
-
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name) or name.startswith("."):
         raise ConfigError(f"invalid board name {name[:40]!r}")
     base = Path(root) if root else catalog_dir("leaderboards")
