@@ -18,9 +18,16 @@ HELP = "Evaluate one model (optionally wrapped by an agent) on a built benchmark
 def main(cfg: DictConfig) -> None:
     """Entry point."""
     checked(CONFIG, cfg)
-    from robostress.benchmark.dataset import resolve_benchmark_dir
-    from robostress.benchmark.manifest import read_manifest
-    from robostress.evaluate.evaluate import evaluate, run_name
+    from robostress.benchmark.dataset import (
+        resolve_benchmark_dir,  # deferred: keeps `robostress --help` fast
+    )
+    from robostress.benchmark.manifest import (
+        read_manifest,  # deferred: keeps `robostress --help` fast
+    )
+    from robostress.evaluate.evaluate import (  # deferred: keeps `robostress --help` fast
+        evaluate,
+        run_name,
+    )
 
     verify_cache = Path(cfg.verify_cache) if cfg.get("verify_cache") else None
     bench_dir = resolve_benchmark_dir(Path(cfg.benchmark_dir), Path(cfg.dataset_cache), verify_cache)

@@ -7,7 +7,7 @@ from pathlib import Path
 from robostress.benchmark.load import Benchmark
 from robostress.evaluate.runner import Runner, load_predictions
 from robostress.models.base import Model, Request, Response, create_model
-from tests.fake_vllm import FakeVLLMServer
+from robostress.testing.fake_vllm import FakeVLLMServer
 
 
 def _vllm(srv: FakeVLLMServer) -> Model:

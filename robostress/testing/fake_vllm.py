@@ -1,9 +1,8 @@
 """A loopback HTTP server speaking vLLM's OpenAI-compatible protocol, with injectable faults.
 
-Test infrastructure, kept out of the installed package: the tests and bench/eval.py import it
-from a checkout (``from tests.fake_vllm import FakeVLLMServer``).
-
-For tests and benchmarks of the HTTP backends (vLLM cannot be installed on CPU machines). It
+For trying, testing and benchmarking the HTTP backends without a GPU (vLLM cannot be installed
+on CPU machines): the tests and bench/eval.py use it (``from robostress.testing.fake_vllm import
+FakeVLLMServer``), and so can a user checking a setup before pointing it at a real server. It
 binds 127.0.0.1 only, on a free port, serves from its own thread, and stops when its context
 exits; it handles hundreds of concurrent connections.
 
