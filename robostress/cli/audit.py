@@ -18,9 +18,6 @@ HELP = "What a built benchmark measures: categories, robot visibility, void fram
 def main(cfg: DictConfig) -> None:
     """Entry point: print the audit tables."""
     checked(CONFIG, cfg)
-    from robostress.benchmark.audit import (  # deferred: keeps `robostress --help` fast
-        audit,
-        format_audit,
-    )
+    from robostress.benchmark import audit as au  # deferred: keeps `robostress --help` fast
 
-    print(format_audit(audit(Path(cfg.benchmark_dir))))
+    print(au.format_audit(au.audit(Path(cfg.benchmark_dir))))
