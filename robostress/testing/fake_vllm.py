@@ -37,6 +37,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from aiohttp import web
+
 Answer = Callable[[dict[str, Any]], str]
 FaultPolicy = Callable[[dict[str, Any], int], "str | None"]
 FAULTS = ("500", "429", "timeout", "malformed", "empty", "reset", "truncated")
@@ -142,15 +144,11 @@ class FakeVLLMServer:
 
     # -- handlers --------------------------------------------------------------------------------
     def _unauthorised(self, request: Any) -> Any:
-        from aiohttp import web
-
         if self.api_key and request.headers.get("Authorization") != f"Bearer {self.api_key}":
             return web.json_response({"error": {"message": "invalid API key"}}, status=401)
         return None
 
     async def _models(self, request: Any) -> Any:
-        from aiohttp import web
-
         return self._unauthorised(request) or web.json_response(
             {"object": "list", "data": [{"id": self.model, "object": "model", "owned_by": "vllm"}]})
 
@@ -165,8 +163,6 @@ class FakeVLLMServer:
                 self.in_flight -= 1
 
     async def _answer_chat(self, request: Any) -> Any:
-        from aiohttp import web
-
         def error(msg: str, status: int = 400, **headers: str) -> Any:
             return web.json_response({"error": {"message": msg, "code": status}}, status=status, headers=headers)
 
@@ -240,8 +236,6 @@ class FakeVLLMServer:
 
     # -- lifecycle --------------------------------------------------------------------------------
     def __enter__(self) -> FakeVLLMServer:
-        from aiohttp import web
-
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))  # loopback only, a free port
         self.port = sock.getsockname()[1]
