@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from robostress.models.base import Request  # noqa: E402
 from robostress.models.http_client import ChatClient  # noqa: E402
 from robostress.models.vllm_server import VLLMServer  # noqa: E402
-from tests.fake_vllm import FakeVLLMServer  # noqa: E402
+from robostress.testing.fake_vllm import FakeVLLMServer  # noqa: E402
 
 
 def _serve(latency_s: float, q: Any, stop: Any) -> None:

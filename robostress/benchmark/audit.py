@@ -6,20 +6,20 @@ with more than 1 % pure-black pixels (with their stresses: deep shadow is physic
 whether it moves the declared way in every scene), render noise of stressed frames relative to
 their clean twins on unchanged pixels, and items per (sub-type, severity, ability) cell.
 
-    python -m robostress.benchmark.audit benchmarks/mini
+    robostress audit benchmark_dir=benchmarks/mini
 """
 
 from __future__ import annotations
 
-import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from robostress.benchmark.load import Benchmark
-from robostress.cli.common import user_errors
+from robostress.stress.base import get_stress
 
 BLACK_LEVEL = 2  # 8-bit value at or below which a pixel counts as pure black
 MAX_BLACK_SHARE = 0.01
@@ -27,8 +27,6 @@ MAX_BLACK_SHARE = 0.01
 
 def audit(root: Path | str) -> dict[str, Any]:
     """All audit tables of the benchmark at ``root`` as plain data."""
-    from robostress.stress.base import get_stress
-
     b = Benchmark(root)
     frames = list(b.frames.values())
     clean = [f for f in frames if f.stress.severity == 0]
@@ -75,8 +73,6 @@ def audit(root: Path | str) -> dict[str, Any]:
 
 
 def _depth(b: Benchmark, f: Any) -> np.ndarray:
-    import cv2
-
     return cv2.imread(str(b.path(f.depth)), cv2.IMREAD_UNCHANGED)
 
 
@@ -85,30 +81,21 @@ def _entity_px(b: Benchmark, f: Any, entity: str) -> int:
     return 0 if number is None else int((b.mask(f.mask) == number).sum())
 
 
-@user_errors
-def main(argv: list[str] | None = None) -> None:
-    """Print the audit of the benchmark folder given on the command line."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m robostress.benchmark.audit BENCHMARK_DIR", file=sys.stderr)
-        sys.exit(2)
-    a = audit(args[0])
-    print(f"{a['scenes']} scenes, {a['frames']} frames, {a['items']} items")
-    print(f"categories ({len(a['categories'])}): {', '.join(a['categories'])}")
-    print(f"robot arm and gripper visible in clean frames: {a['robot_visible_clean']}")
-    print(f"frames where a pixel sees the void (no surface hit): {len(a['void_frames'])}")
-    print(f"frames with > {MAX_BLACK_SHARE:.0%} pure-black pixels: {len(a['black_frames'])} "
-          f"({', '.join(sorted({'/'.join(x.split('/')[1:]) for x in a['black_frames']})) or 'none'})")
-    print("\nrealised severity (mean over scenes)         s1          s5   monotonic in scenes")
+def format_audit(a: dict[str, Any]) -> str:
+    """The audit tables of ``audit()`` as text."""
+    lines = [f"{a['scenes']} scenes, {a['frames']} frames, {a['items']} items",
+             f"categories ({len(a['categories'])}): {', '.join(a['categories'])}",
+             f"robot arm and gripper visible in clean frames: {a['robot_visible_clean']}",
+             f"frames where a pixel sees the void (no surface hit): {len(a['void_frames'])}",
+             f"frames with > {MAX_BLACK_SHARE:.0%} pure-black pixels: {len(a['black_frames'])} "
+             f"({', '.join(sorted({'/'.join(x.split('/')[1:]) for x in a['black_frames']})) or 'none'})",
+             "\nrealised severity (mean over scenes)         s1          s5   monotonic in scenes"]
     for r in a["realised"]:
-        print(f"  {r['subtype']:24s} {r['s1']:14.4g} {r['s5']:11.4g}   {r['monotonic_scenes']}")
-    print("\nnoise on unchanged pixels, stressed / clean (max over scenes; '-' = no unchanged pixels)")
+        lines.append(f"  {r['subtype']:24s} {r['s1']:14.4g} {r['s5']:11.4g}   {r['monotonic_scenes']}")
+    lines.append("\nnoise on unchanged pixels, stressed / clean (max over scenes; '-' = no unchanged pixels)")
     for sub, by in a["noise_ratio"].items():
-        print(f"  {sub:24s} " + "  ".join(f"s{k} {v:.2f}" for k, v in by.items()))
+        lines.append(f"  {sub:24s} " + "  ".join(f"s{k} {v:.2f}" for k, v in by.items()))
     c = a["cells"]
-    print(f"\n(sub-type, severity, ability) cells: {c['count']}; items per cell min {c['items_min']}, "
-          f"median {c['items_median']:.0f}; scenes per cell min {c['scenes_min']}")
-
-
-if __name__ == "__main__":
-    main()
+    lines.append(f"\n(sub-type, severity, ability) cells: {c['count']}; items per cell min {c['items_min']}, "
+                 f"median {c['items_median']:.0f}; scenes per cell min {c['scenes_min']}")
+    return "\n".join(lines)

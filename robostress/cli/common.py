@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import robostress.conf  # noqa: F401 - registers the typed schemas and the catalog config source
+from robostress.cli.validate import check
 from robostress.errors import RobostressError
 
 log = logging.getLogger("robostress")
@@ -42,6 +43,4 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def checked(config: str, cfg: Any) -> None:
     """Check ``cfg`` (of primary config ``config``) before any work; ConfigError on a mistake."""
-    from robostress.cli.validate import check
-
     check(config, cfg, config.replace("_", "-").replace("tiny-vlm", "make-tiny-vlm"))

@@ -10,6 +10,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from robostress.cli.common import log, user_errors
+from robostress.errors import ConfigError
 
 HELP = "One report comparing several runs on one benchmark (tables, curves, heatmaps, paired differences)."
 
@@ -29,8 +30,10 @@ def positional_to_override(argv: list[str], key: str) -> list[str]:
 @hydra.main(config_path="../conf", config_name="compare", version_base="1.3")
 @user_errors
 def _main(cfg: DictConfig) -> None:
-    from robostress.errors import ConfigError
-    from robostress.report.compare import load_runs, write_comparison
+    from robostress.report.compare import (  # deferred: keeps `robostress --help` fast
+        load_runs,
+        write_comparison,
+    )
 
     if OmegaConf.is_missing(cfg, "runs"):
         raise ConfigError("compare needs run folders: robostress compare runs/a runs/b [out_dir=...]")

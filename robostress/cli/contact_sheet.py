@@ -18,7 +18,9 @@ HELP = "Draw one labelled grid per scene (rows: sub-types, columns: severities 0
 def main(cfg: DictConfig) -> None:
     """Entry point."""
     checked(CONFIG, cfg)
-    from robostress.benchmark.contact_sheet import write_contact_sheets
+    from robostress.benchmark.contact_sheet import (
+        write_contact_sheets,  # deferred: keeps `robostress --help` fast
+    )
 
     paths = write_contact_sheets(Path(cfg.benchmark_dir), Path(cfg.out_dir))
     log.info("wrote %d contact sheets to %s", len(paths), cfg.out_dir)

@@ -18,10 +18,17 @@ HELP = "Evaluate one model (optionally wrapped by an agent) on a built benchmark
 def main(cfg: DictConfig) -> None:
     """Entry point."""
     checked(CONFIG, cfg)
-    from robostress.benchmark.dataset import resolve_benchmark_dir
-    from robostress.benchmark.manifest import read_manifest
-    from robostress.evaluate.evaluate import evaluate
-    from robostress.models.spec import ModelSpec, path_safe
+    from robostress.benchmark.dataset import (
+        resolve_benchmark_dir,  # deferred: keeps `robostress --help` fast
+    )
+    from robostress.benchmark.manifest import (
+        read_manifest,  # deferred: keeps `robostress --help` fast
+    )
+    from robostress.evaluate.evaluate import evaluate  # deferred: keeps `robostress --help` fast
+    from robostress.models.spec import (  # deferred: keeps `robostress --help` fast
+        ModelSpec,
+        path_safe,
+    )
 
     verify_cache = Path(cfg.verify_cache) if cfg.get("verify_cache") else None
     bench_dir = resolve_benchmark_dir(Path(cfg.benchmark_dir), Path(cfg.dataset_cache), verify_cache)

@@ -19,7 +19,9 @@ HELP = "Write a built benchmark as a Hugging Face datasets folder (Parquet, data
 def main(cfg: DictConfig) -> None:
     """Entry point."""
     checked(CONFIG, cfg)
-    from robostress.benchmark.export import export_benchmark
+    from robostress.benchmark.export import (
+        export_benchmark,  # deferred: keeps `robostress --help` fast
+    )
 
     idx = export_benchmark(Path(cfg.benchmark_dir), Path(cfg.out_dir), shard_mb=int(cfg.shard_mb),
                            verify_cache=Path(cfg.verify_cache) if cfg.verify_cache else None)

@@ -12,6 +12,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from robostress.cli.validate import compose
+from robostress.conf.catalog_source import group_options
 from robostress.conf.schema import SCHEMAS
 
 GROUP_DIRS = {"model": "./agents/models/", "agent": "./agents/", "renderer": "./renderers/"}
@@ -36,8 +38,6 @@ def top_help(commands: dict[str, str]) -> str:
 def _options(group: str) -> list[str]:
     if group == "benchmark":
         return sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "conf" / "benchmark").glob("*.yaml"))
-    from robostress.conf.catalog_source import group_options
-
     return group_options(group)
 
 
@@ -72,8 +72,6 @@ def _key_lines(cls: Any, node: DictConfig, prefix: str, groups: set[str]) -> lis
 
 def command_help(cmd: str, module: str, overrides: list[str]) -> str:
     """Help of ``robostress <cmd>`` composed with ``overrides`` (so ``model=vllm --help`` shows vllm's keys)."""
-    from robostress.cli.validate import compose
-
     mod = importlib.import_module(module)
     config = getattr(mod, "CONFIG", None)
     head = [f"usage: robostress {cmd} [GROUP=OPTION ...] [KEY=VALUE ...] [-m]", "", summary(mod), ""]

@@ -30,7 +30,7 @@ def positional(argv: list[str]) -> list[str]:
 
 
 def _bench(cfg: DictConfig, board):  # type: ignore[no-untyped-def]
-    from robostress.benchmark.load import Benchmark
+    from robostress.benchmark.load import Benchmark  # deferred: keeps `robostress --help` fast
 
     return Benchmark(Path(cfg.benchmark_dir) if cfg.benchmark_dir else Path("benchmarks") / board.benchmark_name)
 
@@ -38,7 +38,7 @@ def _bench(cfg: DictConfig, board):  # type: ignore[no-untyped-def]
 @hydra.main(config_path="../conf", config_name="leaderboard", version_base="1.3")
 @user_errors
 def _main(cfg: DictConfig) -> None:
-    from robostress import leaderboard as lb
+    from robostress import leaderboard as lb  # deferred: keeps `robostress --help` fast
 
     if OmegaConf.is_missing(cfg, "action") or cfg.action not in ACTIONS:
         got = "nothing" if OmegaConf.is_missing(cfg, "action") else repr(cfg.action)

@@ -29,14 +29,16 @@ def main(cfg: DictConfig) -> None:
         raise ConfigError("give either shards=[...] (build shard folders) or runs=[...] (eval shard run "
                           "folders), " + ("not both" if shards else "e.g. shards=[benchmarks/s0,benchmarks/s1]"))
     if shards:
-        from robostress.benchmark.merge import merge_shards
+        from robostress.benchmark.merge import (
+            merge_shards,  # deferred: keeps `robostress --help` fast
+        )
 
         m = merge_shards(shards, Path(cfg.out_dir), Path(cfg.verify_cache) if cfg.verify_cache else None)
         c = m["counts"]
         log.info("merged benchmark %s: %d scenes, %d frames, %d items; hash %s", cfg.out_dir, c["scenes"],
                  c["frames"], c["items"], m["content_hash"][:12])
         return
-    from robostress.evaluate.merge import merge_runs
+    from robostress.evaluate.merge import merge_runs  # deferred: keeps `robostress --help` fast
 
     out = merge_runs(runs, Path(cfg.out_dir), benchmark_dir=Path(cfg.benchmark_dir) if cfg.benchmark_dir else None,
                      reference_run=Path(cfg.reference_run) if cfg.reference_run else None, report=bool(cfg.report))

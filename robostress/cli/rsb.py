@@ -23,8 +23,8 @@ def main(cfg: DictConfig) -> None:
     checked(CONFIG, cfg)
     if "backend" not in cfg.model:
         raise ConfigError("model needs a 'backend': pick a preset, e.g. model=classical or model=oracle")
-    from robostress.interop.rsb_eval import evaluate_rsb
-    from robostress.models.spec import ModelSpec
+    from robostress.interop.rsb_eval import evaluate_rsb  # deferred: keeps `robostress --help` fast
+    from robostress.models.spec import ModelSpec  # deferred: keeps `robostress --help` fast
 
     model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
     name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(cfg.dataset_dir).resolve().name)[:100] or "dataset"

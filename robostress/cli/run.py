@@ -7,8 +7,8 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from robostress.cli.build import build_config
 from robostress.cli.common import checked, log, user_errors
+from robostress.cli.groups import build_config
 
 CONFIG = "run"
 HELP = "The main job: build mini if needed, evaluate classical, sanity rows and the agent, write the report."
@@ -19,7 +19,7 @@ HELP = "The main job: build mini if needed, evaluate classical, sanity rows and 
 def main(cfg: DictConfig) -> None:
     """Entry point."""
     checked(CONFIG, cfg)
-    from robostress.evaluate.main_job import main_job
+    from robostress.evaluate.main_job import main_job  # deferred: keeps `robostress --help` fast
 
     out = main_job(build_config(cfg.benchmark, cfg.renderer, cfg.shard, cfg.num_shards), Path(cfg.out_dir),
                    Path(cfg.cache_dir), Path(cfg.runs_dir), main_model=cfg.main_model,

@@ -8,6 +8,7 @@ import hydra
 from omegaconf import DictConfig
 
 from robostress.cli.common import checked, log, user_errors
+from robostress.models.tiny_vlm import build_tiny_llava
 
 CONFIG = "tiny_vlm"
 HELP = "Write a tiny random LLaVA (offline) for smoke runs of the hf backend."
@@ -18,7 +19,5 @@ HELP = "Write a tiny random LLaVA (offline) for smoke runs of the hf backend."
 def main(cfg: DictConfig) -> None:
     """Entry point."""
     checked(CONFIG, cfg)
-    from robostress.models.tiny_vlm import build_tiny_llava
-
     path = build_tiny_llava(Path(cfg.out_dir), seed=int(cfg.seed))
     log.info("tiny LLaVA written to %s; evaluate it with: robostress eval model=hf model.path=%s", path, path)

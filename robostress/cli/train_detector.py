@@ -7,8 +7,8 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from robostress.cli.build import build_config
 from robostress.cli.common import checked, log, user_errors
+from robostress.cli.groups import build_config
 
 CONFIG = "train_detector"
 HELP = "Render the disjoint train split and fit the agent's stress detector."
@@ -19,9 +19,14 @@ HELP = "Render the disjoint train split and fit the agent's stress detector."
 def main(cfg: DictConfig) -> None:
     """Entry point."""
     checked(CONFIG, cfg)
-    from robostress.agent.detector import LearnedDetector
-    from robostress.agent.train import evaluate_detector, train_detector
-    from robostress.benchmark.load import Benchmark
+    from robostress.agent.detector import (
+        LearnedDetector,  # deferred: keeps `robostress --help` fast
+    )
+    from robostress.agent.train import (  # deferred: keeps `robostress --help` fast
+        evaluate_detector,
+        train_detector,
+    )
+    from robostress.benchmark.load import Benchmark  # deferred: keeps `robostress --help` fast
 
     meta = train_detector(build_config(cfg.benchmark, cfg.renderer), Path(cfg.work_dir), Path(cfg.cache_dir),
                           Path(cfg.out), progress=cfg.progress)

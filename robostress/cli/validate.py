@@ -17,6 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import yaml
+from hydra import compose as hydra_compose
+from hydra import initialize_config_module
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException, MissingConfigException, OverrideParseException
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 from omegaconf.errors import (
     ConfigAttributeError,
@@ -25,6 +31,9 @@ from omegaconf.errors import (
     ValidationError,
 )
 
+from robostress.catalog import catalog_entry
+from robostress.cli.groups import build_config
+from robostress.conf.catalog_source import GROUPS
 from robostress.conf.schema import SCHEMAS
 from robostress.errors import ConfigError, DataError
 
@@ -68,8 +77,6 @@ def _expected(config: str, key: str) -> str:
 
 def explain(exc: BaseException, config: str, command: str) -> str:
     """One line for a Hydra composition error of ``robostress <command>``."""
-    from hydra.errors import MissingConfigException, OverrideParseException
-
     cause = exc.__cause__ or exc.__context__  # merging a group option chains its error implicitly
     origin = re.match(r"In '([^']+)'", str(exc))
     where = f" (in {origin.group(1)})" if origin else ""
@@ -107,11 +114,6 @@ def explain(exc: BaseException, config: str, command: str) -> str:
 
 def compose(config: str, overrides: list[str], command: str, hydra_config: bool = False) -> DictConfig:
     """The config Hydra would compose (ConfigError with one line if it cannot)."""
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_module
-    from hydra.core.global_hydra import GlobalHydra
-    from hydra.errors import HydraException
-
     GlobalHydra.instance().clear()
     try:
         with initialize_config_module("robostress.conf", version_base="1.3", job_name=command):
@@ -122,9 +124,6 @@ def compose(config: str, overrides: list[str], command: str, hydra_config: bool 
 
 def sweep_variants(overrides: list[str]) -> list[list[str]]:
     """Override lists that together give every value of every sweep (``a=1,2 b=x,y``: 1 x, 2 x, 1 y)."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.errors import HydraException
-
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except HydraException as e:
@@ -172,11 +171,6 @@ def _check_like_presets(cfg: DictConfig, choices: dict[Any, Any]) -> None:
 
     These groups have no schema (each backend takes its own keys); the preset file is the typed example.
     """
-    import yaml
-
-    from robostress.catalog import catalog_entry
-    from robostress.conf.catalog_source import GROUPS
-
     for group in ("model", "agent"):
         if group not in cfg or not choices.get(group):
             continue
@@ -269,8 +263,7 @@ def _need_benchmark(path: str, key: str, exports: bool = False) -> None:
 
 
 def _build_checks(cfg: DictConfig) -> None:
-    from robostress.cli.build import build_config
-    from robostress.scene.family import load_family
+    from robostress.scene.family import load_family  # deferred: keeps `robostress --help` fast
 
     bad = [s for s in cfg.benchmark.severities if not 1 <= s <= 5]
     if bad:
@@ -284,7 +277,7 @@ def _build_checks(cfg: DictConfig) -> None:
 
 
 def _run_checks(cfg: DictConfig) -> None:
-    from robostress.evaluate.main_job import preset
+    from robostress.evaluate.main_job import preset  # deferred: keeps `robostress --help` fast
 
     _build_checks(cfg)
     presets = (("main_model", [cfg.main_model], "model"), ("sanity_models", list(cfg.sanity_models), "model"),
@@ -316,8 +309,18 @@ def _train_detector_checks(cfg: DictConfig) -> None:
         _need_benchmark(str(cfg.eval_benchmark), "eval_benchmark")
 
 
+def _leakage_checks(cfg: DictConfig) -> None:
+    from robostress.scene.family import load_family  # deferred: keeps `robostress --help` fast
+
+    if cfg.benchmark_dir is not None:
+        _need_benchmark(str(cfg.benchmark_dir), "benchmark_dir")
+    else:
+        load_family(str(cfg.family))
+
+
 HOOKS: dict[str, Callable[[DictConfig], None]] = {
     "build": _build_checks, "run": _run_checks, "eval": _eval_checks, "train_detector": _train_detector_checks,
     "contact_sheet": lambda cfg: _need_benchmark(str(cfg.benchmark_dir), "benchmark_dir"),
     "export": lambda cfg: _need_benchmark(str(cfg.benchmark_dir), "benchmark_dir"),
+    "audit": lambda cfg: _need_benchmark(str(cfg.benchmark_dir), "benchmark_dir"), "leakage": _leakage_checks,
 }

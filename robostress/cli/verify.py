@@ -19,7 +19,9 @@ HELP = "Check a built benchmark's files against its manifest and frame hashes."
 def main(cfg: DictConfig) -> None:
     """Entry point: exit 0 if the benchmark is whole, else list every problem and exit 2."""
     checked(CONFIG, cfg)
-    from robostress.benchmark.verify import verify_benchmark
+    from robostress.benchmark.verify import (
+        verify_benchmark,  # deferred: keeps `robostress --help` fast
+    )
 
     res = verify_benchmark(Path(cfg.benchmark_dir), Path(cfg.cache_dir), full=bool(cfg.full))
     for p in res.problems:

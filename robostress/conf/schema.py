@@ -199,11 +199,39 @@ class TrainDetectorSchema:
     progress: bool = opt(True, "show progress bars")
 
 
+@dataclass
+class AuditSchema:
+    """``robostress audit``."""
+
+    benchmark_dir: str = opt(MISSING, "the built benchmark to audit")
+
+
+@dataclass
+class LeakageSchema:
+    """``robostress leakage``."""
+
+    benchmark_dir: Optional[str] = opt(None, "a built benchmark to measure (null: sample scenes of `family` instead)")
+    clean_only: bool = opt(False, "benchmark_dir: only the clean twins' items")
+    family: str = opt("lab_tabletop", "sampled: scene family (scenes/<family>.yaml, working directory first)")
+    train_scenes: int = opt(150, "sampled: train scenes the prior is fitted on", min=1, max=100000)
+    test_scenes: int = opt(150, "sampled: held-out clean scenes it is scored on", min=1, max=100000)
+
+
+@dataclass
+class CalibrateSchema:
+    """``robostress calibrate``."""
+
+    num_scenes: int = opt(1000, "train scenes of lab_tabletop the option weights are fitted on", min=1, max=100000)
+    out: Optional[str] = opt(None, "where the table is written (null: the shipped robostress/questions/weights/options.json)")
+    progress: bool = opt(True, "show progress bars")
+
+
 SCHEMAS: dict[str, type] = {  # primary config name -> schema
     "build": BuildSchema, "run": RunSchema, "eval": EvalSchema, "contact_sheet": ContactSheetSchema,
     "tiny_vlm": TinyVlmSchema, "train_detector": TrainDetectorSchema, "verify": VerifySchema,
     "rsb": RsbSchema,
-    "merge": MergeSchema, "export": ExportSchema,
+    "merge": MergeSchema, "export": ExportSchema, "audit": AuditSchema, "leakage": LeakageSchema,
+    "calibrate": CalibrateSchema,
 }
 
 

@@ -13,13 +13,12 @@ rasteriser (``robostress.questions.boxes``: exact geometry, no Mitsuba, well und
 scene), fits a fresh prior on the train items and scores it on the held-out clean twins. The
 README's leakage table is its output::
 
-    python -m robostress.evaluate.leakage --train 150 --test 150      # lab_tabletop
-    python -m robostress.evaluate.leakage benchmarks/mini             # a built benchmark
+    robostress leakage train_scenes=150 test_scenes=150     # lab_tabletop
+    robostress leakage benchmark_dir=benchmarks/mini         # a built benchmark
 """
 
 from __future__ import annotations
 
-import argparse
 import re
 import tempfile
 from collections import Counter, defaultdict
@@ -27,9 +26,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from robostress.cli.common import user_errors
+import yaml
+
+from robostress.benchmark.load import Benchmark
+from robostress.errors import ConfigError
 from robostress.models.base import Model, Request, create_model
-from robostress.models.prior import normalise
+from robostress.models.prior import Prior, fit, normalise, save
+from robostress.models.prior_fit import CONF
+from robostress.questions.boxes import sampled_clean_items
 from robostress.questions.item import LETTERS, Item
 
 
@@ -108,8 +112,6 @@ def leakage_rows(items: Iterable[Item], prior: Model | None = None, blind: Model
 
 def leakage(bench_dir: Path | str, clean_only: bool = False) -> list[LeakRow]:
     """Rows of a built benchmark folder (all frames, or only the clean twins)."""
-    from robostress.benchmark.load import Benchmark
-
     items = Benchmark(bench_dir).items
     return leakage_rows([i for i in items if i.severity == 0] if clean_only else items)
 
@@ -118,15 +120,9 @@ def sampled_leakage(family: str = "lab_tabletop", train_scenes: int = 150, test_
                     test_seed: int = 0) -> list[LeakRow]:
     """Rows of ``test_scenes`` held-out clean scenes of ``family`` (seed ``test_seed``), the prior
     fitted on ``train_scenes`` scenes of the train preset's seed; box-rasterised frames."""
-    import yaml
-
-    from robostress.models.prior import Prior, fit, save
-    from robostress.models.prior_fit import CONF
-    from robostress.questions.boxes import sampled_clean_items
-
     train_seed = int(yaml.safe_load((CONF / "benchmark" / "train.yaml").read_text())["seed"])
     if train_seed == test_seed:
-        raise ValueError(f"the held-out seed {test_seed} is the train split's seed")
+        raise ConfigError(f"the held-out seed {test_seed} is the train split's seed")
     table = fit(sampled_clean_items(train_seed, train_scenes, (family,)),
                 {"benchmark": f"sampled-{family}", "seed": train_seed, "num_scenes": train_scenes})
     with tempfile.TemporaryDirectory() as tmp:
@@ -158,42 +154,14 @@ def format_rows(rows: Sequence[LeakRow]) -> str:
     return "\n".join(lines)
 
 
+def sampled_header(family: str, train_scenes: int, test_scenes: int) -> str:
+    """The line above the table of ``sampled_leakage``."""
+    return (f"{family}: prior fitted on {train_scenes} train scenes, scored on {test_scenes} held-out clean scenes "
+            "(box rasteriser)")
+
+
 def print_leakage(bench_dir: Path | str, clean_only: bool = False) -> list[LeakRow]:
     """Print the table for a benchmark folder and return its rows."""
     rows = leakage(bench_dir, clean_only)
     print(format_rows(rows))
     return rows
-
-
-def _positive(text: str) -> int:
-    """An argparse type: a whole number of scenes, at least 1."""
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of scenes (a whole number >= 1)")
-    return n
-
-
-@user_errors
-def main(argv: Sequence[str] | None = None) -> None:
-    """Print the leakage table of a built benchmark, or of sampled scenes (see the module docstring)."""
-    p = argparse.ArgumentParser(prog="python -m robostress.evaluate.leakage", description=__doc__.split("\n")[0])
-    p.add_argument("bench_dir", nargs="?", help="a built benchmark folder (omit: sample scenes instead)")
-    p.add_argument("--clean-only", action="store_true", help="benchmark: only the clean twins")
-    p.add_argument("--family", default="lab_tabletop")
-    p.add_argument("--train", type=_positive, default=150, help="train scenes the prior is fitted on")
-    p.add_argument("--test", type=_positive, default=150, help="held-out scenes it is scored on")
-    a = p.parse_args(argv)
-    if a.bench_dir:
-        print_leakage(a.bench_dir, a.clean_only)
-    else:
-        rows = sampled_leakage(a.family, a.train, a.test)
-        print(f"{a.family}: prior fitted on {a.train} train scenes, scored on {a.test} held-out clean scenes "
-              "(box rasteriser)")
-        print(format_rows(rows))
-
-
-if __name__ == "__main__":
-    main()

@@ -246,7 +246,7 @@ class MoveFirst(QuestionType):
         return None
 
     def sample(self, ctx: FrameContext, g: np.random.Generator) -> Sample | None:
-        """This scene's question before its weighted draw (``robostress.questions.calibrate``)."""
+        """This scene's question before its weighted draw (``robostress.evaluate.calibrate``)."""
         c = self.choose(ctx, g)
         if c is None:
             return None

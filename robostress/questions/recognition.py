@@ -271,7 +271,7 @@ class Count(QuestionType):
         return want, by_count[want]
 
     def sample(self, ctx: FrameContext, g: np.random.Generator) -> Sample | None:
-        """This scene's question before its weighted draw (``robostress.questions.calibrate``): a
+        """This scene's question before its weighted draw (``robostress.evaluate.calibrate``): a
         0 or 1 draws its category by weight, a 2 or 3 sets the target of its category's 0s and 1s."""
         c = self.choose(ctx)
         if c is None or not _designed_multiples(ctx.plan.family):
@@ -349,7 +349,7 @@ class Existence(QuestionType):
                           if has_colour_name(a) and (a.material.color_name, b.category) not in pairs}), False
 
     def sample(self, ctx: FrameContext, g: np.random.Generator) -> Sample | None:
-        """This scene's questions before the weighted draw (``robostress.questions.calibrate``)."""
+        """This scene's questions before the weighted draw (``robostress.evaluate.calibrate``)."""
         c = self.choose(ctx)
         if c is None or not c[2]:
             return None

@@ -200,7 +200,7 @@ class RestingOn(QuestionType):
         object it rests on does: a butter box offered under a mug it could never carry would
         never be right), from the scene and the catalogue, each drawn with a weight calibrated on the train split so that every kind is
         offered (number of options) times as often as it is the truth (``option_weights``,
-        ``robostress.questions.calibrate``). Drawn uniformly, the large boxes and plates that fit
+        ``robostress.evaluate.calibrate``). Drawn uniformly, the large boxes and plates that fit
         under everything were offered far more often than they carry something, and a text-only
         model picked the small boxes whenever they were offered (33 % right against 25 %). A value
         the scene cannot offer falls back to one it can."""
@@ -258,7 +258,7 @@ class RestingOn(QuestionType):
                          tuple(sorted(_flat_pool(ctx.obj(subject))))))
 
     def sample(self, ctx: FrameContext, g: np.random.Generator) -> Sample | None:
-        """This scene's question before its weighted draw (``robostress.questions.calibrate``)."""
+        """This scene's question before its weighted draw (``robostress.evaluate.calibrate``)."""
         c = self.choose(ctx, g)
         return None if c is None else c.sample()
 
@@ -377,7 +377,7 @@ class Nearest(QuestionType):
         return None
 
     def sample(self, ctx: FrameContext, g: np.random.Generator) -> Sample | None:
-        """This scene's question before its weighted draw (``robostress.questions.calibrate``)."""
+        """This scene's question before its weighted draw (``robostress.evaluate.calibrate``)."""
         c = self.choose(ctx, g)
         if c is None:
             return None

@@ -6,7 +6,7 @@ another shows through as an answer prior: the small boxes that carry the small o
 large objects that are never asked about in pairs, the objects that end up next to the gripper.
 So question types that draw options (or the object they ask about) among candidates of several
 kinds draw them with a weight per kind, chosen so that, over the train split, each kind is
-offered in proportion to how often it is the truth (``robostress.questions.calibrate`` fits the
+offered in proportion to how often it is the truth (``robostress.evaluate.calibrate`` fits the
 weights; ``option_weights`` reads them). A type describes one question's draw before making it
 as a ``Sample``, from which the calibration simulates the draw.
 """
@@ -56,7 +56,7 @@ def _table() -> dict[str, dict[str, dict[str, float]]]:
 
 def option_weights(family: str, qtype: str) -> dict[str, float]:
     """The weight of each kind a question type of ``family`` draws by (calibrated on the train split
-    by ``robostress.questions.calibrate``); empty (equal weights) where the table holds none."""
+    by ``robostress.evaluate.calibrate``); empty (equal weights) where the table holds none."""
     return dict(_table().get(family, {}).get(qtype, {}))
 
 

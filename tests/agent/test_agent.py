@@ -136,7 +136,7 @@ def test_committed_detector_loads_and_detects_darkness() -> None:
 
 def test_vlm_detector_asks_the_wrapped_model(tiny_bench: Benchmark, tmp_path: Path) -> None:
     """The VLM-prompted detector over a loopback vLLM server that always answers 'too dark'."""
-    from tests.fake_vllm import FakeVLLMServer
+    from robostress.testing.fake_vllm import FakeVLLMServer
 
     def answer(body: dict) -> str:  # type: ignore[type-arg]
         text = body["messages"][-1]["content"][-1]["text"]

@@ -119,7 +119,7 @@ def test_full_disk_during_build_stops_with_one_line_and_resumes(reference: str, 
     from hydra import compose, initialize_config_module
 
     from robostress.benchmark.build import BuildConfig, Builder
-    from robostress.cli.build import build_config
+    from robostress.cli.groups import build_config
     from robostress.errors import DataError
 
     with initialize_config_module("robostress.conf", version_base="1.3"):

@@ -76,6 +76,19 @@ BAD: list[tuple[list[str], str]] = [
     (["make-tiny-vlm", "seed=-1"], "seed=-1 is not allowed"),
     (["train-detector", "eval_benchmark={tmp}/none"], "eval_benchmark={tmp}/none: no benchmark there"),
     (["frobnicate"], "unknown command 'frobnicate'"),
+    # audit, leakage, calibrate
+    (["audit"], "benchmark_dir is required: give a built benchmark"),
+    (["audit", "benchmark_dir={tmp}/none"], "benchmark_dir={tmp}/none: no benchmark there"),
+    (["audit", "benchmarks/mini"], "'benchmarks/mini' is not KEY=VALUE; `robostress audit --help` lists the keys"),
+    (["leakage", "train_scenes=0"], "train_scenes=0 is not allowed: train_scenes must be >= 1"),
+    (["leakage", "test_scenes=x"], "test_scenes='x' is not allowed: test_scenes must be an integer"),
+    (["leakage", "family=moonbase"], "unknown scene 'moonbase'"),
+    (["leakage", "clean_only=maybe"], "clean_only must be true or false"),
+    (["leakage", "benchmark_dir={tmp}/none"], "benchmark_dir={tmp}/none: no benchmark there"),
+    (["calibrate", "num_scenes=ten"], "num_scenes='ten' is not allowed: num_scenes must be an integer"),
+    (["calibrate", "num_scenes=0"], "num_scenes=0 is not allowed: num_scenes must be >= 1"),
+    (["calibrate", "5", "6"], "'5' is not KEY=VALUE; `robostress calibrate --help` lists the keys"),
+    (["calibrate", "+family=kitchen_shelf"], "unknown key 'family'"),
 ]
 
 

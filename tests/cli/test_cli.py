@@ -21,7 +21,7 @@ def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
                           capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("name", ["build", "eval", "run", "contact_sheet"])
+@pytest.mark.parametrize("name", ["build", "eval", "run", "contact_sheet", "audit", "leakage", "calibrate"])
 def test_primary_configs_compose(name: str) -> None:
     with initialize_config_module("robostress.conf", version_base="1.3"):
         cfg = compose(config_name=name, overrides=["+benchmark_dir=x"] if name == "contact_sheet" else [])

@@ -105,6 +105,7 @@ def test_top_help_lists_commands_one_line_each(tmp_path: Path) -> None:
 @pytest.mark.parametrize("cmd,groups", [
     ("build", {"benchmark", "renderer"}), ("eval", {"model", "agent"}), ("run", {"benchmark", "renderer"}),
     ("contact-sheet", set()), ("make-tiny-vlm", set()), ("train-detector", {"benchmark", "renderer"}),
+    ("audit", set()), ("leakage", set()), ("calibrate", set()),
 ])
 def test_command_help_shows_only_its_groups(cmd: str, groups: set[str], tmp_path: Path) -> None:
     r = cli(cmd, "--help", cwd=tmp_path)

@@ -8,7 +8,7 @@ from robostress.benchmark.load import Benchmark
 from robostress.evaluate.runner import Runner
 from robostress.metrics.runs import load_predictions
 from robostress.models.base import Model, Request, Response, create_model
-from tests.fake_vllm import FakeVLLMServer
+from robostress.testing.fake_vllm import FakeVLLMServer
 
 
 def _vllm(srv: FakeVLLMServer) -> Model:

@@ -18,7 +18,7 @@ from robostress.benchmark.load import Benchmark
 from robostress.errors import DataError
 from robostress.lock import LOCK_NAME, RunLock
 from robostress.metrics.runs import load_predictions
-from tests.fake_vllm import FakeVLLMServer
+from robostress.testing.fake_vllm import FakeVLLMServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.fake_vllm import FakeVLLMServer
+from robostress.testing.fake_vllm import FakeVLLMServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -16,7 +16,7 @@ from robostress.errors import DataError
 from robostress.interop import RsbDataset, evaluate_rsb, exact_iou, point_hit
 from robostress.interop.rsb_scoring import box_chance
 from robostress.scoring.score import iou as float_iou
-from tests.fake_vllm import FakeVLLMServer, prompt_text
+from robostress.testing.fake_vllm import FakeVLLMServer, prompt_text
 from tests.interop import rsb_data
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from PIL import Image
 
 from robostress.errors import BackendError
 from robostress.models.base import Request, create_model
-from tests.fake_vllm import FakeVLLMServer
+from robostress.testing.fake_vllm import FakeVLLMServer
 
 
 @pytest.fixture(scope="module")

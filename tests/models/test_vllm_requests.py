@@ -14,7 +14,7 @@ from PIL import Image
 
 from robostress.models.base import Request
 from robostress.models.vllm_server import VLLMServer
-from tests.fake_vllm import FakeVLLMServer, validate
+from robostress.testing.fake_vllm import FakeVLLMServer, validate
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from PIL import Image
 from robostress.errors import BackendError, ConfigError
 from robostress.models.base import Request, create_model
 from robostress.models.http_client import ChatClient, _retry_after, public_url
-from tests.fake_vllm import FakeVLLMServer, prompt_text, validate
+from robostress.testing.fake_vllm import FakeVLLMServer, prompt_text, validate
 
 LETTERS = "ABCD"
 

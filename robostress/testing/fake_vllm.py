@@ -1,9 +1,8 @@
 """A loopback HTTP server speaking vLLM's OpenAI-compatible protocol, with injectable faults.
 
-Test infrastructure, kept out of the installed package: the tests and bench/eval.py import it
-from a checkout (``from tests.fake_vllm import FakeVLLMServer``).
-
-For tests and benchmarks of the HTTP backends (vLLM cannot be installed on CPU machines). It
+For trying, testing and benchmarking the HTTP backends without a GPU (vLLM cannot be installed
+on CPU machines): the tests and bench/eval.py use it (``from robostress.testing.fake_vllm import
+FakeVLLMServer``), and so can a user checking a setup before pointing it at a real server. It
 binds 127.0.0.1 only, on a free port, serves from its own thread, and stops when its context
 exits; it handles hundreds of concurrent connections.
 
@@ -37,6 +36,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from aiohttp import web
 
 Answer = Callable[[dict[str, Any]], str]
 FaultPolicy = Callable[[dict[str, Any], int], "str | None"]
@@ -143,15 +144,11 @@ class FakeVLLMServer:
 
     # -- handlers --------------------------------------------------------------------------------
     def _unauthorised(self, request: Any) -> Any:
-        from aiohttp import web
-
         if self.api_key and request.headers.get("Authorization") != f"Bearer {self.api_key}":
             return web.json_response({"error": {"message": "invalid API key"}}, status=401)
         return None
 
     async def _models(self, request: Any) -> Any:
-        from aiohttp import web
-
         return self._unauthorised(request) or web.json_response(
             {"object": "list", "data": [{"id": self.model, "object": "model", "owned_by": "vllm"}]})
 
@@ -166,8 +163,6 @@ class FakeVLLMServer:
                 self.in_flight -= 1
 
     async def _answer_chat(self, request: Any) -> Any:
-        from aiohttp import web
-
         def error(msg: str, status: int = 400, **headers: str) -> Any:
             return web.json_response({"error": {"message": msg, "code": status}}, status=status, headers=headers)
 
@@ -241,8 +236,6 @@ class FakeVLLMServer:
 
     # -- lifecycle --------------------------------------------------------------------------------
     def __enter__(self) -> FakeVLLMServer:
-        from aiohttp import web
-
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))  # loopback only, a free port
         self.port = sock.getsockname()[1]

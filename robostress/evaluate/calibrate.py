@@ -18,20 +18,28 @@ target, with the draw (weighted, without replacement: the Gumbel top-k of log-we
 noise) simulated with a fixed set of noise draws. Refit after any change to scene sampling or
 to how these types choose::
 
-    python -m robostress.questions.calibrate          # about 4 min: 1000 train scenes
+    robostress calibrate          # about 4 min: 1000 train scenes
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
+from tqdm import tqdm
 
+import robostress.questions.generate  # noqa: F401 - registers every question type
+from robostress.benchmark.build import GENERATOR_VERSION
+from robostress.models.prior_fit import CONF
+from robostress.questions.base import QUESTION_TYPES, FrameContext, Slots
+from robostress.questions.boxes import box_render
 from robostress.questions.weighting import WEIGHT_TABLE, Sample, clear_cache
+from robostress.scene.sample import sample_scene
+from robostress.seeding import rng
 
 ITERATIONS, DRAWS = 60, 400
 NEVER_TRUE = 0.25  # a kind never the truth on the train split is offered as if a quarter of a time
@@ -40,9 +48,6 @@ CLIP = 4.0  # log-weights within +-CLIP of their mean: no kind more than e^8 tim
 
 def calibrated_types() -> list[str]:
     """Names of the registered question types that draw by calibrated weights (have ``sample``)."""
-    from robostress.questions.base import QUESTION_TYPES
-    from robostress.questions.generate import plan_questions  # noqa: F401 (registers every type)
-
     return [n for n in QUESTION_TYPES if hasattr(QUESTION_TYPES.get(n), "sample")]
 
 
@@ -50,13 +55,6 @@ def samples(family: str, seed: int, num_scenes: int, progress: bool = True) -> d
     """Per calibrated type, the question of each of ``num_scenes`` sampled scenes before its
     weighted draw, as ``plan_questions`` would choose it (box-rendered: visibility from
     geometry, as the prior's leakage check samples them)."""
-    from tqdm import tqdm
-
-    from robostress.questions.base import QUESTION_TYPES, FrameContext, Slots
-    from robostress.questions.boxes import box_render
-    from robostress.scene.sample import sample_scene
-    from robostress.seeding import rng
-
     types = calibrated_types()
     out: dict[str, list[Sample]] = {t: [] for t in types}
     for i in tqdm(range(num_scenes), desc=f"questions of {family}", disable=not progress):
@@ -113,8 +111,6 @@ def fit_weights(families: list[str], seed: int, num_scenes: int, out: Path = WEI
                 progress: bool = True) -> dict[str, Any]:
     """Calibrate each family's weights on ``num_scenes`` scenes of seed ``seed`` (the train split)
     and write the table ``weighting.option_weights`` reads."""
-    from robostress.benchmark.build import GENERATOR_VERSION
-
     fams: dict[str, Any] = {}
     for fam in families:
         types: dict[str, Any] = {}
@@ -137,31 +133,24 @@ def misfit(entry: dict[str, Any], min_target: float = 10.0) -> dict[str, float]:
     return {k: abs(entry["expected_offers"][k] - t) / t for k, t in entry["target_offers"].items() if t >= min_target}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m robostress.questions.calibrate [num_scenes]``: refit on the train split's lab scenes
-    (1000 by default: each kind's weight rests on its truth count, and 300 scenes left it noisy)."""
-    import yaml
-
-    from robostress.models.prior_fit import CONF
-
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) > 1 or (args and not (args[0].isdigit() and int(args[0]) > 0)):
-        print(f"robostress.questions.calibrate: error: give one positive number of train scenes, got {' '.join(args)!r}",
-              file=sys.stderr)
-        return 2
-    n = int(args[0]) if args else 1000
+def refit(num_scenes: int = 1000, out: Path = WEIGHT_TABLE, progress: bool = True) -> dict[str, Any]:
+    """Refit the shipped table on ``num_scenes`` lab scenes of the train split (1000 by default:
+    each kind's weight rests on its truth count, and 300 scenes left it noisy)."""
     seed = int(yaml.safe_load((CONF / "benchmark" / "train.yaml").read_text())["seed"])
-    table = fit_weights(["lab_tabletop"], seed, n)
-    for qtype, e in table["families"]["lab_tabletop"]["types"].items():
+    return fit_weights(["lab_tabletop"], seed, num_scenes, out=out, progress=progress)
+
+
+def format_fit(table: dict[str, Any], family: str = "lab_tabletop") -> str:
+    """Per type of ``family``: questions, kinds, the worst misfit, and the weights and offers of
+    every kind with a target of 10 offers or more (a table of ``fit_weights``)."""
+    lines = []
+    for qtype, e in table["families"][family]["types"].items():
         off = misfit(e)
         worst = max(off, key=off.__getitem__) if off else "-"
-        print(f"{qtype:12s} {e['questions']:5d} questions, {len(e['weights']):3d} kinds; "
-              f"kinds with a target >= 10 within {100 * max(off.values(), default=0):.0f} % of it (worst: {worst})")
+        lines.append(f"{qtype:12s} {e['questions']:5d} questions, {len(e['weights']):3d} kinds; "
+                     f"kinds with a target >= 10 within {100 * max(off.values(), default=0):.0f} % of it (worst: {worst})")
         for k, v in e["weights"].items():
             if e["target_offers"][k] >= 10:
-                print(f"    {k:28s} weight {v:8.3f}  offers {e['expected_offers'][k]:7.1f} (target {e['target_offers'][k]:7.1f})")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+                lines.append(f"    {k:28s} weight {v:8.3f}  offers {e['expected_offers'][k]:7.1f} "
+                             f"(target {e['target_offers'][k]:7.1f})")
+    return "\n".join(lines)

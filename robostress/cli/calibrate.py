@@ -1,0 +1,32 @@
+"""``robostress calibrate [num_scenes=...]``: thin Hydra entry point over robostress.evaluate.calibrate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+
+from robostress.cli.common import checked, log, user_errors
+
+CONFIG = "calibrate"
+HELP = "Refit the weights question types draw their options by, on the train split (about 4 min)."
+
+
+@hydra.main(config_path="../conf", config_name=CONFIG, version_base="1.3")
+@user_errors
+def main(cfg: DictConfig) -> None:
+    """Entry point: refit, write the table, print each type's fit."""
+    checked(CONFIG, cfg)
+    from robostress.evaluate.calibrate import (  # deferred: keeps `robostress --help` fast
+        format_fit,
+        refit,
+    )
+    from robostress.questions.weighting import (
+        WEIGHT_TABLE,  # deferred: keeps `robostress --help` fast
+    )
+
+    out = Path(cfg.out) if cfg.out is not None else WEIGHT_TABLE
+    table = refit(int(cfg.num_scenes), out=out, progress=bool(cfg.progress))
+    print(format_fit(table))
+    log.info("weights written to %s", out)

@@ -1,0 +1,51 @@
+"""``robostress leakage``: the text-only leakage table, run as the real command (Hydra composition,
+exit codes, one-line errors); the rows themselves are tested in tests/models/test_prior.py."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from robostress.benchmark.load import Benchmark
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def leakage(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "robostress.cli.main", "leakage", *args], cwd=cwd,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300)
+
+
+def test_sampled_leakage_prints_a_table_per_type(tmp_path: Path) -> None:
+    r = leakage("train_scenes=4", "test_scenes=4", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "lab_tabletop: prior fitted on 4 train scenes" in out and "| count |" in out and "| all |" in out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_benchmark_leakage_prints_its_table(tiny_bench: Benchmark, tmp_path: Path) -> None:
+    from robostress.evaluate.leakage import format_rows
+    from robostress.evaluate.leakage import leakage as rows_of
+
+    r = leakage(f"benchmark_dir={tiny_bench.root}", "clean_only=true", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == format_rows(rows_of(tiny_bench.root, clean_only=True)) + "\n"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["benchmark_dir=/no/such/benchmark"],
+     "robostress: error: benchmark_dir=/no/such/benchmark: no benchmark there (manifest.json is missing)"),
+    (["family=nope", "train_scenes=1", "test_scenes=1"], "robostress: error: unknown scene 'nope'"),
+    (["train_scenes=0"], "train_scenes=0 is not allowed: train_scenes must be >= 1"),
+    (["test_scenes=x"], "test_scenes='x' is not allowed: test_scenes must be an integer"),
+])
+def test_leakage_command_refuses_bad_input_in_one_line(args: list[str], message: str, tmp_path: Path) -> None:
+    r = leakage(*args, cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and r.stdout == ""
+    assert message in r.stderr.strip().splitlines()[-1]
+    assert len(r.stderr.strip().splitlines()) == 1
