@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from robostress.benchmark.audit import audit
 from robostress.benchmark.load import Benchmark
 
@@ -21,6 +23,7 @@ def test_audit_counts_match_the_benchmark(tiny_bench: Benchmark) -> None:
     assert a["cells"]["items_min"] >= 1 and a["cells"]["scenes_min"] == 1
 
 
+@pytest.mark.slow
 def test_audit_command_prints_the_tables(tiny_bench: Benchmark) -> None:
     r = subprocess.run([sys.executable, "-m", "robostress.benchmark.audit", str(tiny_bench.root)],
                        capture_output=True, text=True, timeout=300)

@@ -19,6 +19,8 @@ from robostress.metrics import summarize
 from robostress.models.base import Model, Request, Response, create_model
 from robostress.scoring.prediction import Prediction
 
+pytestmark = pytest.mark.slow
+
 SAME = ("item_id", "raw", "parsed", "parse_error", "score", "correct", "chance", "details", "error", "model")
 
 
