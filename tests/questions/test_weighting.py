@@ -66,6 +66,7 @@ def test_offers_the_weights_cannot_move_count_as_they_are() -> None:
     assert exp == {"a": 4.0, "b": 4.0, "c": 2.0}
 
 
+@pytest.mark.slow
 def test_fit_writes_the_table_option_weights_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "options.json"
     table = fit_weights(["lab_tabletop"], 7, 3, out=out, progress=False)
@@ -125,6 +126,7 @@ def _offered_kinds(qtype: str, spec: Any, ctx: Any) -> set[str]:
 
 
 @pytest.mark.parametrize("qtype", sorted(CALIBRATED))
+@pytest.mark.slow
 def test_each_type_draws_what_its_sample_describes_by_the_weights(qtype: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """``sample`` describes the draw ``propose`` makes: with one candidate kind weighted a
     million times the others, the question offers it (or asks about it) every time."""
