@@ -143,6 +143,7 @@ def test_clean_scenes_have_stacks_tipped_objects_and_designed_multiples() -> Non
         assert sorted(most[4 * block: 4 * block + 4]) == [1, 1, 2, 3], most
 
 
+@pytest.mark.slow
 def test_asset_category_spec_and_world_mesh() -> None:
     c = get_category("milk carton")
     assert c.can_tip and c.plural == "milk cartons"
