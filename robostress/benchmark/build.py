@@ -1,6 +1,6 @@
 """Build a benchmark: sample scenes, stress them, render (through the cache), write the directory.
 
-Layout (DESIGN.md): manifest.json, scenes.jsonl, frames.jsonl, items.jsonl, skipped.jsonl,
+Layout (docs/usage.md, On disk): manifest.json, scenes.jsonl, frames.jsonl, items.jsonl, skipped.jsonl,
 dropped.jsonl, images/, masks/, depth/, free/. The manifest is written last: a folder without
 one is an interrupted build, and rerunning the same command resumes it (rendered frames come
 back from the render cache instantly).

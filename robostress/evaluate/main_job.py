@@ -32,7 +32,7 @@ from robostress.report.compare import Run, write_comparison
 log = logging.getLogger(__name__)
 SANITY_MODELS = ("oracle", "random", "blind", "prior")
 HEAVY_BACKENDS = ("hf", "vllm_offline")  # loading weights twice costs too much: these fail in evaluate
-CE_REFERENCE = "classical"  # the weight-free reference model of corruption error (DESIGN.md)
+CE_REFERENCE = "classical"  # the weight-free reference model of corruption error (docs/measures.md)
 
 
 def preset(kind: str, name: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:

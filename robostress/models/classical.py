@@ -17,7 +17,7 @@ one rule per question type, registered in ``RULES``:
 Fallbacks when a rule cannot answer (nothing of the named colour is visible, unknown question
 type): option A, the box [0, 0, 1000, 1000], the point [500, 500].
 
-This is the CE reference model of DESIGN.md (the AlexNet of robostress).
+This is the reference model of corruption error (docs/measures.md; the AlexNet of robostress).
 """
 
 from __future__ import annotations

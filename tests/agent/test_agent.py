@@ -38,6 +38,7 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("subtype", MAPPED)
+@pytest.mark.slow
 def test_each_skill_brings_its_stress_closer_to_the_clean_twin(pairs_bench: Benchmark, subtype: str) -> None:
     before, after = [], []
     for f in pairs_bench.frames.values():
@@ -117,6 +118,7 @@ def test_oracle_detector_agent_traces_and_helps_under_darkness(tiny_bench: Bench
 
 
 @pytest.mark.skipif(not DEFAULT_WEIGHTS.exists(), reason="no committed detector weights")
+@pytest.mark.slow
 def test_committed_detector_loads_and_detects_darkness() -> None:
     """The shipped detector, on the scenes it was trained for (train split: lab_tabletop, 128 px)."""
     from robostress.render.renderer import Renderer

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from robostress.benchmark.audit import audit, format_audit
 from robostress.benchmark.load import Benchmark
 
@@ -25,6 +27,7 @@ def test_audit_counts_match_the_benchmark(tiny_bench: Benchmark) -> None:
     assert a["cells"]["items_min"] >= 1 and a["cells"]["scenes_min"] == 1
 
 
+@pytest.mark.slow
 def test_audit_command_prints_the_tables(tiny_bench: Benchmark, tmp_path: Path) -> None:
     """``robostress audit``, real Hydra composition: the tables on stdout; a missing or absent
     benchmark is one line and exit code 2."""

@@ -36,6 +36,7 @@ FAMILIES = ["tabletop"] + (["lab_tabletop"] if assets_available() else [])
 
 
 @pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.slow
 def test_two_builds_are_byte_identical(tmp_path: Path, family: str) -> None:
     cfg = tiny_config(subtypes=SUBS, family=family)
     a = Builder(cfg, tmp_path / "a", tmp_path / "cache_a").build(progress=False)
@@ -51,6 +52,7 @@ def test_two_builds_are_byte_identical(tmp_path: Path, family: str) -> None:
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
 
 
+@pytest.mark.slow
 def test_rebuild_renders_nothing_and_interrupted_build_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = tiny_config(subtypes=SUBS)
     builder = Builder(cfg, tmp_path / "out", tmp_path / "cache")
@@ -86,6 +88,7 @@ def test_bad_build_config(tmp_path: Path, kw: dict, err: type, msg: str) -> None
         Builder(tiny_config(**kw), tmp_path / "o", tmp_path / "c").build(progress=False)
 
 
+@pytest.mark.slow
 def test_unlayoutable_family_is_a_layout_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import robostress.scene.sample as S
 
@@ -95,6 +98,7 @@ def test_unlayoutable_family_is_a_layout_error(tmp_path: Path, monkeypatch: pyte
         Builder(tiny_config(), tmp_path / "o", tmp_path / "c").build(progress=False)
 
 
+@pytest.mark.slow
 def test_a_scene_that_cannot_be_laid_out_is_skipped_with_its_reason(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """One unlucky scene skips itself (recorded in skipped.jsonl) instead of stopping the build;
@@ -148,6 +152,7 @@ def test_manifest_of_unknown_version_is_refused(tiny_bench: Benchmark, tmp_path:
         Benchmark(copy)
 
 
+@pytest.mark.slow
 def test_shards_partition_the_scenes_evenly(tmp_path: Path) -> None:
     """Scene i goes to shard i % n: shards differ by at most one scene and together hold each once
     (a hash split of 300 scenes into 8 shards gave 26-47 scenes per shard)."""

@@ -192,6 +192,7 @@ def test_the_whole_benchmark_verifies(bench_copy: Path, capsys: pytest.CaptureFi
 
 
 @pytest.mark.parametrize(("name", "cmd", "damage", "want"), BENCH_CASES, ids=[c[0] for c in BENCH_CASES])
+@pytest.mark.slow
 def test_damaged_benchmark(name: str, cmd: str, damage: Damage, want: str, bench_copy: Path, tmp_path: Path,
                            capsys: pytest.CaptureFixture[str]) -> None:
     run_cli(capsys, "verify", f"benchmark_dir={bench_copy}")  # warm the hash cache: damage must still be seen
@@ -246,6 +247,7 @@ RUN_CASES: list[tuple[str, Damage, str]] = [
 
 
 @pytest.mark.parametrize(("name", "damage", "want"), RUN_CASES, ids=[c[0] for c in RUN_CASES])
+@pytest.mark.slow
 def test_damaged_run_folder(name: str, damage: Damage, want: str, finished_run: Path, tiny_bench: Benchmark,
                             tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = tmp_path / "run"
@@ -260,6 +262,7 @@ def test_damaged_run_folder(name: str, damage: Damage, want: str, finished_run: 
     assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before  # nothing overwritten
 
 
+@pytest.mark.slow
 def test_run_folder_locked_by_a_live_process(finished_run: Path, tiny_bench: Benchmark, tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     run = tmp_path / "run"

@@ -99,6 +99,7 @@ def test_export_loads_with_datasets_and_rebuilds_the_build_byte_for_byte(
 
 
 @pytest.mark.parametrize("model", ["classical", "oracle"])
+@pytest.mark.slow
 def test_eval_from_export_without_mitsuba_equals_eval_from_build(
         model: str, tiny_bench: Benchmark, exported: Path, tmp_path: Path) -> None:
     r = cli("eval", f"model={model}", f"benchmark_dir={tiny_bench.root}", "run_dir=from_build",
@@ -124,6 +125,7 @@ def test_eval_from_export_without_mitsuba_equals_eval_from_build(
     assert runs[0]["fingerprint"] == runs[1]["fingerprint"]
 
 
+@pytest.mark.slow
 def test_cli_export_and_its_refusals(tiny_bench: Benchmark, tmp_path: Path) -> None:
     r = cli("export", f"benchmark_dir={tiny_bench.root}", "out_dir=hf", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -239,6 +241,7 @@ def test_row_group_over_the_bound_is_refused_before_it_is_read(exported: Path, t
         materialize(exported, tmp_path / "b")
 
 
+@pytest.mark.slow
 def test_eval_cli_refuses_a_damaged_export_in_one_line(exported: Path, tmp_path: Path) -> None:
     bad = _copy(exported, tmp_path / "bad")
     _drop_shard(bad)

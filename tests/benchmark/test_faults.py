@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 BUILD = ["build", "benchmark=tiny", "benchmark.width=32", "benchmark.height=32", "renderer=preview",

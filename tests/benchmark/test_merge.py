@@ -15,6 +15,8 @@ from robostress.benchmark.build import Builder
 from robostress.benchmark.merge import VOLATILE
 from tests.conftest import tiny_config
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 

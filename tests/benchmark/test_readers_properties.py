@@ -44,6 +44,7 @@ def _tmp(data: bytes, name: str) -> Path:
 
 @SETTINGS
 @given(st.one_of(raw, lines), st.sets(st.integers(0, 3), max_size=2) | st.none())
+@pytest.mark.slow
 def test_read_jsonl_gives_dicts_or_a_data_error(data: bytes, versions: set[int] | None) -> None:
     p = _tmp(data, "x.jsonl")
     try:
@@ -80,6 +81,7 @@ def test_records_with_a_field_replaced_validate_or_give_a_data_error(real_lines,
 
 @SETTINGS
 @given(st.one_of(raw, lines))
+@pytest.mark.slow
 def test_predictions_and_run_meta_and_manifest_readers(data: bytes) -> None:
     p = _tmp(data, "predictions.jsonl")
     try:

@@ -62,6 +62,7 @@ def test_manifest_without_file_hashes_still_catches_a_changed_record(bench: Path
         "manifest.json: content_hash does not match the records and frame hashes (a record was changed)"]
 
 
+@pytest.mark.slow
 def test_eval_with_allow_damaged_says_so_at_the_top(bench: Path, tmp_path: Path) -> None:
     from robostress.evaluate.evaluate import evaluate
 

@@ -57,6 +57,7 @@ def test_every_group_option_composes(group: str, names: list[str]) -> None:
      "cannot reach"),
     (["frobnicate"], "unknown command 'frobnicate'"),
 ])
+@pytest.mark.slow
 def test_user_errors_are_one_clear_line(args: list[str], msg: str, tmp_path: Path, tiny_bench) -> None:  # type: ignore[no-untyped-def]
     r = cli(*[a.format(tmp=tmp_path, bench=tiny_bench.root) for a in args], cwd=tmp_path)
     assert r.returncode == 2, r.stderr
@@ -64,6 +65,7 @@ def test_user_errors_are_one_clear_line(args: list[str], msg: str, tmp_path: Pat
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_build_then_contact_sheet(tmp_path: Path) -> None:
     out = tmp_path / "b"
     r = cli("build", "benchmark=tiny", "benchmark.width=32", "benchmark.height=32", "renderer=preview",
@@ -82,6 +84,7 @@ def test_build_then_contact_sheet(tmp_path: Path) -> None:
         assert im.size == (LABEL_W + 6 * CELL, HEAD_H + 2 * CELL)
 
 
+@pytest.mark.slow
 def test_main_job_end_to_end(tmp_path: Path, cache_dir: Path) -> None:
     """`robostress` alone: build, evaluate sanity rows, agent and ablations, write the report."""
     args = ["benchmark=tiny", "benchmark.width=48", "benchmark.height=48", "renderer=preview",

@@ -32,6 +32,7 @@ def _tree_hash(root: Path) -> str:
     return h.hexdigest()
 
 
+@pytest.mark.slow
 def test_user_scene_family_in_the_working_directory_builds(tmp_path: Path, cache_dir: Path) -> None:
     """./scenes/myscene.yaml builds with the tiny preset; the package's catalog is untouched."""
     pkg_scenes = catalog_dir("scenes")
@@ -61,6 +62,7 @@ def test_user_scene_family_in_the_working_directory_builds(tmp_path: Path, cache
     assert r.returncode == 2 and "unknown scene 'myscene'" in r.stderr
 
 
+@pytest.mark.slow
 def test_user_model_preset_and_run_folders(tmp_path: Path, tiny_bench) -> None:  # type: ignore[no-untyped-def]
     """./agents/models/mine.yaml is a model; eval writes runs/<benchmark name>/<label>, like the main job."""
     (tmp_path / "agents" / "models").mkdir(parents=True)
@@ -79,6 +81,7 @@ def test_user_model_preset_and_run_folders(tmp_path: Path, tiny_bench) -> None: 
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["tiny"]
 
 
+@pytest.mark.slow
 def test_multirun_leaves_no_empty_folders(tmp_path: Path, tiny_bench) -> None:  # type: ignore[no-untyped-def]
     r = cli("eval", "-m", "model=oracle,random", f"benchmark_dir={tiny_bench.root}", "limit=5",
             "progress=false", "report=false", cwd=tmp_path)
@@ -107,6 +110,7 @@ def test_top_help_lists_commands_one_line_each(tmp_path: Path) -> None:
     ("contact-sheet", set()), ("make-tiny-vlm", set()), ("train-detector", {"benchmark", "renderer"}),
     ("audit", set()), ("leakage", set()), ("calibrate", set()),
 ])
+@pytest.mark.slow
 def test_command_help_shows_only_its_groups(cmd: str, groups: set[str], tmp_path: Path) -> None:
     r = cli(cmd, "--help", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -138,6 +142,7 @@ def test_run_name_is_path_safe() -> None:
         assert "/" not in name and not name.startswith(".") and " " not in name and name
 
 
+@pytest.mark.slow
 def test_eval_resumes_the_main_jobs_run_folder(tmp_path: Path, tiny_bench) -> None:  # type: ignore[no-untyped-def]
     """The main job's rows and `robostress eval` share runs/<benchmark>/<label>: nothing is answered twice."""
     from robostress.evaluate.evaluate import evaluate
@@ -188,6 +193,7 @@ def test_renderer_and_agent_presets_from_the_working_directory(tmp_path: Path, m
     ("scenes/assets/catalog.yaml", "schema_version: 1\ncategories: 3\n", ["build", "benchmark.family=lab_tabletop"],
      "invalid asset catalog field 'categories'"),
 ])
+@pytest.mark.slow
 def test_broken_user_catalog_file_is_one_line(path: str, text: str, args: list[str], expected: str, tmp_path: Path) -> None:
     (tmp_path / path).parent.mkdir(parents=True)
     (tmp_path / path).write_text(text)

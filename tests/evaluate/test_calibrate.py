@@ -67,6 +67,7 @@ def test_offers_the_weights_cannot_move_count_as_they_are() -> None:
     assert exp == {"a": 4.0, "b": 4.0, "c": 2.0}
 
 
+@pytest.mark.slow
 def test_fit_writes_the_table_option_weights_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "options.json"
     table = fit_weights(["lab_tabletop"], 7, 3, out=out, progress=False)
@@ -86,6 +87,7 @@ def test_fit_writes_the_table_option_weights_reads(tmp_path: Path, monkeypatch: 
         weighting.clear_cache()
 
 
+@pytest.mark.slow
 def test_calibrate_command_writes_the_table_and_prints_each_type(tmp_path: Path) -> None:
     """``robostress calibrate``, real Hydra composition: the table goes where ``out`` says (the
     shipped one is untouched), one line per type is printed."""

@@ -62,6 +62,7 @@ def test_enospc_injected_mid_append_keeps_whole_lines_and_resumes(tiny_bench: Be
 
 
 @pytest.mark.skipif(not can_mount(), reason="needs unshare -m to mount a size-limited tmpfs")
+@pytest.mark.slow
 def test_real_full_tmpfs_during_eval_then_rerun_completes(tiny_bench: Benchmark, tmp_path: Path) -> None:
     """A 96 KiB tmpfs fills during eval (and its report); remounted larger, the rerun completes."""
     mnt, keep = tmp_path / "mnt", tmp_path / "keep"

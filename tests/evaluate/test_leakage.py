@@ -20,6 +20,7 @@ def leakage(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_sampled_leakage_prints_a_table_per_type(tmp_path: Path) -> None:
     r = leakage("train_scenes=4", "test_scenes=4", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -28,6 +29,7 @@ def test_sampled_leakage_prints_a_table_per_type(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_benchmark_leakage_prints_its_table(tiny_bench: Benchmark, tmp_path: Path) -> None:
     from robostress.evaluate.leakage import format_rows
     from robostress.evaluate.leakage import leakage as rows_of
@@ -37,6 +39,7 @@ def test_benchmark_leakage_prints_its_table(tiny_bench: Benchmark, tmp_path: Pat
     assert r.stdout == format_rows(rows_of(tiny_bench.root, clean_only=True)) + "\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, message", [
     (["benchmark_dir=/no/such/benchmark"],
      "robostress: error: benchmark_dir=/no/such/benchmark: no benchmark there (manifest.json is missing)"),

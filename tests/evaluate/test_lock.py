@@ -51,6 +51,7 @@ def eval_cmd(bench: Path, run: Path, srv: FakeVLLMServer) -> list[str]:
             "progress=false", "report=false"]
 
 
+@pytest.mark.slow
 def test_two_concurrent_evals_one_is_refused(tiny_bench: Benchmark, tmp_path: Path) -> None:
     run = tmp_path / "run"
     with GatedServer() as srv:

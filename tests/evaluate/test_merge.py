@@ -15,6 +15,8 @@ from robostress.benchmark.load import Benchmark
 from robostress.evaluate.evaluate import evaluate
 from robostress.evaluate.runner import shard_items
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 RANDOM = {"backend": "random", "label": "random", "seed": 0}

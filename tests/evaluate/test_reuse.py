@@ -20,6 +20,8 @@ from robostress.metrics.runs import load_predictions
 from robostress.models.base import Model, Request, Response, create_model
 from robostress.scoring.prediction import Prediction
 
+pytestmark = pytest.mark.slow
+
 SAME = ("item_id", "raw", "parsed", "parse_error", "score", "correct", "chance", "details", "error", "model")
 
 

@@ -73,6 +73,7 @@ def test_run_json_records_versions_without_secrets(tiny_bench: Benchmark, tmp_pa
     assert "sk-secret-123" not in (tmp_path / "run.json").read_text()
 
 
+@pytest.mark.slow
 def test_killed_cli_run_resumes_to_exactly_one_answer_per_item(tiny_bench: Benchmark, tmp_path: Path) -> None:
     """SIGKILL a real `robostress eval` process mid-run, rerun it, count answers."""
     run = tmp_path / "killed"

@@ -222,6 +222,7 @@ def test_bad_datasets_give_one_clear_error(name: str, msg: str, tmp_path: Path) 
 
 
 @pytest.mark.parametrize("name", ["escape", "answer_index"])
+@pytest.mark.slow
 def test_cli_bad_dataset_exits_2_with_one_line(name: str, tmp_path: Path) -> None:
     root = _bad(tmp_path / name, name)
     r = cli(f"dataset_dir={root}", "model=oracle", cwd=tmp_path)
@@ -231,6 +232,7 @@ def test_cli_bad_dataset_exits_2_with_one_line(name: str, tmp_path: Path) -> Non
     assert not (tmp_path / "runs").exists()  # nothing written for a refused dataset
 
 
+@pytest.mark.slow
 def test_cli_config_errors(tmp_path: Path, hand: Path) -> None:
     r = cli("model=oracle", cwd=tmp_path)
     assert r.returncode == 2 and "dataset_dir is required" in r.stderr
@@ -246,6 +248,7 @@ def test_cli_config_errors(tmp_path: Path, hand: Path) -> None:
     assert r.returncode == 0 and "dataset_dir" in r.stdout and "model" in r.stdout
 
 
+@pytest.mark.slow
 def test_prior_and_hf_tiny_llava_answer_the_dataset(hand: Path, tmp_path: Path) -> None:
     """A text-only backend and a real transformers VLM (random weights, built offline) run end to end."""
     pytest.importorskip("transformers")

@@ -125,6 +125,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.slow
 def test_tampered_bundles_are_refused_with_a_reason(case: str, runs: dict[str, Path], tiny_bench: Benchmark,
                                                     tmp_path: Path) -> None:
     board = make_board(tmp_path / "boards", tiny_bench, max_file_bytes=2_000_000, max_total_bytes=4_000_000)
@@ -137,6 +138,7 @@ def test_tampered_bundles_are_refused_with_a_reason(case: str, runs: dict[str, P
     assert "\n" not in (v.reason or "")
 
 
+@pytest.mark.slow
 def test_a_false_claim_and_edited_scores_are_flagged(runs: dict[str, Path], tiny_bench: Benchmark,
                                                      tmp_path: Path) -> None:
     board = make_board(tmp_path / "boards", tiny_bench)
@@ -158,6 +160,7 @@ def test_a_false_claim_and_edited_scores_are_flagged(runs: dict[str, Path], tiny
     assert "claimed stressed_accuracy 99.0% differs" in (board.root / "index.html").read_text()
 
 
+@pytest.mark.slow
 def test_cli_verify_submit_build(runs: dict[str, Path], tiny_bench: Benchmark, tmp_path: Path) -> None:
     boards = tmp_path / "boards"
     make_board(boards, tiny_bench)

@@ -213,6 +213,7 @@ def _clustered_run(g: np.random.Generator, n_scenes: int = 30) -> tuple[np.ndarr
     return clean, stressed, scenes, families
 
 
+@pytest.mark.slow
 def test_scene_bootstrap_covers_a_clustered_drop_where_item_and_family_bootstraps_do_not() -> None:
     """Coverage of the true drop (0.405) over 300 simulated benchmarks of 30 scenes."""
     g = np.random.default_rng(21)
@@ -230,6 +231,7 @@ def test_scene_bootstrap_covers_a_clustered_drop_where_item_and_family_bootstrap
     assert cover["family"] <= 0.80 and cover["item"] <= 0.75, cover
 
 
+@pytest.mark.slow
 def test_scene_bootstrap_covers_clustered_accuracy_where_wilson_does_not() -> None:
     """Stressed accuracy (true 0.9 * 0.55 = 0.495) of the same runs: Wilson is far too narrow."""
     g = np.random.default_rng(22)

@@ -216,6 +216,7 @@ def test_oracle_scores_every_rendered_item(tiny_bench: Benchmark, tmp_path: Path
     assert all(p.correct and p.parse_error is None for p in preds)
 
 
+@pytest.mark.slow
 def test_deterministic_backends_ignore_batch_size(tiny_bench: Benchmark, tmp_path: Path) -> None:
     for name in ("classical", "random", "blind", "prior"):
         a = run(tiny_bench, name, tmp_path, batch=1)

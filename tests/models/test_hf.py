@@ -79,6 +79,7 @@ def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:
         create_model("hf", path=str(tmp_path / "nope"))
 
 
+@pytest.mark.slow
 def test_end_to_end_build_eval_report(tiny_bench, tiny_llava: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Tiny benchmark -> tiny LLaVA through the hf backend -> report files that parse."""
     import json

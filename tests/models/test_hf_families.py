@@ -19,6 +19,8 @@ from robostress.models.base import Request, create_model  # noqa: E402
 from robostress.models.hf import HFModel  # noqa: E402
 from robostress.models.tiny_vlm import FAMILIES, build_tiny_vlm  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 # family -> (a marker of its chat template, the image placeholder its processor expands)
 TEMPLATE = {"llava": ("assistant:", "<image>"), "llava_next": ("assistant:", "<image>"),
             "idefics3": ("<end_of_utterance>", "<image>"), "gemma3": ("<start_of_turn>model\n", "<image_soft_token>"),

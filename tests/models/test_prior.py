@@ -53,6 +53,7 @@ def test_names_become_mention_order_and_unmentioned_names_their_category() -> No
     assert n.options == ("<2>", "<1>", "<x:cone>", "the table")
 
 
+@pytest.mark.slow
 def test_prior_finds_the_leaks_that_remain(fitted: Prior, test_items: dict[str, list[Item]]) -> None:
     """Scenes without stacks: everything rests on a support, so 'on' in a one-table scene and
     'done?' against a flat-topped destination are answerable from the text: the prior must see it."""
@@ -63,6 +64,7 @@ def test_prior_finds_the_leaks_that_remain(fitted: Prior, test_items: dict[str, 
 
 
 @pytest.mark.parametrize("qtype", BALANCED)
+@pytest.mark.slow
 def test_prior_is_at_chance_on_balanced_types(fitted: Prior, test_items: dict[str, list[Item]], qtype: str) -> None:
     """Within 5 points of chance, or 3 binomial standard errors where n is too small for 5."""
     its = test_items[qtype]
@@ -72,6 +74,7 @@ def test_prior_is_at_chance_on_balanced_types(fitted: Prior, test_items: dict[st
     assert abs(accuracy(fitted, its) - chance) <= bound, (qtype, accuracy(fitted, its), chance, bound)
 
 
+@pytest.mark.slow
 def test_leakage_table_has_a_row_per_type(fitted: Prior, test_items: dict[str, list[Item]]) -> None:
     rows = leakage_rows([i for its in test_items.values() for i in its[:40]], prior=fitted, blind=Blind())
     assert {r.qtype for r in rows} == set(test_items)
@@ -90,6 +93,7 @@ def test_shipped_table_is_json_from_the_train_split_of_this_prompt_version() -> 
     assert model.describe()["source"]["content_hash"] == src["content_hash"]
 
 
+@pytest.mark.slow
 def test_boxes_and_points_get_the_train_mean(fitted: Prior) -> None:
     geo = fitted.table["geometry"]
     assert len(geo["box"]) == 4 and len(geo["point"]) == 2
@@ -119,6 +123,7 @@ def lab_split() -> tuple[Prior, dict[str, list[Item]]]:
     return Prior(table=str(path)), by
 
 
+@pytest.mark.slow
 def test_prior_and_blind_stay_near_chance_on_lab_scenes(lab_split: tuple[Prior, dict[str, list[Item]]]) -> None:
     """Every multiple-choice type of the lab family: text-only accuracy within 5 points of
     chance (or 3 binomial standard errors where n is too small for 5), known leaks within theirs."""
@@ -132,6 +137,7 @@ def test_prior_and_blind_stay_near_chance_on_lab_scenes(lab_split: tuple[Prior, 
             assert acc - chance <= bound, (qtype, name, acc, chance, bound, len(its))
 
 
+@pytest.mark.slow
 def test_lab_truth_values_are_balanced(lab_split: tuple[Prior, dict[str, list[Item]]]) -> None:
     """Each truth value's share within 5 points of its share under a truth uniform over the
     options ('the table' a quarter of 'on' answers, each count a quarter, each colour as often as

@@ -1,6 +1,7 @@
 """Requests with two images (the agent sends the original and the edited frame) stay valid for
 vLLM's OpenAI-compatible server: checked by the fake server always, and by vLLM's own request
-model where vLLM imports (see DESIGN.md for a CPU-only install of its request schema)."""
+model where its request schema imports (skipped, saying so, where it does not; the `vllm`
+backend: docs/models.md)."""
 
 from __future__ import annotations
 

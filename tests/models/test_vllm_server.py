@@ -150,6 +150,7 @@ def test_mixed_faults_every_item_answered_or_failed_with_reason(image: str) -> N
         assert r.text == ("" if permanent else LETTERS[q % 3])
 
 
+@pytest.mark.slow
 def test_concurrency_bound_and_hundreds_of_connections(image: str) -> None:
     with FakeVLLMServer(latency_s=0.05) as srv, client(srv, concurrency=5) as m:
         assert all(r.text for r in m.generate(reqs(image, 30)))
@@ -261,6 +262,7 @@ def test_fake_server_validates_like_vllm(patch: dict[str, Any], why: str) -> Non
     assert why in str(validate({**good, **patch}, "m"))
 
 
+@pytest.mark.slow
 def test_eval_against_the_fake_server(tiny_bench, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The runner over the vllm backend: one question's prompt always fails, the rest answer."""
     from robostress.evaluate.evaluate import evaluate

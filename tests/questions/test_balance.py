@@ -37,6 +37,7 @@ def shares(values: list[str]) -> dict[str, float]:
     return {k: v / len(values) for k, v in c.items()}
 
 
+@pytest.mark.slow
 def test_every_letter_is_right_equally_often_for_every_type(items: dict[str, list[Item]]) -> None:
     assert len(items) >= 12, sorted(items)
     for qtype, its in items.items():
@@ -48,12 +49,14 @@ def test_every_letter_is_right_equally_often_for_every_type(items: dict[str, lis
 
 
 @pytest.mark.parametrize("qtype", VALUE_BALANCED)
+@pytest.mark.slow
 def test_truth_values_are_uniform(items: dict[str, list[Item]], qtype: str) -> None:
     s = shares([truth_value(i) for i in items[qtype]])
     assert len(s) >= 2, (qtype, s)
     assert all(abs(v - 1 / len(s)) <= TOL for v in s.values()), (qtype, s)
 
 
+@pytest.mark.slow
 def test_scene_limited_types_are_balanced_as_far_as_the_scenes_allow(items: dict[str, list[Item]]) -> None:
     count = shares([truth_value(i) for i in items["count"]])
     assert max(count.values()) < 0.5 and count.get("0", 0) > 0.25, count  # was '1' 74%
@@ -92,6 +95,7 @@ def lab() -> list[tuple[object, Item]]:
     return out
 
 
+@pytest.mark.slow
 def test_move_first_wrong_names_fit_on_the_object_like_the_answer(lab: list[tuple[object, Item]]) -> None:
     """Asked only about an object something could rest on or in, every option naming an object
     names one that would fit on or in it (present or from the catalogue), as the object on top
@@ -117,6 +121,7 @@ def test_move_first_wrong_names_fit_on_the_object_like_the_answer(lab: list[tupl
     assert checked >= 30 and absent > 0  # scenes with fewer than three fitting objects borrow names from the catalogue
 
 
+@pytest.mark.slow
 def test_nearest_answer_is_not_always_the_nearest_of_all(lab: list[tuple[object, Item]]) -> None:
     """The answer is drawn first: often an object other than the one nearest of all is the
     answer (nearest among the options), and no frying pan (too wide to say what is closest) takes part."""

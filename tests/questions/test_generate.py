@@ -47,6 +47,7 @@ def test_same_seed_same_questions_other_seed_other_draws() -> None:
 
 
 @pytest.mark.parametrize("family", ["tabletop", "kitchen_shelf"])
+@pytest.mark.slow
 def test_stressed_items_pair_with_identical_clean_questions(family: str) -> None:
     plan = sample_scene(family, 1, 0)
     items, dropped = scene_items(plan)
@@ -90,6 +91,7 @@ def test_hidden_target_is_dropped_with_a_reason() -> None:
     assert any(i.key == "target_grounding/point/obj03" and i.severity == 5 for i in items)
 
 
+@pytest.mark.slow
 def test_questions_per_scene_and_abilities() -> None:
     counts, abilities = [], Counter()
     for family in ("tabletop", "kitchen_shelf"):
@@ -103,6 +105,7 @@ def test_questions_per_scene_and_abilities() -> None:
     assert min(abilities.values()) >= 15, abilities
 
 
+@pytest.mark.slow
 def test_answer_letters_are_balanced() -> None:
     """Over many clean scenes each letter is correct 25% +- 5% (4 options), 50% +- 5% (2)."""
     letters: dict[int, Counter[str]] = {2: Counter(), 4: Counter()}

@@ -45,6 +45,7 @@ def _offered_kinds(qtype: str, spec: Any, ctx: Any) -> set[str]:
 
 
 @pytest.mark.parametrize("qtype", sorted(CALIBRATED))
+@pytest.mark.slow
 def test_each_type_draws_what_its_sample_describes_by_the_weights(qtype: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """``sample`` describes the draw ``propose`` makes: with one candidate kind weighted a
     million times the others, the question offers it (or asks about it) every time."""

@@ -10,7 +10,7 @@ from robostress.scene import assets as A
 from robostress.scene.sample import sample_scene
 from robostress.stress.base import apply_stress
 
-pytestmark = pytest.mark.skipif(not A.assets_available(), reason="asset packages not installed")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not A.assets_available(), reason="asset packages not installed")]
 SETTINGS = RenderSettings(width=64, height=64, spp=4, sampler="multijitter", max_depth=6)
 
 

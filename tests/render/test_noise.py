@@ -63,6 +63,7 @@ def scene_twins() -> tuple[Renderer, object]:
     return Renderer(S), sample_scene("tabletop", 0, 0)
 
 
+@pytest.mark.slow
 def test_adaptive_ladder_meets_the_bound_on_local_lighting_stresses(scene_twins: tuple) -> None:  # type: ignore[type-arg]
     r, clean = scene_twins
     plain = Renderer(RenderSettings(**{**S.__dict__, "noise_ratio": None}))

@@ -35,6 +35,7 @@ def test_ids_depth_and_visibility_are_consistent(renderer: Renderer) -> None:
     assert ((a.free > 0) <= (a.ids == 1)).all() and (a.free > 0).sum() > 100
 
 
+@pytest.mark.slow
 def test_occlusion_lowers_visible_fraction_and_truncation_raises_out_of_frame(renderer: Renderer) -> None:
     plan = sample_scene("tabletop", 1, 0)
     t = plan.targets[0]
@@ -56,6 +57,7 @@ def test_same_seed_same_pixels_other_seed_other_noise(renderer: Renderer) -> Non
     assert np.array_equal(a.ids, c.ids)  # ground truth does not depend on the noise seed
 
 
+@pytest.mark.slow
 def test_scalar_and_jit_variants_agree_on_ground_truth() -> None:
     plan = sample_scene("kitchen_shelf", 0, 0)
     scalar = Renderer(RenderSettings(width=40, height=40, spp=1, sampler="independent", variant="scalar_rgb"))
@@ -64,6 +66,7 @@ def test_scalar_and_jit_variants_agree_on_ground_truth() -> None:
     assert np.array_equal(auto.render(plan, 0).ids, ids_scalar)
 
 
+@pytest.mark.slow
 def test_a_renderer_renders_in_its_own_variant_after_another_switched_it() -> None:
     """Mitsuba's variant is process-wide: a second renderer (or low_contrast_blend's probe) must
     not leave the first rendering in the wrong one."""

@@ -32,6 +32,7 @@ def runs(tiny_bench: Benchmark, tmp_path_factory: pytest.TempPathFactory) -> dic
     return out
 
 
+@pytest.mark.slow
 def test_compare_writes_one_report_with_tables_and_figures(runs: dict[str, Path], tmp_path: Path) -> None:
     loaded = load_runs(list(runs.values()), resamples=300)
     files = write_comparison(tmp_path, loaded, resamples=300)
@@ -63,6 +64,7 @@ def test_compare_writes_one_report_with_tables_and_figures(runs: dict[str, Path]
     assert html.count("data:image/png;base64,") == 4
 
 
+@pytest.mark.slow
 def test_first_pairs_only_against_the_first_run(runs: dict[str, Path], tmp_path: Path) -> None:
     files = write_comparison(tmp_path, load_runs([runs["classical"], runs["oracle"], runs["random"]], 200),
                              pairs="first", resamples=200)
@@ -70,6 +72,7 @@ def test_first_pairs_only_against_the_first_run(runs: dict[str, Path], tmp_path:
     assert [(d["a"], d["b"]) for d in diffs] == [("classical", "oracle"), ("classical", "random")]
 
 
+@pytest.mark.slow
 def test_runs_of_different_benchmarks_are_refused(runs: dict[str, Path], tmp_path: Path) -> None:
     other = tmp_path / "other"
     other.mkdir()
@@ -89,6 +92,7 @@ def test_hostile_labels_are_escaped_everywhere() -> None:
     assert to_csv([["=cmd()", "ok", 1.5]]) == b"'=cmd(),ok,1.5\n"
 
 
+@pytest.mark.slow
 def test_cli_compare_takes_run_folders(runs: dict[str, Path], tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "robostress.cli.main", "compare", str(runs["oracle"]),
                         str(runs["random"]), f"out_dir={tmp_path / 'c'}", "resamples=200"],

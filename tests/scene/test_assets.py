@@ -100,6 +100,7 @@ def test_simplify_keeps_shape_and_seams() -> None:
     assert a.uv.min() >= src_uv.min() - 1e-6 and a.uv.max() <= src_uv.max() + 1e-6
 
 
+@pytest.mark.slow
 def test_lab_scenes_cover_twenty_categories_and_show_the_robot() -> None:
     spec = load_family("lab_tabletop")
     plans = [sample_scene("lab_tabletop", 0, i) for i in range(4)]
@@ -115,6 +116,7 @@ def test_lab_scenes_cover_twenty_categories_and_show_the_robot() -> None:
         assert tip[2] > p.supports[0].center[2] + 0.1, "the gripper hovers above the table"
 
 
+@pytest.mark.slow
 def test_lab_objects_rest_on_the_table_without_overlap() -> None:
     for seed in range(6):
         p = sample_scene("lab_tabletop", seed, seed)
@@ -133,6 +135,7 @@ def test_lab_objects_rest_on_the_table_without_overlap() -> None:
                 assert math.hypot(ax - bx, ay - by) > ar + br
 
 
+@pytest.mark.slow
 def test_clean_scenes_have_stacks_tipped_objects_and_designed_multiples() -> None:
     plans = [sample_scene("lab_tabletop", 0, i) for i in range(16)]
     assert all(any(o.support_id.startswith("obj") for o in p.objects) for p in plans)  # require_stack
@@ -142,6 +145,7 @@ def test_clean_scenes_have_stacks_tipped_objects_and_designed_multiples() -> Non
         assert sorted(most[4 * block: 4 * block + 4]) == [1, 1, 2, 3], most
 
 
+@pytest.mark.slow
 def test_asset_category_spec_and_world_mesh() -> None:
     c = get_category("milk carton")
     assert c.can_tip and c.plural == "milk cartons"

@@ -22,6 +22,7 @@ def test_missing_package_names_the_install_command(monkeypatch: pytest.MonkeyPat
         A.load_asset.cache_clear()
 
 
+@pytest.mark.slow
 def test_cli_build_without_assets_is_one_line_and_nonzero(tmp_path) -> None:  # type: ignore[no-untyped-def]
     code = ("import importlib.util, sys; real = importlib.util.find_spec; "
             "importlib.util.find_spec = lambda n, *a: None if n.startswith(('libero', 'robosuite')) else real(n, *a); "

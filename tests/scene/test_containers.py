@@ -86,6 +86,7 @@ def _contained(p: ScenePlan) -> list[tuple[SceneObject, SceneObject]]:
     return [(o, by[o.support_id]) for o in p.objects if o.support_id in by and inside(o, by[o.support_id])]
 
 
+@pytest.mark.slow
 def test_lab_scenes_put_objects_in_containers(lab: list[ScenePlan]) -> None:
     pairs = [pair for p in lab for pair in _contained(p)]
     assert len(pairs) >= 2, "no lab scene out of 10 holds an object in a container"
@@ -111,6 +112,7 @@ def _ctx(p: ScenePlan) -> FrameContext:
     return FrameContext(p, frame, arrays)
 
 
+@pytest.mark.slow
 def test_questions_read_containment(lab: list[ScenePlan]) -> None:
     on, clear = QUESTION_TYPES.get("on"), QUESTION_TYPES.get("clear")
     for p in (p for p in lab if _contained(p)):
@@ -128,6 +130,7 @@ def test_questions_read_containment(lab: list[ScenePlan]) -> None:
         assert firsts == {("pick", item.id, "")}
 
 
+@pytest.mark.slow
 def test_on_question_offers_containers_as_wrong_kinds(lab: list[ScenePlan]) -> None:
     seen = set()
     for i, p in enumerate(lab):
@@ -140,6 +143,7 @@ def test_on_question_offers_containers_as_wrong_kinds(lab: list[ScenePlan]) -> N
     assert not {"a bowl", "a ramekin"} & seen, "kinds that hold nothing are offered"
 
 
+@pytest.mark.slow
 def test_box_raster_hides_the_part_below_the_rim(lab: list[ScenePlan]) -> None:
     p = next(p for p in lab if _contained(p))
     (item, box), = _contained(p)
@@ -151,6 +155,7 @@ def test_box_raster_hides_the_part_below_the_rim(lab: list[ScenePlan]) -> None:
     assert (arrays.ids == n[box.id]).any()
 
 
+@pytest.mark.slow
 def test_mitsuba_shows_the_object_inside_its_container(lab: list[ScenePlan]) -> None:
     from robostress.render.renderer import Renderer, RenderSettings
 

@@ -84,6 +84,7 @@ def test_subdivision_splits_long_edges_and_keeps_the_mesh_closed_and_outward() -
     assert len(subdivide(m.vertices, m.faces, m.uv, 10.0)[1]) == len(m.faces)  # nothing longer: unchanged
 
 
+@pytest.mark.slow
 def test_a_twisted_real_box_turns_no_black_back_faces_to_the_camera(monkeypatch: pytest.MonkeyPatch) -> None:
     """Scene 4's white storage box, twisted 2.3 rad (nonrigid_deformation s4): from its coarse mesh
     (two triangles a side) faces rendered black over 2 % of the image; subdivided before the
@@ -107,6 +108,7 @@ def test_a_twisted_real_box_turns_no_black_back_faces_to_the_camera(monkeypatch:
     assert black[1e9] > 0.005 and black[objects.DEFORM_MAX_EDGE] == 0.0, black
 
 
+@pytest.mark.slow
 def test_a_crumpled_box_shows_the_inside_of_its_folds_not_black(monkeypatch: pytest.MonkeyPatch) -> None:
     """Scene 11's white storage box, crumpled at s5: the displacement folds the surface over
     itself, and the inside of a fold (back faces) rendered pure black over 1.7 % of a 256-px

@@ -30,6 +30,7 @@ def test_sampling_is_deterministic() -> None:
 
 
 @pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.slow
 def test_layouts_rest_on_supports_without_overlap(family: str) -> None:
     for seed in range(20):
         p = sample_scene(family, seed, 0)
@@ -63,6 +64,7 @@ def test_unknown_family_is_a_config_error() -> None:
         sample_scene("moonbase", 0)
 
 
+@pytest.mark.slow
 def test_impossible_family_is_a_layout_error() -> None:
     spec = load_family("tabletop").model_copy(update={"object_count": (10, 10), "workspace": (0.12, 0.12)})
     with pytest.raises(LayoutError, match="does not fit"):
@@ -92,6 +94,7 @@ def test_working_directory_family_shadows_the_package(tmp_path: Path, monkeypatc
         load_family("moonbase")
 
 
+@pytest.mark.slow
 def test_lab_first_target_colours_walk_every_colour() -> None:
     """featured_colour: the first target's colour is drawn first (a Latin square over scene
     index), so each catalogue colour is the colour asked about once in every run of scenes."""
@@ -105,6 +108,7 @@ def test_lab_first_target_colours_walk_every_colour() -> None:
     assert firsts == colours
 
 
+@pytest.mark.slow
 def test_a_hard_standard_scene_still_lays_out() -> None:
     """Scene 53 of the standard preset's seed needs more than 40 layout draws (it raised
     LayoutError with 40, which would have stopped a standard build)."""

@@ -42,6 +42,7 @@ def test_random_boxes_are_what_the_baseline_answers() -> None:
         random_boxes(rng(3, "random", item.item_id), 1)[0].tolist(), abs=1e-9)
 
 
+@pytest.mark.slow
 def test_random_lands_inside_its_computed_chance_per_format() -> None:
     """600 items per format with assorted truth boxes, masks and option counts (not one shape)."""
     g = rng(0, "chance-items")

@@ -39,6 +39,7 @@ def test_match_clamps_to_a_physical_albedo() -> None:
     assert (c >= 0).all() and (c <= 1).all() and np.allclose(c, 1.0)
 
 
+@pytest.mark.slow
 def test_camouflage_is_deterministic_and_covers_every_target() -> None:
     plan = sample_scene("tabletop", 3, 0)
     camo._camouflage.cache_clear()
@@ -54,6 +55,7 @@ def test_camouflage_is_deterministic_and_covers_every_target() -> None:
         assert m.blend == round(t3 * a[t].reach, 4) and m.blend_rgb == a[t].rgb
 
 
+@pytest.mark.slow
 def test_a_target_hidden_from_the_probe_falls_back_to_its_supports_albedo(monkeypatch: pytest.MonkeyPatch) -> None:
     plan = sample_scene("tabletop", 4, 0)
     monkeypatch.setattr(camo, "MIN_PIXELS", 10**9)
@@ -65,6 +67,7 @@ def test_a_target_hidden_from_the_probe_falls_back_to_its_supports_albedo(monkey
 
 
 @needs_assets
+@pytest.mark.slow
 def test_contrast_falls_at_every_severity_where_blending_to_the_tables_albedo_rose_again() -> None:
     r = Renderer(RenderSettings(width=96, height=96, spp=9, sampler="orthogonal", max_depth=6))
     clean = sample_scene("lab_tabletop", 0, 9)

@@ -51,6 +51,7 @@ def test_severity_raises_the_share_and_strength_of_the_second_colour() -> None:
     assert len({t.rgb2 for t in rows}) == 1, "the same second colour at every severity"  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_a_reader_of_hue_loses_most_of_the_targets_colour() -> None:
     """The darker checker it replaced left the share of target pixels in the target's own HSV
     colour range unchanged (0.56, 0.45, 0.86 at every severity for these scenes at 96 px)."""

@@ -25,6 +25,7 @@ FAMILIES = ["tabletop"] + (["lab_tabletop"] if assets_available() else [])
 
 @pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("spec", all_stresses(), ids=lambda s: s.subtype)
+@pytest.mark.slow
 def test_realised_measure_is_monotonic(spec, family: str, renderer: Renderer) -> None:  # type: ignore[no-untyped-def]
     checked = 0
     for seed in SEEDS:

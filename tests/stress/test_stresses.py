@@ -22,6 +22,7 @@ def test_sixteen_subtypes_in_taxonomy_order() -> None:
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.subtype)
+@pytest.mark.slow
 def test_purity_for_every_severity_and_scene(spec) -> None:  # type: ignore[no-untyped-def]
     realised = 0
     for plan in SCENES:
