@@ -23,7 +23,9 @@ def main(cfg: DictConfig) -> None:
     checked(CONFIG, cfg)
     verify_cache = Path(cfg.verify_cache) if cfg.verify_cache else None
     if cfg.format == "rsb":
-        from robostress.interop.rsb_export import export_rsb  # deferred: keeps `robostress --help` fast
+        from robostress.interop.rsb_export import (
+            export_rsb,  # deferred: keeps `robostress --help` fast
+        )
 
         counts = export_rsb(Path(cfg.benchmark_dir), Path(cfg.out_dir), mask_format=str(cfg.mask_format),
                             verify_cache=verify_cache)

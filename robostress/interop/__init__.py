@@ -12,7 +12,7 @@ from robostress.interop.rsb_scoring import (
            submission,
            summarize,
 )
-from robostress.interop.rsb_taxonomy import RSB_TO_ROBOSTRESS, ROBOSTRESS_TO_RSB
+from robostress.interop.rsb_taxonomy import ROBOSTRESS_TO_RSB, RSB_TO_ROBOSTRESS
 
 __all__ = ["ROBOSTRESS_TO_RSB", "RSB_TO_ROBOSTRESS", "RsbDataset", "Sample", "compute_metrics", "evaluate_rsb",
            "export_rsb", "float_iou", "parse_lenient", "parse_strict", "read_samples", "rsb_prompt", "rsb_scorer",

@@ -30,7 +30,7 @@ import ast
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -40,7 +40,7 @@ from robostress.interop.rsb_taxonomy import CANONICAL_SECONDARIES, PRIMARIES
 from robostress.questions.item import LETTERS, Item
 from robostress.scoring.chance import BOX_CHANCE_DRAWS, CHANCE_SEED, ious, random_boxes
 from robostress.scoring.parse import parse_box, parse_choice, parse_point
-from robostress.scoring.score import ScoreResult
+from robostress.scoring.score import MaskLoader, Scorer, ScoreResult
 from robostress.seeding import rng
 
 BENCHMARK = "RoboStressBench"
@@ -302,13 +302,13 @@ def judge(item: Item, raw: str | None, mask: np.ndarray | None, parser: str) -> 
             "parse_error": err if parsed is None else None}
 
 
-def rsb_scorer(parser: str = "lenient") -> Callable[[Item, str, Callable[[str], np.ndarray]], ScoreResult]:
+def rsb_scorer(parser: str = "lenient") -> Scorer:
     """A robostress scorer under RoboStressBench's rules, replies read by ``parser`` (lenient or
     strict); its details hold both parsers' verdicts (``lenient``, ``strict``)."""
     if parser not in PARSERS:
         raise DataError(f"rsb.parser={parser!r} is not one of {', '.join(PARSERS)}")
 
-    def score(item: Item, raw: str, masks: Callable[[str], np.ndarray]) -> ScoreResult:
+    def score(item: Item, raw: str, masks: MaskLoader) -> ScoreResult:
         gt = item.truth.get("gt")
         if not isinstance(gt, dict) or gt.get("type") not in ("mcq", "bbox", "mask"):
             raise DataError(f"item {item.item_id}: not a RoboStressBench item (no truth.gt)")
