@@ -64,7 +64,8 @@ def _key_lines(cls: Any, node: DictConfig, prefix: str, groups: set[str]) -> lis
         raw = values[key]
         f = fields.get(str(key))
         doc = f.metadata.get("help", "") if f is not None else ""
-        if f is not None and dataclasses.is_dataclass(hints.get(str(key))):
+        if f is not None and dataclasses.is_dataclass(hints.get(str(key))):  # a block of keys, e.g. rsb.parser
+            out += _key_lines(hints[str(key)], node[key], f"{prefix}{key}.", set())
             continue
         out.append(f"  {f'{prefix}{key}={_value(raw)}':<40} {doc}".rstrip())
     return out

@@ -130,6 +130,18 @@ class ExportSchema:
     out_dir: str = opt(MISSING, "a new folder for the Hugging Face datasets export")
     shard_mb: int = opt(512, "start a new Parquet shard after this many MB of PNG bytes", min=1, max=1000000)
     verify_cache: Optional[str] = opt(None, "verify's size+mtime hash cache (null: $ROBOSTRESS_CACHE/verify)")
+    format: str = opt("hf", "hf: a Hugging Face datasets folder; rsb: RoboStressBench's dataset layout",
+                      choices=("hf", "rsb"))
+    mask_format: str = opt("png", "format=rsb: the point items' mask images (png lossless, or jpg)",
+                           choices=("png", "jpg"))
+
+
+@dataclass
+class RsbOptions:
+    """``robostress rsb``'s scoring options (``rsb.*``)."""
+
+    parser: str = opt("lenient", "lenient: RoboStressBench's own reply parser; strict: robostress's "
+                      "(both are reported side by side)", choices=("lenient", "strict"))
 
 
 @dataclass
@@ -139,7 +151,8 @@ class RsbSchema:
     model: dict[str, Any] = field(default_factory=dict)
     dataset_dir: str = opt(MISSING, "a dataset folder in RoboStressBench's layout (manifest.jsonl, records, images)")
     run_dir: Optional[str] = opt(None, "run folder (null: runs/rsb-<dataset folder name>/<model label>)")
-    dataset_version: Optional[str] = opt(None, "dataset_version of submission.json (null: dataset_info.json's)")
+    dataset_version: Optional[str] = opt(None, "dataset_version of submission.json (null: \"1.0\", as RoboStressBench writes)")
+    rsb: RsbOptions = field(default_factory=RsbOptions)
     batch_size: int = opt(16, "samples per model call", min=1, max=100000)
     max_tokens: int = opt(64, "longest reply, in tokens", min=1, max=1000000)
     limit: Optional[int] = opt(None, "evaluate only the first N samples (null: all)", min=1)

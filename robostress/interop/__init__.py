@@ -1,14 +1,19 @@
-"""Interoperability with other benchmarks' formats: RoboStressBench datasets and scoring."""
+"""Interoperability with other benchmarks' formats: RoboStressBench datasets, scoring and export."""
 
-from robostress.interop.robostressbench import RsbDataset, Sample, read_manifest_rows, tag_dimension
-from robostress.interop.rsb_eval import evaluate_rsb, rsb_scorer
+from robostress.interop.robostressbench import RsbDataset, Sample, read_samples, rsb_prompt
+from robostress.interop.rsb_eval import evaluate_rsb
+from robostress.interop.rsb_export import export_rsb
 from robostress.interop.rsb_scoring import (
-           exact_iou,
-           point_hit,
-           score_rsb,
+           compute_metrics,
+           float_iou,
+           parse_lenient,
+           parse_strict,
+           rsb_scorer,
            submission,
-           summarize_rsb,
+           summarize,
 )
+from robostress.interop.rsb_taxonomy import ROBOSTRESS_TO_RSB, RSB_TO_ROBOSTRESS
 
-__all__ = ["RsbDataset", "Sample", "evaluate_rsb", "exact_iou", "point_hit", "read_manifest_rows", "rsb_scorer",
-           "score_rsb", "submission", "summarize_rsb", "tag_dimension"]
+__all__ = ["ROBOSTRESS_TO_RSB", "RSB_TO_ROBOSTRESS", "RsbDataset", "Sample", "compute_metrics", "evaluate_rsb",
+           "export_rsb", "float_iou", "parse_lenient", "parse_strict", "read_samples", "rsb_prompt", "rsb_scorer",
+           "submission", "summarize"]
