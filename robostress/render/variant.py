@@ -64,7 +64,7 @@ _PROBE_SCENE: dict[str, Any] = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def render_probe(variant: str) -> str | None:
     """Load and render a 4x4 scene with ``variant``; None if that worked, else why not.
 
