@@ -54,6 +54,7 @@ class StressAwareAgent(Model):
         if images not in ("auto", "both", "edited"):
             raise ConfigError(f"agent images must be auto, both or edited, got {images!r}")
         self.base, self.work_dir, self.detector_kind = base, Path(work_dir), detector
+        self.batch_hint = base.batch_hint  # a GPU engine underneath still gets GPU-sized batches
         self.threshold, self.edit, self.drop_skill, self.images, self.label = threshold, edit, drop_skill, images, label
         self.detector: Any
         if detector == "learned":

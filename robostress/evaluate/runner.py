@@ -151,7 +151,9 @@ class Runner:
                  limit: int | None = None, config: dict[str, Any] | None = None,
                  retry_failed: bool = False, scorer: Scorer = score) -> None:
         self.bench, self.model, self.run_dir, self.scorer = bench, model, Path(run_dir), scorer
-        self.label, self.batch_size, self.max_tokens = label, max(1, int(batch_size)), max_tokens
+        # a GPU engine (vllm_offline) is fed its own, larger batches: 16 at a time leaves it idle
+        self.label, self.max_tokens = label, max_tokens
+        self.batch_size = max(1, int(batch_size), int(getattr(model, "batch_hint", None) or 1))
         self.shard, self.num_shards, self.limit = shard, num_shards, limit
         self.config, self.retry_failed = config or {}, bool(retry_failed)
         items = shard_items(bench.items, shard, num_shards)

@@ -51,6 +51,7 @@ class Model(abc.ABC):
     """
 
     name: str = "model"
+    batch_hint: int | None = None  # items per generate() call a GPU engine wants; the runner sends at least this many
 
     @abc.abstractmethod
     def generate(self, requests: Sequence[Request]) -> list[Response]:

@@ -2,7 +2,8 @@
 
 Batch-first: ``generate(requests)`` keeps at most ``concurrency`` requests in flight, retries
 5xx / 429 / timeouts / connection errors / truncated bodies, and 200 replies with malformed
-JSON or empty content, with seeded exponential back-off (honouring Retry-After; the reason of
+JSON or empty content (but not an empty reply cut by ``finish_reason: length``, which the same
+request would get again), with seeded exponential back-off (honouring Retry-After; the reason of
 the last try is kept), and turns every per-request failure into a Response with ``error`` set — a
 batch never raises because one item failed. The API key is read from an environment variable
 for every batch and never stored in describe(), repr, logs or exceptions.
@@ -171,7 +172,18 @@ class ChatClient(Model):
         check: probe ``GET /models`` at construction (BackendError if unreachable or unserved).
         backoff_s: first back-off delay; doubles per attempt, jittered by a seeded generator.
         extra_body: extra JSON fields merged into every request body.
+
+    Request fields a model refuses: a 400 whose error has ``code`` ``unsupported_parameter``
+    or ``unsupported_value`` (OpenAI's answer to ``max_tokens`` or ``temperature`` on gpt-5
+    and the o-series) is not a per-item failure: the client moves the budget to
+    ``max_completion_tokens`` or leaves that field out, warns once, and asks again; the
+    rest of the run sends the adapted body. Backends set ``token_field`` and
+    ``send_temperature`` per model family so that this is rarely needed.
     """
+
+    token_field = "max_tokens"  # or max_completion_tokens (OpenAI's current name)
+    send_temperature = True  # False for models that only take their default temperature
+    choice_field = "structured_outputs"  # vLLM 0.11+; "guided_choice" for a vLLM 0.10.x server
 
     name = "chat"
 
@@ -198,6 +210,7 @@ class ChatClient(Model):
             json.dumps(self.extra_body)
         except (TypeError, ValueError) as e:
             raise ConfigError(f"{self.name}: extra_body must be JSON-serialisable ({e})") from None
+        self._dropped: set[str] = set()  # fields the server refused (unsupported_*): left out from then on
         self._transport: _Transport | None = None
         self._finalizer: weakref.finalize | None = None
         self._lock = threading.Lock()
@@ -209,10 +222,17 @@ class ChatClient(Model):
     def describe(self) -> dict[str, Any]:
         """Backend, URL (credentials and query removed), model and the settings that change
         answers. Concurrency, timeouts and retries do not, so a resumed run may change them."""
-        return {"backend": self.name, "base_url": public_url(self.base_url), "name": self.model_name,
-                "max_tokens": self.max_tokens, "temperature": self.temperature, "seed": self.seed,
-                "structured_outputs": self.structured_outputs, "logprobs": self.logprobs,
-                "extra_body": self.extra_body}
+        d = {"backend": self.name, "base_url": public_url(self.base_url), "name": self.model_name,
+             "max_tokens": self.max_tokens, "temperature": self.temperature, "seed": self.seed,
+             "structured_outputs": self.structured_outputs, "logprobs": self.logprobs,
+             "extra_body": self.extra_body}
+        if self.token_field != "max_tokens":
+            d["token_field"] = self.token_field
+        if not self.send_temperature:
+            d["temperature"] = None  # not sent: the model's own default
+        if self.structured_outputs and self.choice_field != "structured_outputs":
+            d["choice_field"] = self.choice_field
+        return d
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.model_name!r} at {public_url(self.base_url)})"
@@ -276,13 +296,45 @@ class ChatClient(Model):
     def body(self, r: Request) -> dict[str, Any]:
         """The JSON body of one chat completion request."""
         b: dict[str, Any] = {"model": self.model_name, "messages": chat_messages(r),
-                             "max_tokens": min(r.max_tokens or self.max_tokens, self.max_tokens),
-                             "temperature": self.temperature, "seed": self.seed, **self.extra_body}
+                             self.token_field: min(r.max_tokens or self.max_tokens, self.max_tokens),
+                             "seed": self.seed}
+        if self.send_temperature:
+            b["temperature"] = self.temperature
+        b.update(self.extra_body)
         if r.choices and self.structured_outputs:
-            b["structured_outputs"] = {"choice": list(r.choices)}
+            if self.choice_field == "guided_choice":
+                b["guided_choice"] = list(r.choices)
+            else:
+                b["structured_outputs"] = {"choice": list(r.choices)}
         if self.logprobs > 0:
             b["logprobs"], b["top_logprobs"] = True, self.logprobs
+        for k in self._dropped:
+            b.pop(k, None)
+        if "logprobs" in self._dropped:
+            b.pop("top_logprobs", None)
         return b
+
+    def _adapt(self, raw: bytes | None, body: dict[str, Any]) -> bool:
+        """After a 400: if the server refused one field as unsupported, change what is sent (for
+        this and every later request) and say whether asking again can help."""
+        try:
+            err = json.loads(raw or b"")["error"]
+            code, param = err.get("code"), err.get("param")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return False
+        if code not in ("unsupported_parameter", "unsupported_value") or not isinstance(param, str):
+            return False
+        if param == "max_tokens" and self.token_field == "max_tokens":
+            self.token_field = "max_completion_tokens"
+            log.warning("%s: the server refuses max_tokens; sending max_completion_tokens from now on",
+                        self.model_name)
+            return True
+        if param in body and param not in ("model", "messages", self.token_field) and param not in self._dropped:
+            self._dropped.add(param)
+            log.warning("%s: the server refuses %r (%s); it is left out from now on (the model's default "
+                        "applies)", self.model_name, param, code)
+            return True
+        return param in self._dropped or (param == "max_tokens" and self.token_field != "max_tokens")
 
     def generate(self, requests: Sequence[Request]) -> list[Response]:
         """Answer every request, in order; per-item failures become Responses with ``error``."""
@@ -313,9 +365,9 @@ class ChatClient(Model):
             return _fail(f"cannot read image {e.filename!r} ({type(e).__name__})", t0, 0)
         jitter = random.Random(derive_seed(self.seed, r.id, "backoff"))
         timeout = aiohttp.ClientTimeout(total=self.timeout_s)
-        last, tries = "no attempt", 0
-        for attempt in range(self.max_retries + 1):
-            tries = attempt + 1
+        last, tries, attempt, adapted = "no attempt", 0, 0, 0
+        while attempt <= self.max_retries:
+            tries += 1
             wait = min(self.backoff_s * 2**attempt, MAX_BACKOFF_S) * (0.5 + jitter.random())
             try:
                 async with s.post(f"{self.base_url}/chat/completions", json=body, headers=headers,
@@ -328,6 +380,10 @@ class ChatClient(Model):
                         last = str(out.error)  # a glitch of one reply: retried like a 5xx
                     else:
                         last = f"HTTP {resp.status}"
+                    if resp.status == 400 and adapted < 4 and self._adapt(raw, body):
+                        adapted += 1  # a refused field, not a fault: ask again at once, unchanged budget
+                        body = self.body(r)
+                        continue
                     if resp.status != 200 and resp.status not in RETRY_STATUS:
                         return _fail(f"{last} (not retried){_server_message(raw)}", t0, tries)
                     if resp.status != 200:
@@ -341,6 +397,7 @@ class ChatClient(Model):
             if attempt < self.max_retries:
                 log.debug("request %s: %s; retry in %.2fs", r.id, last, wait)
                 await asyncio.sleep(wait)
+            attempt += 1
         return _fail(f"{last} after {tries} tries", t0, tries)
 
 
@@ -380,6 +437,12 @@ def _parse(raw: bytes | None, r: Request, latency: float, tries: int) -> Respons
     except (ValueError, KeyError, IndexError, TypeError):
         return Response(text="", latency_s=latency, error="malformed JSON", extra={"tries": tries})
     if not isinstance(text, str) or not text.strip():
+        if isinstance(choice, dict) and choice.get("finish_reason") == "length":
+            # the token budget ran out before any answer (a reasoning model thinking): the same
+            # request fails the same way again, so this is final, not retried
+            return Response(text="", latency_s=latency, extra={"tries": tries},
+                            error="empty content with finish_reason length: the token budget (reasoning tokens "
+                                  "included) ran out before an answer; raise model.max_tokens (not retried)")
         return Response(text="", latency_s=latency, error="empty content", extra={"tries": tries})
     usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
     return Response(text=text, latency_s=latency, prompt_tokens=_int(usage.get("prompt_tokens")),

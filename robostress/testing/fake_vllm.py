@@ -14,8 +14,16 @@ Requests are validated as vLLM would (400 with a reason otherwise): messages wit
 of strings, ``top_logprobs`` only with ``logprobs``; a body carrying the removed
 ``guided_*`` fields is rejected, so a client regressing to them is caught.
 
+``version`` is what ``GET /version`` answers (None: no such route, as on a non-vLLM server).
+Below 0.11 the server behaves as vLLM 0.10.x: ``guided_choice`` constrains, and the then
+unknown ``structured_outputs`` is ignored (logged by that server only), so the reply is
+unconstrained. ``reasoning_model=True`` answers as OpenAI's gpt-5 / o-series do: HTTP 400 with
+OpenAI's exact error bodies for ``max_tokens`` (use ``max_completion_tokens``) and for a
+``temperature`` other than 1.
+
 Faults: "500", "429" (with Retry-After), "timeout" (holds the reply ``hang_s``), "malformed"
-(invalid JSON with status 200), "empty" (empty content), "reset" (TCP reset), "truncated" (status
+(invalid JSON with status 200), "empty" (empty content), "length" (empty content with
+``finish_reason: length``, a reasoning model that spent its budget thinking), "reset" (TCP reset), "truncated" (status
 200 and a Content-Length, then the connection closes after half the body). ``faults`` is a
 list consumed one per chat request in arrival order, or a callable ``(body, index) -> fault
 or None`` for schedules that must not depend on arrival order. ``answer(body) -> str``
@@ -41,7 +49,29 @@ from aiohttp import web
 
 Answer = Callable[[dict[str, Any]], str]
 FaultPolicy = Callable[[dict[str, Any], int], "str | None"]
-FAULTS = ("500", "429", "timeout", "malformed", "empty", "reset", "truncated")
+FAULTS = ("500", "429", "timeout", "malformed", "empty", "length", "reset", "truncated")
+# OpenAI's HTTP 400 bodies for fields gpt-5 and the o-series refuse (verbatim but for the value)
+OPENAI_MAX_TOKENS_ERROR = {"error": {
+    "message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
+               "Use 'max_completion_tokens' instead.",
+    "type": "invalid_request_error", "param": "max_tokens", "code": "unsupported_parameter"}}
+
+
+def openai_temperature_error(value: Any) -> dict[str, Any]:
+    """OpenAI's HTTP 400 body for a temperature other than 1 on a reasoning model."""
+    return {"error": {"message": f"Unsupported value: 'temperature' does not support {value} with this model. "
+                                 "Only the default (1) value is supported.",
+                      "type": "invalid_request_error", "param": "temperature", "code": "unsupported_value"}}
+
+
+def version_tuple(v: str) -> tuple[int, ...]:
+    """``"0.10.1.1"`` -> (0, 10, 1, 1); stops at the first non-numeric part."""
+    out = []
+    for part in v.split("+")[0].split("."):
+        if not part.isdigit():
+            break
+        out.append(int(part))
+    return tuple(out)
 _DATA_URL = re.compile(r"data:image/(png|jpeg|webp);base64,(.+)", re.S)
 _REMOVED = ("guided_choice", "guided_json", "guided_regex", "guided_grammar", "guided_decoding_backend")
 
@@ -60,11 +90,13 @@ def prompt_text(body: dict[str, Any]) -> str:
     return "\n".join(p["text"] for p in content if p.get("type") == "text")
 
 
-def validate(body: Any, model: str) -> str | None:
-    """Why vLLM would reject this chat completion body, or None if it is well formed."""
+def validate(body: Any, model: str, version: str | None = None) -> str | None:
+    """Why vLLM would reject this chat completion body, or None if it is well formed (the
+    ``guided_*`` fields are accepted below vLLM 0.11 only)."""
     if not isinstance(body, dict):
         return "the body must be a JSON object"
-    if removed := [k for k in _REMOVED if k in body]:
+    legacy = version is not None and version_tuple(version) < (0, 11)
+    if not legacy and (removed := [k for k in _REMOVED if k in body]):
         return f"{removed[0]} was removed; use structured_outputs"
     if body.get("model") != model:
         return f"the model {body.get('model')!r} does not exist"
@@ -89,9 +121,10 @@ def validate(body: Any, model: str) -> str | None:
     if "top_logprobs" in body and (body.get("logprobs") is not True or not isinstance(body["top_logprobs"], int)
                                    or not 0 <= body["top_logprobs"] <= 20):
         return "top_logprobs must be an integer in [0, 20] and needs logprobs=true"
-    mt = body.get("max_tokens")
-    if mt is not None and (not isinstance(mt, int) or mt < 1):
-        return "max_tokens must be a positive integer"
+    for key in ("max_tokens", "max_completion_tokens"):
+        mt = body.get(key)
+        if mt is not None and (not isinstance(mt, int) or mt < 1):
+            return f"{key} must be a positive integer"
     return None
 
 
@@ -124,13 +157,17 @@ class FakeVLLMServer:
 
     def __init__(self, model: str = "fake-vlm", *, latency_s: float = 0.0, answer: Answer | None = None,
                  faults: Sequence[str] | FaultPolicy | None = None, retry_after: float = 1.0,
-                 hang_s: float = 30.0, api_key: str | None = None) -> None:
+                 hang_s: float = 30.0, api_key: str | None = None, version: str | None = "0.33.0",
+                 reasoning_model: bool = False) -> None:
         if not callable(faults) and (bad := [f for f in faults or [] if f not in FAULTS]):
             raise ValueError(f"unknown fault {bad[0]!r}; choose from {', '.join(FAULTS)}")
         self.model, self.latency_s, self.answer = model, float(latency_s), answer or first_choice
         self._policy = faults if callable(faults) else None
         self.faults = [] if callable(faults) else list(faults or [])
         self.retry_after, self.hang_s, self.api_key = retry_after, float(hang_s), api_key
+        self.version, self.reasoning_model = version, bool(reasoning_model)
+        self.legacy = version is not None and version_tuple(version) < (0, 11)
+        self.rejected: list[dict[str, Any]] = []  # bodies refused with a 400
         self.requests: list[dict[str, Any]] = []
         self.arrivals: list[float] = []
         self.fault_log: list[str] = []
@@ -152,6 +189,9 @@ class FakeVLLMServer:
         return self._unauthorised(request) or web.json_response(
             {"object": "list", "data": [{"id": self.model, "object": "model", "owned_by": "vllm"}]})
 
+    async def _version(self, request: Any) -> Any:
+        return web.json_response({"version": self.version})
+
     async def _chat(self, request: Any) -> Any:
         with self._lock:
             self.in_flight += 1
@@ -172,13 +212,25 @@ class FakeVLLMServer:
             body = json.loads(await request.read())
         except ValueError:
             return error("the body is not valid JSON")
-        if err := validate(body, self.model):
+        if err := validate(body, self.model, self.version):
+            self.rejected.append(body)
             return error(err)
+        if self.reasoning_model and "max_tokens" in body:
+            self.rejected.append(body)
+            return web.json_response(OPENAI_MAX_TOKENS_ERROR, status=400)
+        if self.reasoning_model and body.get("temperature", 1) != 1:
+            self.rejected.append(body)
+            return web.json_response(openai_temperature_error(body["temperature"]), status=400)
+        sent = body
+        if self.legacy:  # vLLM 0.10.x: guided_choice constrains; structured_outputs is an unknown field
+            body = {k: v for k, v in body.items() if k != "structured_outputs"}
+            if "guided_choice" in body:
+                body["structured_outputs"] = {"choice": body["guided_choice"]}
         with self._lock:
             index = len(self.requests)
-            self.requests.append(body)
+            self.requests.append(sent)
             self.arrivals.append(time.perf_counter())
-            fault = self._policy(body, index) if self._policy else (self.faults.pop(0) if self.faults else None)
+            fault = self._policy(sent, index) if self._policy else (self.faults.pop(0) if self.faults else None)
             if fault:
                 self.fault_log.append(fault)
         if self.latency_s:
@@ -200,7 +252,7 @@ class FakeVLLMServer:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             request.transport.abort()
             return web.Response()
-        text = "" if fault == "empty" else self._constrained(body)
+        text = "" if fault in ("empty", "length") else self._constrained(body)
         if fault == "truncated":
             full = json.dumps(self._completion(body, text)).encode()
             resp = web.StreamResponse(headers={"Content-Type": "application/json"})
@@ -209,7 +261,10 @@ class FakeVLLMServer:
             await resp.write(full[: len(full) // 2])
             request.transport.close()
             return resp
-        return web.json_response(self._completion(body, text))
+        done = self._completion(body, text)
+        if fault == "length":
+            done["choices"][0]["finish_reason"] = "length"
+        return web.json_response(done)
 
     def _constrained(self, body: dict[str, Any]) -> str:
         text = str(self.answer(body))
@@ -242,6 +297,8 @@ class FakeVLLMServer:
         self._loop = asyncio.new_event_loop()
         app = web.Application(client_max_size=64 << 20)
         app.router.add_get("/v1/models", self._models)
+        if self.version is not None:
+            app.router.add_get("/version", self._version)
         app.router.add_post("/v1/chat/completions", self._chat)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
 

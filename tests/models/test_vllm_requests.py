@@ -60,6 +60,7 @@ def test_bodies_validate_against_vllms_own_request_model(frames: list[str]) -> N
     for b in bodies(frames, logprobs=3):
         assert validate(b, "served/vlm") is None  # the fake server agrees with vLLM
         req = protocol.ChatCompletionRequest.model_validate(b)
+        assert not req.model_extra  # vLLM accepts unknown fields and drops them
         sp = req.to_sampling_params(max_tokens=64, default_sampling_params={})
         n_images = sum(p.get("type") == "image_url" for p in req.messages[-1]["content"])
         assert sp.temperature == 0.0 and sp.seed == 0 and sp.logprobs == 3

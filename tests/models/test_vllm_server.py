@@ -22,6 +22,7 @@ from PIL import Image
 from robostress.errors import BackendError, ConfigError
 from robostress.models.base import Request, create_model
 from robostress.models.http_client import ChatClient, _retry_after, public_url
+from robostress.models.vllm_server import VLLMServer
 from robostress.testing.fake_vllm import FakeVLLMServer, prompt_text, validate
 
 LETTERS = "ABCD"
@@ -283,3 +284,22 @@ def test_eval_against_the_fake_server(tiny_bench, tmp_path: Path) -> None:  # ty
     assert all(p.error == "HTTP 500 after 2 tries" and p.score == 0 for p in failed)
     assert len(srv.requests) == len(preds) + len(failed)
     assert (tmp_path / "run" / "predictions.jsonl").exists()
+
+
+def test_a_vllm_0_10_server_gets_guided_choice(tmp_path: Path) -> None:
+    """vLLM 0.10.x ignores the (then unknown) structured_outputs field, so multiple choice would
+    come back unconstrained with no error; the client reads /version and sends guided_choice."""
+    img = tmp_path / "x.png"
+    Image.fromarray(np.full((8, 8, 3), 9, np.uint8)).save(img)
+    free = lambda b: (b.get("structured_outputs") or {}).get("choice", ["I see a red mug"])[-1]  # noqa: E731
+    r = Request(id="a", prompt="A or B?", images=(str(img),), choices=("A", "B"))
+    with FakeVLLMServer(version="0.10.2", answer=free) as srv, VLLMServer(srv.model, srv.url) as m:
+        out = m.generate([r])
+    assert out[0].text == "B" and srv.requests[0]["guided_choice"] == ["A", "B"]
+    assert "structured_outputs" not in srv.requests[0] and m.describe()["choice_field"] == "guided_choice"
+    with FakeVLLMServer(version="0.33.0", answer=free) as srv, VLLMServer(srv.model, srv.url) as m:
+        assert m.generate([r])[0].text == "B" and "choice_field" not in m.describe()
+    assert srv.requests[0]["structured_outputs"] == {"choice": ["A", "B"]} and "guided_choice" not in srv.requests[0]
+    with FakeVLLMServer(version="0.9.2") as srv:
+        with pytest.raises(BackendError, match=r"runs vLLM 0\.9\.2, which is too old"):
+            VLLMServer(srv.model, srv.url)

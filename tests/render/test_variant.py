@@ -38,3 +38,44 @@ def test_missing_llvm_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(V, "llvm_version", lambda: None)
     ok, why = V.available("llvm_ad_rgb")
     assert not ok and "libllvm19" in why
+
+
+def test_the_probe_really_renders_and_restores_the_variant() -> None:
+    import mitsuba as mi
+
+    V.render_probe.cache_clear()
+    mi.set_variant("llvm_ad_rgb" if V.available("llvm_ad_rgb")[0] else "scalar_rgb")
+    before = mi.variant()
+    assert V.render_probe("scalar_spectral") is None
+    assert mi.variant() == before
+
+
+def test_cuda_without_a_working_optix_is_not_chosen(monkeypatch: pytest.MonkeyPatch,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """drjit sees a CUDA device, but loading a scene fails (no libnvoptix.so.1 in the container):
+    auto must not pick cuda_ad_rgb, and an explicit cuda falls back to llvm_ad_rgb (what the
+    other shards use), not scalar_rgb."""
+    monkeypatch.setattr(V, "cuda_available", lambda: True)
+    monkeypatch.setattr(V, "llvm_version", lambda: (19, 1, 7))
+    real = V.render_probe
+
+    def probe(variant: str) -> str | None:
+        if variant.startswith("cuda"):
+            return "a probe render failed (RuntimeError: jit_optix_api_init(): libnvoptix.so.1 not found)"
+        return real(variant)
+
+    monkeypatch.setattr(V, "render_probe", probe)
+    ok, why = V.available("cuda_ad_rgb")
+    assert not ok and "libnvoptix.so.1" in why and "NVIDIA_DRIVER_CAPABILITIES" in why
+    assert V.choose_variant("auto") == "llvm_ad_rgb"
+    with caplog.at_level(logging.WARNING):
+        assert V.choose_variant("cuda_ad_rgb") == "llvm_ad_rgb"
+    assert "falling back to llvm_ad_rgb" in caplog.records[-1].getMessage()
+
+
+def test_a_cuda_probe_on_a_machine_without_cuda_does_not_crash() -> None:
+    """The real probe of cuda_ad_rgb where there is no CUDA: an answer, not an abort."""
+    if V.cuda_available():
+        pytest.skip("this machine has CUDA")
+    why = V.render_probe("cuda_ad_rgb")
+    assert why is not None and why.startswith("a probe render failed")
