@@ -27,7 +27,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from robostress.benchmark.manifest import content_hash, loads_strict, read_jsonl, read_manifest
+from robostress.benchmark.manifest import content_hash, identity_hash, loads_strict, read_jsonl, read_manifest
 from robostress.benchmark.verify import verify_benchmark
 from robostress.errors import ConfigError, DataError
 from robostress.lock import RunLock
@@ -172,6 +172,7 @@ def _manifest(base: dict[str, Any], shards: Sequence[Shard], out: Path, frames: 
     m["assets"] = next((s.manifest["assets"] for s in shards if s.manifest.get("assets")), base.get("assets", {}))
     m["counts"] = {**dict(counts), "frames_by_stress": dict(sorted(by_stress.items()))}
     m["content_hash"] = content_hash(out, list(HASHED), frames)
+    m["identity"] = identity_hash(out, frames)
     m["files"] = {n: sha256((out / n).read_bytes()) for n in JSONL}
     m["build_seconds"] = round(sum(float(s.manifest.get("build_seconds") or 0) for s in shards), 2)
     m["render_stats"] = dict(stats)
