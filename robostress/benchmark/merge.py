@@ -27,7 +27,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from robostress.benchmark.manifest import content_hash, identity_hash, loads_strict, read_jsonl, read_manifest
+from robostress.benchmark.manifest import (
+    content_hash,
+    identity_hash,
+    loads_strict,
+    read_jsonl,
+    read_manifest,
+)
 from robostress.benchmark.verify import verify_benchmark
 from robostress.errors import ConfigError, DataError
 from robostress.lock import RunLock
