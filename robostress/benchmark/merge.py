@@ -214,7 +214,7 @@ def merge_shards(shard_dirs: Sequence[Path], out_dir: Path, verify_cache: Path |
                 first_prompt = loads_strict(lines[0]).get("prompt_version")
         for s in shards:
             for rec in read_jsonl(s.root / "frames.jsonl"):
-                frames.append(SimpleNamespace(frame_id=rec["frame_id"], hashes=rec["hashes"]))
+                frames.append(SimpleNamespace(frame_id=rec["frame_id"], hashes=rec["hashes"], record=rec))
                 for f in FRAME_FILES:
                     src, dst = safe_join(s.root, rec[f]), safe_join(out, rec[f])
                     dst.parent.mkdir(parents=True, exist_ok=True)
