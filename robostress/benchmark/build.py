@@ -23,6 +23,7 @@ from robostress.benchmark.manifest import (
     MANIFEST_SCHEMA_VERSION,
     SIDE_SCHEMA_VERSION,
     content_hash,
+    identity_hash,
     write_jsonl,
 )
 from robostress.core.records import CLEAN, StressRecord
@@ -300,6 +301,7 @@ class Builder:
         write_jsonl(self.out / "dropped.jsonl", [{"schema_version": SIDE_SCHEMA_VERSION, **d.model_dump(mode="json")}
                                                   for d in dropped])
         manifest = self._manifest(plans, frames, skipped, items, dropped)
+        manifest["identity"] = identity_hash(self.out, frames)
         manifest["files"] = {n: sha256((self.out / n).read_bytes()) for n in
                              ("scenes.jsonl", "frames.jsonl", "items.jsonl", "skipped.jsonl", "dropped.jsonl")}
         manifest["build_seconds"] = round(time.perf_counter() - t0, 2)

@@ -63,7 +63,8 @@ def dataset_card(bench: Benchmark, features: dict[str, Any], counts: dict[str, i
              "Tabletop scenes rendered with Mitsuba 3, each stressed in one physical factor (material, "
              "lighting, viewpoint, geometry) at graded severities beside its clean twin (severity 0), "
              "with embodied questions whose truth comes from the renderer's exact ground truth.", "",
-             f"- content hash (the benchmark's identity): `{m.get('content_hash')}`",
+             f"- identity (plans, items, truth, masks; the same on every machine): `{m.get('identity')}`",
+             f"- content hash (records and pixels): `{m.get('content_hash')}`",
              f"- schema versions: manifest {m.get('schema_version')}, "
              + ", ".join(f"{k} {v}" for k, v in sorted((m.get("versions") or {}).items())),
              f"- renderer: {json.dumps(m.get('renderer'), sort_keys=True)}",

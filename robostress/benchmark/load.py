@@ -54,8 +54,15 @@ class Benchmark:
 
     @property
     def content_hash(self) -> str:
-        """The benchmark's identity."""
+        """SHA-256 of the records and every pixel (the same only where render noise is)."""
         return str(self.manifest["content_hash"])
+
+    @property
+    def identity(self) -> str | None:
+        """SHA-256 of plans, items, truth and masks: the same on every machine (None: a build
+        older than the identity)."""
+        v = self.manifest.get("identity")
+        return v if isinstance(v, str) else None
 
     @cached_property
     def scenes(self) -> dict[str, ScenePlan]:

@@ -1,4 +1,6 @@
-"""Manifest, JSONL files and the benchmark's content hash (its identity)."""
+"""Manifest, JSONL files and the benchmark's two hashes: ``identity`` (what it asks and what is
+true: plans, items, truth, masks; the same on every machine) and ``content_hash`` (those and
+every pixel: the same only where the renderer's float arithmetic is; docs/integrity.md)."""
 
 from __future__ import annotations
 
@@ -97,6 +99,39 @@ def content_hash(root: Path, jsonl_names: Sequence[str], frames: Sequence[Any]) 
         h.update(f.frame_id.encode())
         for k in sorted(f.hashes):
             h.update(f"{k}={f.hashes[k]}".encode())
+    return h.hexdigest()
+
+
+IDENTITY_VERSION = 1
+IDENTITY_FILES = ("scenes.jsonl", "items.jsonl", "skipped.jsonl")  # hashed whole
+EXACT_FRAME_FILES = ("mask", "free")  # ids of the first surface hit and free space: one ray per pixel centre
+RENDERED = ("hashes", "render")  # frame fields that hold render noise (pixel hashes, noise record)
+
+
+def exact_frame(frame: Any) -> dict[str, Any]:
+    """A frame (a Frame, its JSON record, or an object holding that as ``record``) without what render noise may change: pixel hashes and the noise record,
+    the realised measure (measured on the pixels), each object's photometric contrast and the
+    depth file (floats in mm, rounded); the mask and free-space hashes stay."""
+    rec = frame.model_dump(mode="json") if hasattr(frame, "model_dump") else getattr(frame, "record", frame)
+    out = {k: v for k, v in rec.items() if k not in RENDERED and k != "depth"}
+    out["stress"] = {k: v for k, v in rec["stress"].items() if k != "realised"}
+    out["objects"] = [{k: v for k, v in o.items() if k != "contrast"} for o in rec["objects"]]
+    out["exact_hashes"] = {k: rec["hashes"].get(k) for k in EXACT_FRAME_FILES}
+    return out
+
+
+def identity_hash(root: Path, frames: Sequence[Any]) -> str:
+    """SHA-256 of what a benchmark asks and what is true in it, independent of render noise:
+    plans (scenes.jsonl), items with their answers, skipped jobs, and every frame's exact part
+    (``exact_frame``), in frame-id order. A rebuild on another machine, with another Mitsuba
+    variant or another number of shards gives the same identity."""
+    h = hashlib.sha256(f"robostress-identity/{IDENTITY_VERSION}".encode())
+    for name in IDENTITY_FILES:
+        p = Path(root) / name
+        h.update(name.encode())
+        h.update(hashlib.sha256(p.read_bytes()).digest() if p.exists() else b"-")
+    for f in sorted(frames, key=lambda f: f.frame_id):
+        h.update(json.dumps(exact_frame(f), sort_keys=True, separators=(",", ":")).encode())
     return h.hexdigest()
 
 

@@ -27,7 +27,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from robostress.benchmark.manifest import content_hash, loads_strict, read_jsonl, read_manifest
+from robostress.benchmark.manifest import (
+    content_hash,
+    identity_hash,
+    loads_strict,
+    read_jsonl,
+    read_manifest,
+)
 from robostress.benchmark.verify import verify_benchmark
 from robostress.errors import ConfigError, DataError
 from robostress.lock import RunLock
@@ -172,6 +178,7 @@ def _manifest(base: dict[str, Any], shards: Sequence[Shard], out: Path, frames: 
     m["assets"] = next((s.manifest["assets"] for s in shards if s.manifest.get("assets")), base.get("assets", {}))
     m["counts"] = {**dict(counts), "frames_by_stress": dict(sorted(by_stress.items()))}
     m["content_hash"] = content_hash(out, list(HASHED), frames)
+    m["identity"] = identity_hash(out, frames)
     m["files"] = {n: sha256((out / n).read_bytes()) for n in JSONL}
     m["build_seconds"] = round(sum(float(s.manifest.get("build_seconds") or 0) for s in shards), 2)
     m["render_stats"] = dict(stats)
@@ -207,7 +214,7 @@ def merge_shards(shard_dirs: Sequence[Path], out_dir: Path, verify_cache: Path |
                 first_prompt = loads_strict(lines[0]).get("prompt_version")
         for s in shards:
             for rec in read_jsonl(s.root / "frames.jsonl"):
-                frames.append(SimpleNamespace(frame_id=rec["frame_id"], hashes=rec["hashes"]))
+                frames.append(SimpleNamespace(frame_id=rec["frame_id"], hashes=rec["hashes"], record=rec))
                 for f in FRAME_FILES:
                     src, dst = safe_join(s.root, rec[f]), safe_join(out, rec[f])
                     dst.parent.mkdir(parents=True, exist_ok=True)

@@ -2,8 +2,8 @@
 
 Checks, in order: the manifest (readable, known schema version); each JSONL file against the
 SHA-256 the manifest records for it (``files``, written since this check exists); every record
-(schema version, type, unique ids); the content hash over records and frame hashes; every
-frame file (image, mask, depth, free) against the hash its frame record holds; items pointing
+(schema version, type, unique ids); the content hash over records and frame hashes, and the
+identity over plans, items, truth and masks; every frame file (image, mask, depth, free) against the hash its frame record holds; items pointing
 at frames that exist and at those frames' images; the counts the manifest states.
 
 Hashing a large benchmark every time would be slow, so a file's hash is remembered by its size
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from robostress.benchmark.load import Benchmark
-from robostress.benchmark.manifest import content_hash, loads_strict
+from robostress.benchmark.manifest import content_hash, identity_hash, loads_strict
 from robostress.errors import DataError
 from robostress.render.io import safe_join, write_atomic
 
@@ -209,6 +209,14 @@ def verify_benchmark(bench: Benchmark | Path | str, cache_dir: Path | None = Non
         if whole != bench.content_hash:
             res.problems.append(Problem("manifest.json", "content_hash does not match the records and "
                                         "frame hashes (a record was changed)"))
+        if "identity" in bench.manifest:
+            try:
+                same = identity_hash(bench.root, frames) == bench.identity
+            except OSError:
+                same = False
+            if not same:
+                res.problems.append(Problem("manifest.json", "identity does not match the plans, items, "
+                                            "truth and masks (a record was changed)"))
         for f in frames:
             for name in FRAME_FILES:
                 res.files += 1

@@ -165,6 +165,8 @@ class VerifySchema:
     """``robostress verify``."""
 
     benchmark_dir: str = opt(MISSING, "the built benchmark to check")
+    against: Optional[str] = opt(None, "another build: the same benchmark (plans, items, truth, masks)? "
+                                 "per-frame pixel agreement (max, mean |a-b|, PSNR)")
     full: bool = opt(False, "hash every file again, ignoring the size+mtime hash cache")
     cache_dir: str = opt(MISSING, "folder of the size+mtime hash cache")
 

@@ -42,6 +42,9 @@ def lab_linear(lin: np.ndarray) -> np.ndarray:
     """CIELAB (D65) of linear RGB in [0, 1] (last axis: channels)."""
     lin = np.asarray(lin, np.float64)
     m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
-    xyz = lin @ m.T / np.array([0.95047, 1.0, 1.08883])
+    # elementwise, not ``lin @ m.T``: BLAS kernels sum in a CPU-dependent order, and these values
+    # pick branches (camouflage colours, dropped items) that must agree across machines
+    xyz = np.stack([lin[..., 0] * r[0] + lin[..., 1] * r[1] + lin[..., 2] * r[2] for r in m], -1)
+    xyz = xyz / np.array([0.95047, 1.0, 1.08883])
     f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
     return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)

@@ -178,6 +178,7 @@ class Runner:
         meta = {"schema_version": RUN_SCHEMA_VERSION, "fingerprint": self.fingerprint,
                 "label": self.label, "benchmark": {"path": str(self.bench.root),
                                                    "content_hash": self.bench.content_hash,
+                                                   "identity": self.bench.identity,
                                                    "name": self.bench.manifest.get("name")},
                 "model": self.model.describe(), "config": self.config, "versions": versions(),
                 "git_revision": git_revision(), "shard": [self.shard, self.num_shards],

@@ -48,8 +48,8 @@ def submit(bundle: Path, board: Board, bench: Benchmark, *, replace: bool = Fals
     tmp = dest.with_name(dest.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    for name in ("run.json", "model_card.json"):
-        shutil.copyfile(Path(bundle) / name, tmp / name)
+    write_atomic(tmp / "run.json", json.dumps(portable_run(v.run), indent=2, sort_keys=True).encode())
+    shutil.copyfile(Path(bundle) / "model_card.json", tmp / "model_card.json")
     blob = "".join(json.dumps(p.model_dump(mode="json"), sort_keys=True) + "\n" for p in v.predictions).encode()
     if len(blob) > GZIP_OVER:
         write_gzip(tmp / "predictions.jsonl.gz", blob)
@@ -58,7 +58,8 @@ def submit(bundle: Path, board: Board, bench: Benchmark, *, replace: bool = Fals
     assert v.scores is not None  # an accepted verdict carries its recomputed scores
     entry = {"schema_version": ENTRY_SCHEMA_VERSION, "name": v.card["name"], "card": v.card,
              "scores": v.scores.to_dict(), "flags": v.flags, "n_items": len(v.predictions),
-             "benchmark_hash": board.benchmark_hash, "run_fingerprint": v.run.get("fingerprint"),
+             "benchmark_hash": board.benchmark_hash, "benchmark_identity": board.benchmark_identity,
+             "run_fingerprint": v.run.get("fingerprint"),
              "git_revision": v.run.get("git_revision")}
     write_atomic(tmp / "entry.json", json.dumps(entry, indent=1, sort_keys=True, allow_nan=False).encode())
     if dest.exists():
@@ -68,18 +69,45 @@ def submit(bundle: Path, board: Board, bench: Benchmark, *, replace: bool = Fals
     return v, dest
 
 
+def portable_run(run: dict[str, Any]) -> dict[str, Any]:
+    """``run`` with every absolute path made relative (to the working directory where it lies
+    below it, else its last component): what is shipped names no machine's folders."""
+    def fix(x: Any) -> Any:
+        if isinstance(x, dict):
+            return {k: fix(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [fix(v) for v in x]
+        if isinstance(x, str) and (x.startswith("/") or re.match(r"[A-Za-z]:[\\/]", x)) and "\n" not in x:
+            p = Path(x)
+            try:
+                return p.relative_to(Path.cwd()).as_posix()
+            except ValueError:
+                return p.name
+        return x
+
+    return fix(run)
+
+
 def entries(board: Board) -> list[dict[str, Any]]:
     """Accepted entries (entry.json, its ``scores`` read as a typed Headline), best stressed
     accuracy first (ties by name)."""
     out = []
     for p in sorted(board.entries_dir.glob("*/entry.json")):
         e = json.loads(p.read_text())
-        if e.get("schema_version") != ENTRY_SCHEMA_VERSION or e.get("benchmark_hash") != board.benchmark_hash:
+        same = (e.get("benchmark_identity") == board.benchmark_identity if board.benchmark_identity is not None
+                else e.get("benchmark_hash") == board.benchmark_hash)
+        if e.get("schema_version") != ENTRY_SCHEMA_VERSION or not same:
             raise DataError(f"{p}: entry of another schema or benchmark; resubmit it")
         e["slug"] = p.parent.name
         e["scores"] = Headline.from_dict(e.get("scores"), f"{p}: scores")
         out.append(e)
     return sorted(out, key=lambda e: (-(e["scores"].stressed.accuracy or 0), e["name"]))
+
+
+def _ident(board: Board) -> str:
+    if board.benchmark_identity is None:
+        return f"content hash `{board.benchmark_hash}`"
+    return f"identity `{board.benchmark_identity}`, content hash of the board's build `{board.benchmark_hash[:12]}`"
 
 
 def _dims(es: list[dict[str, Any]]) -> list[str]:
@@ -121,7 +149,7 @@ def build(board: Board) -> dict[str, Path]:
     """Write the board's README.md (table) and index.html (static, sortable)."""
     header, rows, es = table_rows(board)
     md = [f"# {_md(board.title)}", "",
-          f"Benchmark `{board.benchmark_name}` (content hash `{board.benchmark_hash}`). Scores are recomputed "
+          f"Benchmark `{board.benchmark_name}` ({_ident(board)}). Scores are recomputed "
           "from each entry's raw answers; intervals are 95% two-stage cluster bootstraps (scenes, then "
           "clean-twin families); the worst dimension is the lowest stressed accuracy. Submit with "
           f"`robostress leaderboard submit board={board.name} bundle=PATH` (see docs/leaderboard.md).", "",
@@ -170,7 +198,7 @@ def index_html(board: Board, header: list[str], rows: list[list[str]], es: list[
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(board.title)}</title>"
             f"<style>{css}</style></head><body><h1>{esc(board.title)}</h1>"
-            f"<p>Benchmark <code>{esc(board.benchmark_name)}</code> ({esc(board.benchmark_hash)}). Scores recomputed "
+            f"<p>Benchmark <code>{esc(board.benchmark_name)}</code> ({esc(_ident(board).replace('`', ''))}). Scores recomputed "
             "from raw answers; 95% scene-bootstrap intervals; click a column to sort.</p>"
             f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
             f"<script>{SORT_JS}</script></body></html>\n")
@@ -198,7 +226,8 @@ def pack(run_dir: Path, out: Path, card: dict[str, Any]) -> Path:
     if out.exists() and any(out.iterdir()):
         raise DataError(f"{out} exists and is not empty; choose a new bundle folder")
     out.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(run_dir / "run.json", out / "run.json")
+    run = json.loads((run_dir / "run.json").read_bytes())
+    write_atomic(out / "run.json", json.dumps(portable_run(run), indent=2, sort_keys=True).encode())
     blob = (run_dir / "predictions.jsonl").read_bytes()
     if len(blob) > GZIP_OVER:
         write_gzip(out / "predictions.jsonl.gz", blob)

@@ -1,4 +1,5 @@
-"""Verify a submission bundle against a board: schema versions, the board's benchmark hash, every
+"""Verify a submission bundle against a board: schema versions, the board's benchmark (its identity,
+so that a run on a rebuild made on another machine counts; docs/integrity.md), every
 item exactly once, size limits, no pickles, no path leaving the bundle; scores are always
 recomputed from the raw answers against the board's benchmark, and a claimed score that differs
 from the recomputed one is flagged.
@@ -7,6 +8,7 @@ from the recomputed one is flagged.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,7 @@ from robostress.questions.item import Item
 from robostress.scoring import score
 from robostress.scoring.prediction import PREDICTION_SCHEMA_VERSION, Prediction
 
+log = logging.getLogger(__name__)
 BOARD_SCHEMA_VERSION = 1
 CARD_SCHEMA_VERSION = 1
 CARD_FIELDS = {"schema_version": int, "name": str, "organisation": str, "url": str, "license": str,
@@ -48,8 +51,9 @@ class Board:
     name: str
     title: str
     benchmark_name: str
-    benchmark_hash: str
+    benchmark_hash: str  # the content hash of the build the board was made on (its pixels)
     limits: Limits
+    benchmark_identity: str | None = None  # plans, items, truth, masks: what a rebuild anywhere reproduces
 
     @property
     def entries_dir(self) -> Path:
@@ -68,9 +72,10 @@ def load_board(root: Path) -> Board:
             raise ConfigError(f"{path}: unknown schema_version {data.get('schema_version')!r} "
                               f"(this robostress reads {BOARD_SCHEMA_VERSION})")
         lim = data.get("limits") or {}
+        ident = data["benchmark"].get("identity")
         return Board(Path(root), str(data["name"]), str(data.get("title", data["name"])),
                      str(data["benchmark"]["name"]), str(data["benchmark"]["content_hash"]),
-                     Limits(**{k: int(v) for k, v in lim.items()}))
+                     Limits(**{k: int(v) for k, v in lim.items()}), None if ident is None else str(ident))
     except (KeyError, TypeError, ValueError, yaml.YAMLError) as e:
         raise ConfigError(f"{path} is not a valid board file ({type(e).__name__}: {e})") from e
 
@@ -115,10 +120,15 @@ def check_run(run: dict[str, Any], board: Board) -> dict[str, Any]:
     if run.get("schema_version") != RUN_SCHEMA_VERSION:
         raise Refused(f"run.json: unknown schema_version {run.get('schema_version')!r} (expected {RUN_SCHEMA_VERSION})")
     bench = run.get("benchmark")
-    got = bench.get("content_hash") if isinstance(bench, dict) else None
+    bench = bench if isinstance(bench, dict) else {}
+    got, ident = bench.get("content_hash"), bench.get("identity")
+    if board.benchmark_identity is not None and ident == board.benchmark_identity:
+        return run  # the board's benchmark, rebuilt anywhere (its pixels may differ by render noise)
     if got != board.benchmark_hash:
-        raise Refused(f"run.json: benchmark hash {str(got)[:16]!r} is not the board's "
-                      f"{board.benchmark_hash[:16]!r} ({board.benchmark_name}); evaluate on that benchmark")
+        want = board.benchmark_identity or board.benchmark_hash
+        have = ident if board.benchmark_identity is not None and ident else got
+        raise Refused(f"run.json: benchmark hash {str(have)[:16]!r} is not the board's "
+                      f"{want[:16]!r} ({board.benchmark_name}); evaluate on that benchmark")
     return run
 
 
@@ -169,12 +179,28 @@ def _close(a: Any, b: float) -> bool:
     return isinstance(a, int | float) and not isinstance(a, bool) and abs(float(a) - b) <= 1e-6
 
 
-def verify(bundle: Path, board: Board, bench: Benchmark, resamples: int = 2000) -> Verdict:
-    """Verify ``bundle`` against ``board`` (whose benchmark is ``bench``); never raises for a bad
-    bundle: the verdict carries the reason."""
+def check_benchmark(bench: Benchmark, board: Board) -> None:
+    """DataError unless ``bench`` is the board's benchmark: the same identity (plans, items,
+    truth, masks) where the board names one, else the same content hash."""
+    if board.benchmark_identity is not None:
+        if bench.identity == board.benchmark_identity:
+            if bench.content_hash != board.benchmark_hash:
+                log.info("benchmark %s is board %r's benchmark (identity %s); its pixels differ from the "
+                         "board's build by render noise (`robostress verify ... against=...` measures it)",
+                         bench.root, board.name, board.benchmark_identity[:12])
+            return
+        have = bench.identity[:12] if bench.identity else "a build without an identity (rebuild it)"
+        raise DataError(f"benchmark folder {bench.root} has identity {have}, but board {board.name!r} is for "
+                        f"{board.benchmark_identity[:12]}; pass the board's benchmark as benchmark_dir")
     if bench.content_hash != board.benchmark_hash:
         raise DataError(f"benchmark folder {bench.root} is {bench.content_hash[:12]}, but board {board.name!r} "
                         f"is for {board.benchmark_hash[:12]}; pass the board's benchmark as benchmark_dir")
+
+
+def verify(bundle: Path, board: Board, bench: Benchmark, resamples: int = 2000) -> Verdict:
+    """Verify ``bundle`` against ``board`` (whose benchmark is ``bench``); never raises for a bad
+    bundle: the verdict carries the reason."""
+    check_benchmark(bench, board)
     try:
         files = check_layout(bundle, board.limits)
         run = check_run(read_json(files.files["run.json"], "run.json"), board)

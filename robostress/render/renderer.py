@@ -20,7 +20,7 @@ from robostress.scene.plan import ScenePlan, entity_ids
 from robostress.seeding import derive_seed
 
 log = logging.getLogger(__name__)
-RENDERER_VERSION = "r7"  # r7: clipped pixels are not counted as unchanged when matching noise (a clipped mug gave a ratio of 118); r6: a deformed object is shaded two-sided (the inside of a crumple fold rendered black); r5: a deformed mesh is subdivided before the deformation (a twisted coarse box showed black back faces); r4: complex_texture prints a foreign hue (Bayer-dithered two-colour cells); bump when pixels or ground truth change for the same plan
+RENDERER_VERSION = "r8"  # r8: mesh vertices on a 2^-20 m grid (the same on every machine); r7: clipped pixels are not counted as unchanged when matching noise (a clipped mug gave a ratio of 118); r6: a deformed object is shaded two-sided (the inside of a crumple fold rendered black); r5: a deformed mesh is subdivided before the deformation (a twisted coarse box showed black back faces); r4: complex_texture prints a foreign hue (Bayer-dithered two-colour cells); bump when pixels or ground truth change for the same plan
 SAMPLERS = ("orthogonal", "multijitter", "ldsampler", "stratified", "independent")
 
 

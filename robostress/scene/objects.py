@@ -18,6 +18,15 @@ from robostress.scene.assets import asset_catalog, load_asset
 from robostress.scene.plan import Deformation, Gripper, SceneObject, Vec3
 
 SEGMENTS = 40  # lathe resolution: smooth silhouettes at 512 px
+GRID = 2.0 ** -20  # m (~1 um): every mesh vertex is a multiple of it, exactly a float32
+
+
+def snap(v: np.ndarray) -> np.ndarray:
+    """Vertices on ``GRID``: numpy's SIMD sin/cos (SVML on AVX-512 CPUs, other loops elsewhere)
+    and BLAS kernels differ in the last bits between machines; rounding to a power-of-two grid
+    far above those bits (and exact in float32 within 16 m of the origin) makes every machine pass the
+    renderer, and the collision tests, the same vertices."""
+    return np.round(np.asarray(v, np.float64) / GRID) * GRID
 
 
 @dataclass(frozen=True)
@@ -194,8 +203,9 @@ def _deform(v: np.ndarray, d: Deformation, size: np.ndarray) -> np.ndarray:
         k = g.normal(0, 1, (4, 3)) * (2 * math.pi / float(size.max())) * 1.5
         phase = g.uniform(0, 2 * math.pi, (4, 3))
         disp = np.zeros_like(v)
-        for i in range(4):
-            disp += np.sin(v @ k[i][:, None] + phase[i]) / 2
+        for i in range(4):  # elementwise, not ``v @ k``: BLAS kernels sum in a CPU-dependent order
+            dot = v[:, 0:1] * k[i][0] + v[:, 1:2] * k[i][1] + v[:, 2:3] * k[i][2]
+            disp += np.sin(dot + phase[i]) / 2
         ramp = np.clip(z / (0.25 * h), 0, 1)[:, None]
         out = v + amp * disp * ramp
         out[:, 2] = np.maximum(out[:, 2], 0)
@@ -223,7 +233,7 @@ def object_mesh(category: str, size: Vec3, deformation: Deformation = NO_DEFORMA
     if deformation.kind != "none":  # fine enough to bend: a coarse face would fold and show its back
         v, faces, uv = subdivide(v, faces, uv, DEFORM_MAX_EDGE * float(target.min()))
     v = _deform(v, deformation, target)
-    return Mesh(v.astype(np.float32), faces, uv)
+    return Mesh(snap(v).astype(np.float32), faces, uv)
 
 
 DEFORM_MAX_EDGE = 0.15  # of the smallest side: longest mesh edge before a deformation
@@ -267,7 +277,7 @@ def world_mesh(obj: SceneObject) -> Mesh:
         lo, hi = v.min(0), v.max(0)
         v = v - np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]])
     v = _yaw(v, obj.yaw_deg) + np.asarray(obj.position, np.float64)
-    return Mesh(v.astype(np.float32), m.faces, m.uv)
+    return Mesh(snap(v).astype(np.float32), m.faces, m.uv)
 
 
 @lru_cache(maxsize=8192)

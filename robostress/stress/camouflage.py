@@ -19,10 +19,16 @@ match is out of reach (an albedo above 1 would be needed) or interreflections ma
 grow faster than linearly, four more probes along the path find where the contrast is least,
 and the blend stops there (``Camouflage.reach``).
 
-The probes are a pure, seeded function of the plan (fixed size, spp, seed and renderer settings)
-and of the active Mitsuba variant (the build's), cached per plan, and the colours are rounded to
-1/1000 so that tiny differences between variants rarely change the stressed plan. The probe costs
-about 2.5 s per scene on 2 cores, against about 100 s for the scene's 81 frames.
+The colour enters the stressed plan, so it must come out the same on every machine (the
+benchmark's identity covers the plans, docs/integrity.md). The probes therefore always render in
+``scalar_rgb`` whatever the build's variant: the JIT variants' Monte Carlo noise at 8 spp moved
+the colours by 0.02-0.03 between ``scalar_rgb`` and ``llvm_ad_rgb``, and Dr.Jit's LLVM code for
+another vector width (AVX-512: 16 lanes against AVX2's 8) moved them by ~3e-7, enough to cross a
+rounding boundary now and then. ``scalar_rgb`` is the same code on every x86 machine and at any
+thread count; what is left (ULPs of numpy's SIMD transcendentals, Embree's ISA paths) is absorbed
+by rounding the colours to ``RGB_STEP`` and the path's contrasts to ``CONTRAST_STEP`` before they
+pick anything. The probes are a pure, seeded function of the plan, cached per plan; they cost
+about 8 s per scene on 2 busy cores (scalar), against about 100 s for the scene's 81 frames.
 """
 
 from __future__ import annotations
@@ -45,6 +51,9 @@ GRAYS = (0.15, 0.6)  # the two flat albedos of the probes
 MIN_PIXELS = 6  # fewer visible target pixels in the probe: fall back to the support's albedo
 STEPS = 8  # Gauss-Newton steps (the start is already close: the linear-mean solution)
 REACH_STEPS = (0.25, 0.5, 0.75, 1.0)  # blends rendered to find where the contrast is least
+PROBE_VARIANT = "scalar_rgb"  # the same probe pixels whatever variant builds the frames
+RGB_STEP = 0.005  # colours are multiples of this (linear albedo): far above the probes' float noise
+CONTRAST_STEP = 0.01  # delta E: the path's contrasts are rounded to this before the least is chosen
 
 
 class Camouflage(NamedTuple):
@@ -69,16 +78,25 @@ def camouflage(plan: ScenePlan) -> dict[str, Camouflage]:
     """
     import mitsuba as mi
 
-    # the active variant (the build's renderer's), so that the probe neither switches the
-    # process-wide variant nor depends on which other variants this machine has
-    return {tid: Camouflage(rgb, reach) for tid, rgb, reach in _camouflage(plan.to_json(), mi.variant() or "auto")}
+    active = mi.variant()
+    try:
+        return {tid: Camouflage(rgb, reach) for tid, rgb, reach in _camouflage(plan.to_json())}
+    finally:  # the probe switches Mitsuba's process-wide variant; the build's comes back
+        if active and mi.variant() != active:
+            mi.set_variant(active)
+
+
+def _steps(x: np.ndarray, step: float) -> np.ndarray:
+    """``x`` rounded to a multiple of ``step`` (the decimal it prints as, so JSON keeps it exact)."""
+    digits = max(0, -int(np.floor(np.log10(step))) + 1)
+    return np.round(np.round(np.asarray(x, np.float64) / step) * step, digits)
 
 
 @lru_cache(maxsize=64)
-def _camouflage(plan_json: str, variant: str) -> tuple[tuple[str, tuple[float, float, float], float], ...]:
+def _camouflage(plan_json: str) -> tuple[tuple[str, tuple[float, float, float], float], ...]:
     plan = ScenePlan.model_validate_json(plan_json)
     probe = Renderer(RenderSettings(width=PROBE_SIZE, height=PROBE_SIZE, spp=PROBE_SPP, noise_ratio=None,
-                                    variant=variant))
+                                    variant=PROBE_VARIANT))
     def flat(v: float) -> ScenePlan:
         return map_target_materials(plan, lambda o, m: m.model_copy(update={
             "blend": 1.0, "blend_rgb": (v, v, v), "albedo_scale": 1.0, "texture": None}))
@@ -95,7 +113,7 @@ def _camouflage(plan_json: str, variant: str) -> tuple[tuple[str, tuple[float, f
             continue
         d = (hi[mask] - lo[mask]) / (GRAYS[1] - GRAYS[0])
         s = lo[mask] - d * GRAYS[0]
-        cr, cg, cb = (float(c) for c in np.round(_match(d, s, 0.5 * (lo[ring] + hi[ring])), 3))
+        cr, cg, cb = (float(c) for c in _steps(_match(d, s, 0.5 * (lo[ring] + hi[ring])), RGB_STEP))
         goals[tid] = (cr, cg, cb)
     # the contrast along the path, rendered: interreflection (the inside of a white mug) makes
     # radiance grow faster than linearly as the albedo nears 1, which the two probes cannot see
@@ -105,7 +123,7 @@ def _camouflage(plan_json: str, variant: str) -> tuple[tuple[str, tuple[float, f
         rgb = linear_to_srgb8(probe.render_linear(_blended(plan, toward), PROBE_SEED)[0])
         for tid in plan.targets:
             c = surround_contrast(rgb, arrays.mask_of(tid))  # blending changes colours, not masks
-            path[tid].append(float("inf") if c is None else c)
+            path[tid].append(float("inf") if c is None else float(_steps(c, CONTRAST_STEP)))
     return tuple((tid, goals[tid], REACH_STEPS[int(np.argmin(path[tid]))]) for tid in plan.targets)
 
 

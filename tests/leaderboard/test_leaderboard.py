@@ -42,7 +42,7 @@ def make_board(root: Path, bench: Benchmark, **limits: int) -> Board:
     lim = "".join(f"\n  {k}: {v}" for k, v in limits.items())
     (root / "tiny/board.yaml").write_text(
         f"schema_version: 1\nname: tiny\ntitle: tiny board\nbenchmark:\n  name: tiny\n"
-        f"  content_hash: {bench.content_hash}\n" + (f"limits:{lim}\n" if limits else ""))
+        f"  content_hash: {bench.content_hash}\n  identity: {bench.identity}\n" + (f"limits:{lim}\n" if limits else ""))
     return load_board(root / "tiny")
 
 
@@ -198,7 +198,79 @@ def test_shipped_mini_board_is_consistent(tmp_path: Path) -> None:
     for e in es:  # predictions committed compact (gzip'd above 2 MB)
         files = list((board.entries_dir / e["slug"]).glob("predictions.jsonl*"))
         assert len(files) == 1 and files[0].stat().st_size < 2_000_000
+    assert board.benchmark_identity and all(e["benchmark_identity"] == board.benchmark_identity for e in es)
     copy = load_board(Path(shutil.copytree(board.root, tmp_path / "mini")))
     build(copy)
     for name in ("README.md", "index.html"):
         assert (copy.root / name).read_bytes() == (board.root / name).read_bytes(), name
+
+
+def _built_elsewhere(bench: Benchmark, dest: Path) -> Benchmark:
+    """A copy of ``bench`` as another machine builds it: one frame's noise record differs (render
+    noise), so its content hash differs and its identity does not."""
+    from robostress.benchmark.manifest import content_hash
+    from robostress.benchmark.verify import HASHED, file_sha256
+
+    root = Path(shutil.copytree(bench.root, dest))
+    lines = (root / "frames.jsonl").read_text().splitlines(keepends=True)
+    rec = json.loads(lines[0])
+    rec["render"]["noise"] = {**(rec["render"].get("noise") or {}), "noise": 9.9}
+    lines[0] = json.dumps(rec, sort_keys=True, separators=(",", ":")) + "\n"
+    (root / "frames.jsonl").write_text("".join(lines))
+    m = json.loads((root / "manifest.json").read_text())
+    m["files"]["frames.jsonl"] = file_sha256(root / "frames.jsonl")
+    m["content_hash"] = content_hash(root, list(HASHED), list(Benchmark(root).frames.values()))
+    (root / "manifest.json").write_text(json.dumps(m))
+    other = Benchmark(root)
+    assert other.content_hash != bench.content_hash and other.identity == bench.identity
+    return other
+
+
+def test_a_run_on_a_rebuild_elsewhere_is_accepted_and_a_forged_identity_is_not(
+        tiny_bench: Benchmark, tmp_path: Path) -> None:
+    """A newcomer's benchmark has the board's identity but not its content hash: pack, verify and
+    submit succeed, and the entry's run.json names no absolute path."""
+    board = make_board(tmp_path / "boards", tiny_bench)
+    theirs = _built_elsewhere(tiny_bench, tmp_path / "elsewhere")
+    evaluate(theirs.root, {"backend": "oracle", "label": "oracle"}, tmp_path / "run", progress=False, report=False)
+    run = json.loads((tmp_path / "run/run.json").read_text())
+    assert run["benchmark"]["identity"] == tiny_bench.identity and run["benchmark"]["path"].startswith("/")
+    b = pack(tmp_path / "run", tmp_path / "bundle", {"name": "newcomer"})
+    assert not json.loads((b / "run.json").read_text())["benchmark"]["path"].startswith("/")
+    v, dest = submit(b, board, theirs, resamples=50)
+    assert v.ok and not v.flags and dest is not None, v.reason
+    shipped = json.loads((dest / "run.json").read_text())
+    assert not any(str(x).startswith("/") for x in shipped["benchmark"].values())
+    assert [e["name"] for e in entries(board)] == ["newcomer"]
+    _tamper(b, "run.json", lambda d: json.dumps({**json.loads(d), "benchmark": {
+        **json.loads(d)["benchmark"], "identity": "0" * 64}}).encode())
+    v = verify(b, board, theirs, resamples=50)
+    assert not v.ok and "benchmark hash" in (v.reason or "")
+    shutil.rmtree(tmp_path / "elsewhere")
+    other = _built_elsewhere(tiny_bench, tmp_path / "elsewhere")  # now a different benchmark:
+    m = json.loads((other.root / "manifest.json").read_text())
+    (other.root / "manifest.json").write_text(json.dumps({**m, "identity": "1" * 64}))
+    from robostress.errors import DataError
+
+    with pytest.raises(DataError, match="has identity 111111111111, but board 'tiny' is for"):
+        verify(b, board, Benchmark(other.root), resamples=50)
+
+
+SHIPPED = ROOT / "leaderboards"
+
+
+def test_nothing_shipped_in_leaderboards_names_an_absolute_path() -> None:
+    """Every shipped file, gzip'd predictions included: no machine's folders (/work, /home, ...)."""
+    import re
+
+    absolute = re.compile(r'(?<![\w.:/])(/(?:work|home|root|tmp|Users|mnt|var|opt|data|scratch)/[^\s"\']*)')
+    files = [p for p in SHIPPED.rglob("*") if p.is_file()]
+    assert files
+    for p in files:
+        data = gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes()
+        text = data.decode("utf-8", errors="replace")
+        hit = absolute.search(text)
+        assert hit is None, f"{p.relative_to(ROOT)}: {hit.group(1)[:80] if hit else ''}"
+        if p.name == "run.json":
+            run = json.loads(text)
+            assert not str(run["benchmark"].get("path", "")).startswith("/"), p

@@ -84,7 +84,7 @@ def test_a_renderer_renders_in_its_own_variant_after_another_switched_it() -> No
     assert mi.variant() != "scalar_rgb"
     assert np.array_equal(scalar.render(plan, 0).rgb, alone) and mi.variant() == "scalar_rgb"
     camouflage._camouflage.cache_clear()
-    camouflage.camouflage(plan)  # the probe renders in the active variant, and leaves it
+    camouflage.camouflage(plan)  # the probe renders in scalar_rgb and leaves the active variant
     assert mi.variant() == "scalar_rgb"
 
 
