@@ -1,9 +1,11 @@
 """Refactors keep results: a one-scene lab build and every weight-free model's predictions and
-summary on it (with and without the stress-aware agent) must match digests recorded before the
-package was re-layered (main e092440, issue 20).
+summary on it (with and without the stress-aware agent) must match recorded digests.
 
-The digests hold on machines that render this build to the same bytes (its content hash); where
-the hash differs (another CPU's vector width, see docs/architecture.md) the test skips, saying so.
+Recorded on the tree that closed issues 20 and 21 (renderer r8). The re-layering of issue 20 was
+checked against digests recorded on e092440 first: same build, predictions and summaries.
+What does not read pixels (the benchmark identity, items, and the text-only and oracle models)
+must match on every machine; what reads pixels (frames, the classical model and the agent) only
+where this machine renders the build to the same bytes (its content hash: see docs/integrity.md).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ pytestmark = pytest.mark.slow
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "run_digests.json").read_text())
 RUNS = [("classical", "none"), ("oracle", "none"), ("random", "none"), ("blind", "none"), ("prior", "none"),
         ("classical", "stress_aware")]
+READS_PIXELS = {"classical"}
 
 
 def _sha(b: bytes) -> str:
@@ -33,20 +36,25 @@ def _sha(b: bytes) -> str:
 def lab_bench(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("golden")
     Builder(tiny_config(family="lab_tabletop", severities=[2, 5]), out / "tiny", out / "cache").build(progress=False)
-    manifest = json.loads((out / "tiny" / "manifest.json").read_text())
-    if manifest["content_hash"] != GOLDEN["hash"]:
-        pytest.skip(f"this machine renders the golden build to another hash ({manifest['content_hash'][:12]}, "
-                    f"recorded {GOLDEN['hash'][:12]}): its pixels differ, so model digests cannot be compared")
     return out / "tiny"
 
 
+def _same_pixels(bench: Path) -> bool:
+    return bool(json.loads((bench / "manifest.json").read_text())["content_hash"] == GOLDEN["hash"])
+
+
 def test_build_matches(lab_bench: Path) -> None:
+    assert json.loads((lab_bench / "manifest.json").read_text())["identity"] == GOLDEN["identity"]
     assert _sha((lab_bench / "items.jsonl").read_bytes()) == GOLDEN["items"]
-    assert _sha((lab_bench / "frames.jsonl").read_bytes()) == GOLDEN["frames"]
+    if _same_pixels(lab_bench):
+        assert _sha((lab_bench / "frames.jsonl").read_bytes()) == GOLDEN["frames"]
 
 
 @pytest.mark.parametrize(("model", "agent"), RUNS)
 def test_predictions_and_summary_match(lab_bench: Path, tmp_path: Path, model: str, agent: str) -> None:
+    if model in READS_PIXELS and not _same_pixels(lab_bench):
+        pytest.skip("this machine renders the golden build to other pixels (another content hash); "
+                    f"{model} reads them, so its answers may differ")
     run = tmp_path / "run"
     subprocess.run([sys.executable, "-m", "robostress.cli.main", "eval", f"benchmark_dir={lab_bench}",
                     f"model={model}", f"agent={agent}", f"run_dir={run}", "progress=false"], check=True,
