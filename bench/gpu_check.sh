@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # GPU check for issue 25, one device call under 10 minutes. The device image has PyTorch,
 # transformers and torchvision, but no Mitsuba/Dr.Jit: carry their cp312 wheels (and any other
-# missing robostress dependency) in .whl, prepared here once (see /work/.library/device/README.md):
+# missing robostress dependency) in .whl, prepared once on a machine with pip (the versions this project is tested with):
 #   echo /.whl/ >> .git/info/exclude
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
-#     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 -d .whl mitsuba==3.7.1 drjit==1.2.0
+#     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 -d .whl mitsuba==3.9.1 drjit==1.5.0
 # then: run(command="bash bench/gpu_check.sh", carry=[".whl"], timeout_s=590)
 # On a CPU machine: bash bench/gpu_check.sh --dry-run   (checks the script, not the GPU)
 set -euo pipefail

@@ -1,11 +1,9 @@
 """The requests and engine arguments robostress builds, checked with vLLM's own classes.
 
 Needs the vLLM wheel (no GPU): ``pip install --no-deps vllm==0.33.0`` beside CPU torch plus the
-few pure-Python packages its request schema imports (docs/http_client.md has the recipe). Skipped,
-with that reason, where vllm does not import. Run it there with ``--noconftest`` (this file needs
-none of the shared fixtures, and that venv need not have Mitsuba):
-
-    PYTHONPATH=$PWD /work/vllmenv/bin/python -m pytest --noconftest -q tests/models/test_vllm_schema.py
+few pure-Python packages its request schema imports. Skipped, with that reason, where vllm does
+not import. ``bash .ci/vllm_schema.sh`` builds such a venv and runs this file there with
+``--noconftest`` (it needs none of the shared fixtures, and that venv need not have Mitsuba).
 
 A body can validate and still carry a field vLLM drops (its request model allows extra keys and
 only logs them), so every body must also leave ``model_extra`` empty.
