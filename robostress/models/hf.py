@@ -32,6 +32,7 @@ from typing import Any
 
 from PIL import Image
 
+from robostress.core.version import version_tuple
 from robostress.errors import BackendError
 from robostress.models.base import Model, Request, Response
 
@@ -41,18 +42,11 @@ INSTALL_HINT = ("transformers is not installed: pip install 'robostress[hf]' (on
 DTYPE_KEYWORD_FROM = (4, 56)  # transformers accepts from_pretrained(dtype=...) from 4.56; torch_dtype= before
 
 
-def _version(v: str) -> tuple[int, ...]:
-    out = []
-    for part in v.split("+")[0].split("."):
-        if not part.isdigit():
-            break
-        out.append(int(part))
-    return tuple(out)
 
 
 def dtype_keyword(transformers_version: str) -> str:
     """``from_pretrained``'s dtype keyword in this transformers version."""
-    return "dtype" if _version(transformers_version) >= DTYPE_KEYWORD_FROM else "torch_dtype"
+    return "dtype" if version_tuple(transformers_version) >= DTYPE_KEYWORD_FROM else "torch_dtype"
 
 
 def gpu_hidden(torch: Any) -> bool:

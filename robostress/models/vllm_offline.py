@@ -31,6 +31,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from robostress.core.version import version_tuple
 from robostress.errors import BackendError, ConfigError
 from robostress.models.base import Model, Request, Response
 from robostress.models.http_client import chat_messages
@@ -47,14 +48,6 @@ SERVER_DEFAULT_KEYS = ("repetition_penalty", "presence_penalty", "frequency_pena
                        "top_p", "top_k", "min_p")
 
 
-def version_tuple(v: str) -> tuple[int, ...]:
-    """``"0.10.1.1"`` -> (0, 10, 1, 1); stops at the first non-numeric part (``0.11.0rc1`` -> (0, 11))."""
-    out = []
-    for part in v.split("+")[0].split("."):
-        if not part.isdigit():
-            break
-        out.append(int(part))
-    return tuple(out)
 
 
 def import_vllm() -> tuple[Any, Any, Any, str, Any]:

@@ -47,6 +47,8 @@ from typing import Any
 
 from aiohttp import web
 
+from robostress.core.version import version_tuple
+
 Answer = Callable[[dict[str, Any]], str]
 FaultPolicy = Callable[[dict[str, Any], int], "str | None"]
 FAULTS = ("500", "429", "timeout", "malformed", "empty", "length", "reset", "truncated")
@@ -64,14 +66,6 @@ def openai_temperature_error(value: Any) -> dict[str, Any]:
                       "type": "invalid_request_error", "param": "temperature", "code": "unsupported_value"}}
 
 
-def version_tuple(v: str) -> tuple[int, ...]:
-    """``"0.10.1.1"`` -> (0, 10, 1, 1); stops at the first non-numeric part."""
-    out = []
-    for part in v.split("+")[0].split("."):
-        if not part.isdigit():
-            break
-        out.append(int(part))
-    return tuple(out)
 _DATA_URL = re.compile(r"data:image/(png|jpeg|webp);base64,(.+)", re.S)
 _REMOVED = ("guided_choice", "guided_json", "guided_regex", "guided_grammar", "guided_decoding_backend")
 

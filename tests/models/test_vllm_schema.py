@@ -127,7 +127,7 @@ def test_the_guided_choice_body_is_for_old_servers_only(image: str) -> None:
 
 
 def test_vllm_version_is_in_the_tested_range() -> None:
-    from robostress.models.vllm_offline import version_tuple
+    from robostress.core.version import version_tuple
 
     assert (0, 10) <= version_tuple(vllm.__version__) <= (0, 33, 99), vllm.__version__
     assert "vllm" in sys.modules
