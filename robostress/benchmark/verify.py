@@ -206,17 +206,17 @@ def verify_benchmark(bench: Benchmark | Path | str, cache_dir: Path | None = Non
             whole = content_hash(bench.root, list(HASHED), frames)
         except OSError as e:
             whole = f"unreadable: {e.strerror}"
-        if whole != bench.content_hash:
-            res.problems.append(Problem("manifest.json", "content_hash does not match the records and "
-                                        "frame hashes (a record was changed)"))
+        content_ok, identity_ok = whole == bench.content_hash, True
         if "identity" in bench.manifest:
             try:
-                same = identity_hash(bench.root, frames) == bench.identity
+                identity_ok = identity_hash(bench.root, frames) == bench.identity
             except OSError:
-                same = False
-            if not same:
-                res.problems.append(Problem("manifest.json", "identity does not match the plans, items, "
-                                            "truth and masks (a record was changed)"))
+                identity_ok = False
+        # one problem for both: a changed record breaks both, and its specific cause should stay in view
+        stale = [] if content_ok else ["content_hash does not match the records and frame hashes"]
+        stale += [] if identity_ok else ["identity does not match the plans, items, truth and masks"]
+        if stale:
+            res.problems.append(Problem("manifest.json", "; ".join(stale) + " (a record was changed)"))
         for f in frames:
             for name in FRAME_FILES:
                 res.files += 1

@@ -59,8 +59,8 @@ def test_manifest_without_file_hashes_still_catches_a_changed_record(bench: Path
     (bench / "items.jsonl").write_text(items)
     res = verify_benchmark(bench, tmp_path / "c")
     assert [str(p) for p in res.problems] == [
-        "manifest.json: content_hash does not match the records and frame hashes (a record was changed)",
-        "manifest.json: identity does not match the plans, items, truth and masks (a record was changed)"]
+        "manifest.json: content_hash does not match the records and frame hashes; identity does not match "
+        "the plans, items, truth and masks (a record was changed)"]
 
 
 @pytest.mark.slow
