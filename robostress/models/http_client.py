@@ -257,6 +257,14 @@ class ChatClient(Model):
             transport = self._transport
         return transport.run(coro)
 
+    async def _probe(self, url: str, headers: dict[str, str]) -> tuple[int, bytes | None]:
+        """One short GET (at most 10 s) before the run: its status and bounded body."""
+        assert self._transport is not None
+        s, _ = await self._transport.session()
+        timeout = aiohttp.ClientTimeout(total=min(self.timeout_s, 10.0))
+        async with s.get(url, headers=headers, timeout=timeout) as resp:
+            return resp.status, await _read_bounded(resp)
+
     def _headers(self) -> dict[str, str]:
         key = os.environ.get(self.api_key_env, "").strip()
         if any(c.isspace() or not c.isprintable() for c in key):
@@ -267,15 +275,8 @@ class ChatClient(Model):
     def _check(self) -> None:
         url, headers = public_url(self.base_url), self._headers()
 
-        async def probe() -> tuple[int, bytes | None]:
-            assert self._transport is not None
-            s, _ = await self._transport.session()
-            timeout = aiohttp.ClientTimeout(total=min(self.timeout_s, 10.0))
-            async with s.get(f"{self.base_url}/models", headers=headers, timeout=timeout) as resp:
-                return resp.status, await _read_bounded(resp)
-
         try:
-            status, raw = self._run(probe())
+            status, raw = self._run(self._probe(f"{self.base_url}/models", headers))
         except Exception as e:  # refused, DNS, timeout: each means the server cannot be reached
             self.close()
             raise BackendError(f"cannot reach the model server at {url} ({type(e).__name__}); "

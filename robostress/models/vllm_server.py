@@ -21,10 +21,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import aiohttp
-
 from robostress.errors import BackendError
-from robostress.models.http_client import ChatClient, _read_bounded, public_url
+from robostress.models.http_client import ChatClient, public_url
 from robostress.models.vllm_offline import version_tuple
 
 MIN_SERVER = (0, 10)
@@ -68,15 +66,8 @@ class VLLMServer(ChatClient):
         root = self.base_url[:-3] if self.base_url.endswith("/v1") else self.base_url
         headers = self._headers()
 
-        async def probe() -> tuple[int, bytes | None]:
-            assert self._transport is not None
-            s, _ = await self._transport.session()
-            timeout = aiohttp.ClientTimeout(total=min(self.timeout_s, 10.0))
-            async with s.get(f"{root}/version", headers=headers, timeout=timeout) as resp:
-                return resp.status, await _read_bounded(resp)
-
         try:
-            status, raw = self._run(probe())
+            status, raw = self._run(self._probe(f"{root}/version", headers))
             version = json.loads(raw or b"")["version"] if status == 200 else None
         except Exception:  # no /version (not vLLM), or an odd reply: the current field is sent
             return None
