@@ -3,6 +3,7 @@
     python bench/noise.py samplers [--size 128] [--scenes 3] [--ref-spp 1024]
     python bench/noise.py ratios   [--size 128] [--scenes 3] [--ref-spp 576]
     python bench/noise.py cost     [--size 256] [--scenes 1]
+    python bench/noise.py pipelines [--size 256] [--scenes 1] [--ref-spp 1024] [--family lab_tabletop]
 
 ``samplers``: sampler x spp (x passes) -> mean abs error in 8-bit levels against a reference
 rendered with another seed, and seconds per frame (scene load + RGB passes, warm JIT), on
@@ -14,6 +15,16 @@ twins, and reference colours within 1 level (eroded by one pixel). "before" rend
 old default (orthogonal, 25 spp, one pass); "after" with the current RenderSettings (passes,
 adaptive spp ladder). Errors are taken on unrounded sRGB levels (stricter than 8-bit PNGs,
 whose rounding adds the same ~0.25-level floor to both twins).
+
+``pipelines``: today's (renderer r8: raw passes, 2 x 12 spp, the ladder on unchanged pixels; and
+the same raw passes held to r9's bound on all, target and unchanged pixels) against
+the denoised candidates (2 passes of 2 or 4 spp, each denoised by Open Image Denoise fast or
+high), side by side in one run on the same frames: the clean twin and two sub-types of each
+dimension at severity 3 per scene. Per frame: CPU seconds (process time, all threads) and wall
+seconds of ``render_twin`` (ground truth, passes, denoising, noise matching; the second of two
+rounds, so compiled kernels are warm), and mean abs error of the 8-bit frame in levels against a
+reference rendered with ``--ref-spp`` raw samples and another seed; "worst ratio": the largest
+stressed / clean 8-bit noise on the whole frame or the target after matching (r9's bound: 1.15).
 
 ``cost``: build-pipeline frames/s (GT passes, PNGs, cache, questions) on the mini preset's
 settings, old default vs new default with and without the adaptive ladder.
@@ -211,17 +222,84 @@ def cost(a: argparse.Namespace) -> None:
             shutil.rmtree(tmp)
 
 
+PIPELINES = [  # label, RenderSettings overrides (r8: the pipeline of renderer r8, today's before r9)
+    ("r8: raw 2x12, unchanged", {"denoise": None, "spp": 12, "match": ("unchanged",)}),
+    ("raw 2x12, all sets", {"denoise": None, "spp": 12}),  # r8's passes held to r9's noise bound
+    ("oidn fast 2x2", {"denoise": "oidn", "spp": 2, "denoise_quality": "fast"}),
+    ("oidn fast 2x4", {"denoise": "oidn", "spp": 4, "denoise_quality": "fast"}),
+    ("oidn high 2x2", {"denoise": "oidn", "spp": 2, "denoise_quality": "high"}),
+    ("oidn high 2x4", {"denoise": "oidn", "spp": 4, "denoise_quality": "high"}),
+]
+PIPELINE_SUBTYPES = ("complex_texture", "transparent", "local_underexposure", "global_overexposure",
+                     "extreme_viewpoint", "small_scale", "occlusion", "nonrigid_deformation")
+
+
+def pipelines(a: argparse.Namespace) -> None:
+    from robostress.scene.sample import sample_scene
+    from robostress.seeding import derive_seed
+    from robostress.stress.base import apply_stress, get_stress
+
+    frames = []  # (label, plan, clean plan or None, seed)
+    for i in range(a.scenes):
+        clean = sample_scene(a.family, 0, i)
+        seed = derive_seed(0, clean.scene_id, "render") & 0x7FFFFFFF
+        frames.append((f"{i}/clean", clean, None, seed))
+        for sub in PIPELINE_SUBTYPES:
+            plan, rec = apply_stress(clean, sub, 3)
+            if rec.skipped is None:
+                frames.append((f"{i}/{sub}", plan, clean, seed))
+    ref_r = _renderer(a.size, sampler="multijitter", spp=64, denoise=None)
+    t0 = time.perf_counter()
+    refs = [_levels(_linear(ref_r, p, 999_983, a.ref_spp // 64)) for _, p, _, _ in frames]
+    print(f"{len(frames)} {a.family} frames at {a.size}px over {a.scenes} scene(s); reference {a.ref_spp} spp raw, "
+          f"other seed ({time.perf_counter() - t0:.0f} s)", flush=True)
+    rows: dict[str, dict[str, list[float]]] = {}
+    for label, kw in PIPELINES:
+        r = _renderer(a.size, **kw)
+        for rnd in range(2):  # round 0 compiles the kernels; round 1 is timed
+            cref: dict[str, Any] = {}
+            cpu, wall, err, spp, worst = [], [], [], [], []
+            for (name, plan, clean, seed), ref in zip(frames, refs, strict=True):
+                c0, w0 = time.process_time(), time.perf_counter()
+                if clean is None:
+                    out = r.render_twin(plan, seed)
+                    cref[name.split("/")[0]] = out.ref
+                else:
+                    out = r.render_twin(plan, seed, cref[name.split("/")[0]])
+                cpu.append(time.process_time() - c0)
+                wall.append(time.perf_counter() - w0)
+                err.append(float(np.abs(out.arrays.rgb.astype(np.float64) - ref).mean()))
+                spp.append(out.noise["spp"])
+                worst.append(max((out.noise[k] or 0.0) for k in ("whole_ratio", "target_ratio")))
+        rows[label] = {"cpu": cpu, "wall": wall, "err": err, "spp": spp, "worst": worst}
+        print(f"  {label}: done", flush=True)
+    base = rows[PIPELINES[0][0]]
+    print(f"\n{'pipeline':26s} {'CPU s/frame':>11s} {'wall s/frame':>12s} {'speed-up (CPU)':>14s} "
+          f"{'err (levels)':>12s} {'worst frame err':>15s} {'mean spp':>8s} {'worst ratio':>11s}")
+    for label, r in rows.items():
+        print(f"{label:26s} {np.mean(r['cpu']):11.3f} {np.mean(r['wall']):12.3f} "
+              f"{np.sum(base['cpu']) / np.sum(r['cpu']):13.2f}x {np.mean(r['err']):12.3f} "
+              f"{max(r['err']):15.3f} {np.mean(r['spp']):8.1f} {max(r['worst']):11.2f}")
+    print("\nerror per frame (levels):")
+    print(f"{'frame':28s}" + "".join(f"{lbl[:14]:>15s}" for lbl in rows))
+    for k, (name, *_rest) in enumerate(frames):
+        dim = "clean" if "clean" in name else get_stress(name.split("/")[1]).dimension
+        print(f"{name + ' (' + dim + ')':28s}" + "".join(f"{r['err'][k]:15.3f}" for r in rows.values()))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["samplers", "ratios", "cost"])
+    ap.add_argument("what", choices=["samplers", "ratios", "cost", "pipelines"])
     ap.add_argument("--size", type=int, default=None)
     ap.add_argument("--scenes", type=int, default=None)
     ap.add_argument("--ref-spp", type=int, default=None)
+    ap.add_argument("--family", default="lab_tabletop", help="scene family of the pipelines frames "
+                    "(lab_tabletop: the robot lab of mini and lab100; tabletop: the box scenes)")
     a = ap.parse_args()
-    a.size = a.size or (256 if a.what == "cost" else 128)
-    a.scenes = a.scenes or (1 if a.what == "cost" else 3)
-    a.ref_spp = a.ref_spp or (1024 if a.what == "samplers" else 576)
-    {"samplers": samplers, "ratios": ratios, "cost": cost}[a.what](a)
+    a.size = a.size or (256 if a.what in ("cost", "pipelines") else 128)
+    a.scenes = a.scenes or (1 if a.what in ("cost", "pipelines") else 3)
+    a.ref_spp = a.ref_spp or (1024 if a.what in ("samplers", "pipelines") else 576)
+    {"samplers": samplers, "ratios": ratios, "cost": cost, "pipelines": pipelines}[a.what](a)
 
 
 if __name__ == "__main__":

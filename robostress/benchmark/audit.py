@@ -4,7 +4,9 @@ Reports, from the files alone: object categories and robot visibility over the c
 frames that show the void (a pixel whose ray hits nothing, from the exact depth pass) and frames
 with more than 1 % pure-black pixels (with their stresses: deep shadow is physics, not void), the realised severity per sub-type (s1 and s5 means, and
 whether it moves the declared way in every scene), render noise of stressed frames relative to
-their clean twins on unchanged pixels, and items per (sub-type, severity, ability) cell.
+their clean twins (the 8-bit frame's noise on all pixels clipped in neither twin, on the targets'
+pixels, and on the pixels the stress leaves unchanged), and items per (sub-type, severity,
+ability) cell.
 
     robostress audit benchmark_dir=benchmarks/mini
 """
@@ -23,6 +25,8 @@ from robostress.stress.base import get_stress
 
 BLACK_LEVEL = 2  # 8-bit value at or below which a pixel counts as pure black
 MAX_BLACK_SHARE = 0.01
+NOISE_LIMIT = 1.15  # stressed / clean noise allowed on the same pixels (RenderSettings.noise_ratio)
+NOISE_SETS = (("whole", "whole_ratio"), ("target", "target_ratio"), ("unchanged", "ratio"))
 
 
 def audit(root: Path | str) -> dict[str, Any]:
@@ -35,14 +39,22 @@ def audit(root: Path | str) -> dict[str, Any]:
     black = [f.frame_id for f in frames if (b.image(f.image).max(-1) <= BLACK_LEVEL).mean() > MAX_BLACK_SHARE]
     void = [f.frame_id for f in frames if (_depth(b, f) == 0).any()]  # a ray that hit nothing at all
     realised: dict[str, dict[int, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
-    noise: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    noise: dict[str, dict[str, dict[int, list[float]]]] = {k: defaultdict(lambda: defaultdict(list))
+                                                            for k, _ in NOISE_SETS}
+    clean_noise: dict[str, list[float]] = defaultdict(list)
     for f in frames:
         s = f.stress
         if s.severity and s.realised is not None:
             realised[s.subtype][s.severity][f.scene_id] = float(s.realised)
-        ratio = (f.render.get("noise") or {}).get("ratio") if isinstance(f.render, dict) else None
-        if s.severity and ratio is not None:
-            noise[s.subtype][s.severity].append(float(ratio))  # type: ignore[arg-type]
+        rec = (f.render.get("noise") or {}) if isinstance(f.render, dict) else {}
+        if not s.severity:
+            for key in ("noise8", "target_noise8"):
+                if rec.get(key) is not None:
+                    clean_noise[key].append(float(rec[key]))
+            continue
+        for name, key in NOISE_SETS:
+            if rec.get(key) is not None:
+                noise[name][s.subtype][s.severity].append(float(rec[key]))
     rows = []
     for sub, by_sev in realised.items():
         d = get_stress(sub).direction
@@ -66,10 +78,21 @@ def audit(root: Path | str) -> dict[str, Any]:
         "scenes": len(b.scenes), "frames": len(frames), "items": len(b.items), "categories": cats,
         "robot_visible_clean": f"{robot_seen}/{len(clean)}", "black_frames": black, "void_frames": void,
         "realised": sorted(rows, key=lambda r: list(realised).index(r["subtype"])),
-        "noise_ratio": {sub: {sev: float(np.max(v)) for sev, v in sorted(by.items())} for sub, by in noise.items()},
+        "noise_ratio": {name: {sub: {sev: float(np.max(v)) for sev, v in sorted(by.items())}
+                               for sub, by in noise[name].items()} for name, _ in NOISE_SETS},
+        "noise_over": {name: sum(v > NOISE_LIMIT for by in noise[name].values() for vs in by.values() for v in vs)
+                       for name, _ in NOISE_SETS},
+        "noise_measured": {name: sum(len(vs) for by in noise[name].values() for vs in by.values())
+                           for name, _ in NOISE_SETS},
+        "clean_noise8": {k: float(np.mean(v)) for k, v in clean_noise.items()},
         "cells": {"count": len(counts), "items_min": int(n.min()), "items_median": float(np.median(n)),
                   "scenes_min": min((len(v) for v in cells.values()), default=0)},
     }
+
+
+NOISE_TITLES = {"whole": "all pixels clipped in neither twin (8-bit)",
+                "target": "the targets' pixels in both twins (8-bit)",
+                "unchanged": "pixels the stress leaves unchanged"}
 
 
 def _depth(b: Benchmark, f: Any) -> np.ndarray:
@@ -92,9 +115,18 @@ def format_audit(a: dict[str, Any]) -> str:
              "\nrealised severity (mean over scenes)         s1          s5   monotonic in scenes"]
     for r in a["realised"]:
         lines.append(f"  {r['subtype']:24s} {r['s1']:14.4g} {r['s5']:11.4g}   {r['monotonic_scenes']}")
-    lines.append("\nnoise on unchanged pixels, stressed / clean (max over scenes; '-' = no unchanged pixels)")
-    for sub, by in a["noise_ratio"].items():
-        lines.append(f"  {sub:24s} " + "  ".join(f"s{k} {v:.2f}" for k, v in by.items()))
+    cn = a.get("clean_noise8") or {}
+    if cn:
+        lines.append(f"\nrender noise of the clean frames, 8-bit levels RMS (render noise and rounding): "
+                     f"non-clipped pixels {cn.get('noise8', float('nan')):.2f}, "
+                     f"target pixels {cn.get('target_noise8', float('nan')):.2f}")
+    for name, _ in NOISE_SETS:
+        table = a["noise_ratio"].get(name) or {}
+        over, n = a["noise_over"][name], a["noise_measured"][name]
+        lines.append(f"\nnoise on {NOISE_TITLES[name]}, stressed / clean, max over scenes "
+                     f"({n} frames measured, {over} over {NOISE_LIMIT}; a missing severity: too few pixels)")
+        for sub, by in table.items():
+            lines.append(f"  {sub:24s} " + "  ".join(f"s{k} {v:.2f}" for k, v in by.items()))
     c = a["cells"]
     lines.append(f"\n(sub-type, severity, ability) cells: {c['count']}; items per cell min {c['items_min']}, "
                  f"median {c['items_median']:.0f}; scenes per cell min {c['scenes_min']}")

@@ -18,6 +18,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 SAMPLERS = ("orthogonal", "multijitter", "ldsampler", "stratified", "independent")  # render.renderer
+DENOISERS = ("oidn",)  # render.renderer (null: none)
 VARIANTS = ("auto", "cuda_ad_rgb", "llvm_ad_rgb", "scalar_rgb")  # render.variant, plus auto
 
 
@@ -55,11 +56,17 @@ class RendererSchema:
 
     variant: str = opt("auto", "Mitsuba variant", choices=VARIANTS)
     sampler: str = opt("multijitter", "Mitsuba sampler", choices=SAMPLERS)
-    spp: int = opt(12, "samples per pixel per pass", min=1, max=65536)
+    spp: int = opt(2, "samples per pixel per pass", min=1, max=65536)
     max_depth: int = opt(8, "path length", min=2, max=1024)
     passes: int = opt(2, "independent passes per frame (their spread is the noise estimate)", min=2, max=64)
-    noise_ratio: Optional[float] = opt(1.15, "max stressed/clean noise on unchanged pixels (null: off)", min=1.0)
+    noise_ratio: Optional[float] = opt(1.15, "max stressed/clean 8-bit noise on the matched pixel sets (null: off)",
+                                       min=1.0)
     spp_ladder: list[int] = opt([1, 2, 4, 8], "pass multiples tried for a noisy stressed frame")
+    denoise: Optional[str] = opt("oidn", "denoise each pass (Intel Open Image Denoise; null: raw passes)",
+                                 choices=DENOISERS)
+    denoise_quality: str = opt("fast", "Open Image Denoise quality", choices=("fast", "balanced", "high"))
+    match: list[str] = opt(["unchanged", "whole", "target"],
+                           "pixel sets whose noise is matched to the clean twin's (unchanged, whole, target)")
 
 
 @dataclass

@@ -21,7 +21,7 @@ from robostress.benchmark.load import Benchmark
 from robostress.catalog import catalog_entry
 from robostress.models.prior import DEFAULT_TABLE, fit, save
 from robostress.questions.templates import PROMPT_VERSION
-from robostress.render.renderer import RenderSettings
+from robostress.render.renderer import render_settings
 
 CONF = Path(__file__).resolve().parent.parent / "conf"
 
@@ -34,8 +34,7 @@ def train_build_config(num_scenes: int | None = None, severities: list[int] | No
     return BuildConfig(name=f"{b['name']}-prior", family=b["family"], seed=int(b["seed"]),
                        num_scenes=int(num_scenes or b["num_scenes"]), subtypes=b["subtypes"],
                        severities=list(severities or b["severities"]), questions=True,
-                       render=RenderSettings(width=size, height=size, spp=int(r["spp"]), sampler=r["sampler"],
-                                             max_depth=int(r["max_depth"]), variant=r["variant"]))
+                       render=render_settings(r, size, size))
 
 
 def fit_on_train(out: Path = DEFAULT_TABLE, work_dir: Path = Path("benchmarks/train-prior"),

@@ -20,6 +20,28 @@ FREE_MARGIN = 0.03  # metres kept clear of object footprints and support edges
 def amodal_mask(plan: ScenePlan, obj: SceneObject, width: int, height: int) -> tuple[np.ndarray, int]:
     """Silhouette of ``obj`` alone: (in-frame bool mask, pixel count on an extended canvas).
 
+    It depends only on the object and the camera, which most stressed frames share with their
+    clean twin (material and lighting stresses): the last ``AMODAL_CACHE_SIZE`` are kept (it was
+    0.2 s a lab frame).
+    """
+    key = (obj.model_dump_json(), plan.camera.model_dump_json(), int(width), int(height))
+    hit = _AMODAL_CACHE.pop(key, None)
+    if hit is None:
+        hit = _amodal_mask(plan, obj, width, height)
+        hit[0].flags.writeable = False
+    _AMODAL_CACHE[key] = hit  # most recently used last
+    while len(_AMODAL_CACHE) > AMODAL_CACHE_SIZE:
+        _AMODAL_CACHE.pop(next(iter(_AMODAL_CACHE)))
+    return hit[0].copy(), hit[1]
+
+
+AMODAL_CACHE_SIZE = 512
+_AMODAL_CACHE: dict[tuple[str, str, int, int], tuple[np.ndarray, int]] = {}
+
+
+def _amodal_mask(plan: ScenePlan, obj: SceneObject, width: int, height: int) -> tuple[np.ndarray, int]:
+    """``amodal_mask`` without the cache.
+
     The mesh is rasterised with OpenCV on a canvas 3x the frame in each direction with the same
     pixel scale, so the part of the object outside the frame is counted too. Rasterising at
     SUPERSAMPLE x and keeping pixels at least half covered matches the ray-traced mask's
@@ -90,11 +112,12 @@ def free_space(plan: ScenePlan, ids: np.ndarray, position: np.ndarray, normal: n
 RING_PX = 3  # width of the surround a referent is compared with
 
 
-def photometric_contrast(rgb: np.ndarray, visible: np.ndarray) -> float | None:
+def photometric_contrast(rgb: np.ndarray, visible: np.ndarray, lab_img: np.ndarray | None = None) -> float | None:
     """Mean CIELAB delta E of an object's visible pixels to the mean colour of its surround.
 
     Geometry says whether an object is in the line of sight; this says whether it can be told
     apart in the image (a white box in a blown-out frame, a black mug in the dark: ~0).
+    ``lab_img``: ``lab(rgb)`` when the caller has it (one conversion per frame, not per object).
     """
     if not visible.any():
         return None
@@ -103,12 +126,12 @@ def photometric_contrast(rgb: np.ndarray, visible: np.ndarray) -> float | None:
     ring = cv2.dilate(visible.astype(np.uint8), k).astype(bool) & ~visible
     if not ring.any():
         return None
-    L = lab(rgb)
+    L = lab(rgb) if lab_img is None else lab_img
     return round(float(np.linalg.norm(L[visible] - L[ring].mean(0), axis=-1).mean()), 3)
 
 
 def object_gt(obj_id: str, visible: np.ndarray, amodal_in: np.ndarray, amodal_total: int,
-              rgb: np.ndarray | None = None) -> ObjectGT:
+              rgb: np.ndarray | None = None, lab_img: np.ndarray | None = None) -> ObjectGT:
     """Per-object visibility, box and centroid from the modal and amodal masks."""
     amodal_in = amodal_in | visible  # rasteriser and ray tracer differ by a fraction of a pixel
     vis = int(visible.sum())
@@ -123,4 +146,4 @@ def object_gt(obj_id: str, visible: np.ndarray, amodal_in: np.ndarray, amodal_to
                     visible_fraction=round(vis / am, 6) if am else 0.0,
                     out_of_frame_fraction=round(1.0 - am / total, 6) if total else 1.0,
                     bbox=bbox, centroid=centroid,
-                    contrast=photometric_contrast(rgb, visible) if rgb is not None else None)
+                    contrast=photometric_contrast(rgb, visible, lab_img) if rgb is not None else None)

@@ -1,11 +1,21 @@
-"""Equal-noise twins: per-pixel noise from independent passes, unchanged pixels, adaptive spp.
+"""Equal-noise twins: per-pixel noise from independent passes, measured where the model looks.
 
 Every frame is the mean of ``n >= 2`` independent passes of equal spp (seeds derived from the
-frame seed). The spread between passes estimates each pixel's noise without a reference. A
-stressed frame is compared with its clean twin on *unchanged* pixels (same first-hit surface,
-same depth, same local median colour): if its noise there exceeds the clean twin's by more than
-the allowed ratio, more passes are added on a fixed ladder. Low light raising relative noise
-where the stress changes the pixels is physics and is left alone; only unchanged pixels count.
+frame seed; with the denoiser, each pass is denoised on its own before the mean). The spread
+between passes estimates each pixel's noise without a reference. A stressed frame is compared
+with its clean twin on three pixel sets:
+
+- ``whole``: every pixel clipped in neither twin (a clipped channel shows no noise);
+- ``target``: the stress targets' pixels, visible in both twins and clipped in neither;
+- ``unchanged``: pixels the stress leaves alone (same first-hit surface, depth and local median
+  colour), the matching rule of renderer r3-r8.
+
+``whole`` and ``target`` are measured in what the model receives, the 8-bit frame: the RMS error
+of a pixel around its expected value is sqrt(sigma^2 + 1/12) levels, sigma the render noise and
+1/12 the variance of the rounding to 8 bits, which both twins carry. "Equal" is equal absolute
+noise in those levels on the same pixels, also when a stress scales the signal (global exposure):
+the model sees levels, not photon counts. If a ratio exceeds the allowed one, more passes are
+added on a fixed ladder.
 """
 
 from __future__ import annotations
@@ -21,6 +31,8 @@ MIN_UNCHANGED_PX = 64  # fewer unchanged pixels than this: no comparison (global
 MEDIAN_RADIUS = 2  # 5x5 median (OpenCV's float median allows 3x3 and 5x5): robust to fireflies, so they cannot carve holes in the mask
 CLIP_LEVEL = 254.0  # sRGB level at or above which a channel is clipped (shows no noise; counts as clipped in the measures)
 CHANGE_TOL = 2.0  # sRGB levels: local medians closer than this count as the same expected colour
+QUANT_VAR = 1.0 / 12.0  # variance of rounding to 8-bit levels (uniform error of width one level)
+MIN_TARGET_PX = 16  # fewer target pixels than this in both twins: no target figure (occluded, out of frame)
 
 
 def srgb_levels(linear: np.ndarray) -> np.ndarray:
@@ -82,6 +94,7 @@ class NoiseRef:
     median: np.ndarray  # H x W x 3 local median of the frame, sRGB levels
     noise: np.ndarray  # H x W per-pixel noise, sRGB levels
     names: dict[str, int] = field(default_factory=dict)  # entity id -> code in ``surface``
+    clipped: np.ndarray | None = None  # H x W: a channel of the frame at or above CLIP_LEVEL
 
 
 def surface_codes(ids: np.ndarray, id_map: dict[int, str], names: dict[str, int]) -> np.ndarray:
@@ -108,8 +121,45 @@ def make_ref(stack: PassStack, ids: np.ndarray, id_map: dict[int, str], depth: n
     """The clean twin's reference for matching stressed frames."""
     names: dict[str, int] = {}
     surface = surface_codes(ids, id_map, names)
-    return NoiseRef(surface=surface, depth=depth, median=local_median(srgb_levels(stack.mean_linear())),
-                    noise=stack.noise(), names=names)
+    levels = srgb_levels(stack.mean_linear())
+    return NoiseRef(surface=surface, depth=depth, median=local_median(levels), noise=stack.noise(),
+                    names=names, clipped=clipped(levels))
+
+
+def clipped(levels: np.ndarray) -> np.ndarray:
+    """Pixels with a channel at or above CLIP_LEVEL (sRGB levels, H x W x 3 -> H x W)."""
+    return np.asarray((levels >= CLIP_LEVEL).any(axis=-1), bool)
+
+
+def rms8(noise: np.ndarray, mask: np.ndarray) -> float:
+    """RMS error of the 8-bit frame around its expected value over ``mask``, in levels: render
+    noise and the rounding to 8 bits together."""
+    return math.sqrt(float(np.mean(np.square(noise[mask]))) + QUANT_VAR)
+
+
+def frame_noise(noise: np.ndarray, levels: np.ndarray, target: np.ndarray) -> dict[str, float | None]:
+    """A frame's own 8-bit noise on its non-clipped pixels and on its targets' non-clipped pixels."""
+    ok = ~clipped(levels)
+    t = ok & target
+    return {"whole": round(rms8(noise, ok), 4) if ok.any() else None,
+            "target": round(rms8(noise, t), 4) if int(t.sum()) >= MIN_TARGET_PX else None}
+
+
+def twin_ratios(ref: NoiseRef, noise: np.ndarray, levels: np.ndarray, ids: np.ndarray,
+                id_map: dict[int, str], targets: tuple[str, ...]) -> dict[str, float | None]:
+    """Stressed / clean 8-bit noise on the same pixels: ``whole`` (clipped in neither twin) and
+    ``target`` (the targets' pixels in both twins, clipped in neither); None if too few pixels."""
+    assert ref.clipped is not None, "a NoiseRef made before renderer r9 has no clipped mask"
+    ok = ~ref.clipped & ~clipped(levels)
+    codes = [ref.names[t] for t in targets if t in ref.names]
+    number = {v: k for k, v in id_map.items()}
+    mine = np.isin(ids, [number[t] for t in targets if t in number])
+    t = ok & np.isin(ref.surface, codes) & mine
+    out: dict[str, float | None] = {"whole": None, "target": None}
+    for key, m in (("whole", ok), ("target", t)):
+        if int(m.sum()) >= (MIN_TARGET_PX if key == "target" else MIN_UNCHANGED_PX):
+            out[key] = rms8(noise, m) / rms8(ref.noise, m)
+    return out
 
 
 def unchanged_mask(ref: NoiseRef, stack: PassStack, ids: np.ndarray, id_map: dict[int, str],

@@ -96,7 +96,7 @@ def _steps(x: np.ndarray, step: float) -> np.ndarray:
 def _camouflage(plan_json: str) -> tuple[tuple[str, tuple[float, float, float], float], ...]:
     plan = ScenePlan.model_validate_json(plan_json)
     probe = Renderer(RenderSettings(width=PROBE_SIZE, height=PROBE_SIZE, spp=PROBE_SPP, noise_ratio=None,
-                                    variant=PROBE_VARIANT))
+                                    variant=PROBE_VARIANT, denoise=None))  # raw: the same on every machine
     def flat(v: float) -> ScenePlan:
         return map_target_materials(plan, lambda o, m: m.model_copy(update={
             "blend": 1.0, "blend_rgb": (v, v, v), "albedo_scale": 1.0, "texture": None}))
