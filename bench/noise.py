@@ -256,7 +256,7 @@ def pipelines(a: argparse.Namespace) -> None:
     rows: dict[str, dict[str, list[float]]] = {}
     for label, kw in PIPELINES:
         r = _renderer(a.size, **kw)
-        for rnd in range(2):  # round 0 compiles the kernels; round 1 is timed
+        for _rnd in range(2):  # round 0 compiles the kernels; round 1 is timed
             cref: dict[str, Any] = {}
             cpu, wall, err, spp, worst = [], [], [], [], []
             for (name, plan, clean, seed), ref in zip(frames, refs, strict=True):

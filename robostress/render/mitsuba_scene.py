@@ -121,8 +121,6 @@ def material_bsdf(m: Material, two_sided: bool = False) -> dict[str, Any]:
     """
     albedo = np.clip(np.asarray(m.effective_rgb()), 0.0, 1.0)
     if m.texture_map is not None:
-        import mitsuba as mi
-
         reflectance: Any = _image_texture(m)
     elif m.texture is None:
         reflectance = _rgb(albedo)

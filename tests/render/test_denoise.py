@@ -11,7 +11,15 @@ import pytest
 
 from robostress.errors import ConfigError
 from robostress.render.io import encode_rgb
-from robostress.render.noise import QUANT_VAR, PassStack, frame_noise, make_ref, rms8, srgb_levels, twin_ratios
+from robostress.render.noise import (
+    QUANT_VAR,
+    PassStack,
+    frame_noise,
+    make_ref,
+    rms8,
+    srgb_levels,
+    twin_ratios,
+)
 from robostress.render.renderer import Renderer, RenderSettings, render_settings
 from robostress.scene.sample import sample_scene
 from robostress.stress.base import apply_stress
