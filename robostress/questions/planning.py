@@ -121,7 +121,13 @@ def _one_option(texts: set[str], options: tuple[str, ...]) -> str:
 
 @register
 class NextAction(QuestionType):
-    """'The robot must put the red mug on the blue book. What should it do next?'"""
+    """'The robot must put the red mug on the blue book. What should it do next?' Three options:
+    pick up the object, clear the destination's top, or nothing (already done); the answer is
+    drawn first among the three. Clearing the object's own top is not asked: only the base of a
+    stack, a plate, a book or a storage box, can be the object of that answer, so its kind gave
+    it away (a learned text-only model, logistic regression on the words, scored 41 % against
+    25 % with it; ``robostress leakage learner=logreg``). When a stress puts something on the
+    object, its first step is none of the options and the question is dropped on that frame."""
 
     name, ability = "next_action", "planning"
 
@@ -135,8 +141,8 @@ class NextAction(QuestionType):
 
     def _make(self, ctx: FrameContext, t: str, dest: str) -> QuestionSpec:
         a, d = desc(ctx.obj(t)), ctx.name(dest)
-        fourth = T.clear_top(d) if ctx.is_object(dest) else T.place_on(a, d)
-        opts = (T.pick_up(a), T.clear_top(a), fourth, T.DONE)
+        third = T.clear_top(d) if ctx.is_object(dest) else T.place_on(a, d)
+        opts = (T.pick_up(a), third, T.DONE)
         return self.spec(t, T.question("next_action", a=a, dest=d), opts, (t,), dest=dest)
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
@@ -211,7 +217,10 @@ class MoveFirst(QuestionType):
         each category three times as often as it is the truth on the train split: drawn
         uniformly, with large objects filling the slots when too few fitted, a book was the truth
         of 3 % of the questions offering it and a butter box of 32 %, and a text-only model
-        scored 30 % against 25 %. A subject with too few candidates is not asked."""
+        scored 30 % against 25 %. No wrong option is of a kind already on the subject: the butter
+        box on top and a butter box from the catalogue offered together made the truth one of two
+        (a learned text-only model, ``robostress leakage learner=logreg``, scored 30.5 %). A subject
+        with too few candidates is not asked."""
         c = self.choose(ctx, g)
         if c is None:
             return []
@@ -238,6 +247,8 @@ class MoveFirst(QuestionType):
                 top = stack_above(world_of(ctx, (x,)), x)
                 mine = tuple(dict.fromkeys(desc(ctx.obj(i)) for i in sorted(top)))
                 cands = _could_carry(ctx, x, [i for i in seen if i != x and i not in top], set(mine))
+                kinds = {ctx.obj(i).category for i in top}  # a kind offered twice (the butter box on top and
+                cands = [c for c in cands if c[0] not in kinds]  # another from the catalogue) was the truth
                 tops = [i for i in sorted(top) if not ctx.above(i)]
                 if len(mine) <= 3 and len(cands) >= 3 - len(mine):
                     kind = ctx.obj(tops[0]).category if len(tops) == 1 else None
