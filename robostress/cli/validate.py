@@ -313,6 +313,9 @@ def _leakage_checks(cfg: DictConfig) -> None:
     from robostress.scene.family import load_family  # deferred: keeps `robostress --help` fast
 
     if cfg.benchmark_dir is not None:
+        if cfg.learner != "none":
+            raise ConfigError(f"learner={cfg.learner} needs sampled train scenes to learn from; "
+                              "leave benchmark_dir=null (sampled scenes) or set learner=none")
         _need_benchmark(str(cfg.benchmark_dir), "benchmark_dir")
     else:
         load_family(str(cfg.family))

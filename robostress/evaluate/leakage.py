@@ -11,9 +11,12 @@ the answer of 'what is X resting on or in?' counts as one value, 'an object' (ag
 for a train split (the train preset's seed) and a held-out split, frames them with the box
 rasteriser (``robostress.questions.boxes``: exact geometry, no Mitsuba, well under a second a
 scene), fits a fresh prior on the train items and scores it on the held-out clean twins. The
-README's leakage table is its output::
+README's leakage table is its output. With ``learner=logreg`` the same train and held-out items
+also fit and score a learned text-only model (``robostress.evaluate.text_learner``: logistic
+regression on the words of question and options), the strongest text-only attacker here::
 
     robostress leakage train_scenes=150 test_scenes=150     # lab_tabletop
+    robostress leakage train_scenes=700 test_scenes=400 learner=logreg
     robostress leakage benchmark_dir=benchmarks/mini         # a built benchmark
 """
 
@@ -116,20 +119,32 @@ def leakage(bench_dir: Path | str, clean_only: bool = False) -> list[LeakRow]:
     return leakage_rows([i for i in items if i.severity == 0] if clean_only else items)
 
 
+def sampled_items(family: str = "lab_tabletop", train_scenes: int = 150, test_scenes: int = 150,
+                  test_seed: int = 0) -> tuple[list[Item], list[Item]]:
+    """Clean items of ``train_scenes`` scenes of the train preset's seed and of ``test_scenes``
+    held-out scenes (seed ``test_seed``) of ``family``; box-rasterised frames."""
+    train_seed = int(yaml.safe_load((CONF / "benchmark" / "train.yaml").read_text())["seed"])
+    if train_seed == test_seed:
+        raise ConfigError(f"the held-out seed {test_seed} is the train split's seed")
+    return (sampled_clean_items(train_seed, train_scenes, (family,)),
+            sampled_clean_items(test_seed, test_scenes, (family,)))
+
+
+def prior_rows(train: Sequence[Item], test: Sequence[Item], family: str = "lab_tabletop") -> list[LeakRow]:
+    """Rows of the ``test`` items, the prior fitted on the ``train`` items."""
+    table = fit(train, {"benchmark": f"sampled-{family}", "seed": 0, "num_scenes": len({i.scene_id for i in train})})
+    with tempfile.TemporaryDirectory() as tmp:
+        save(table, Path(tmp) / "prior.json")
+        prior = Prior(table=str(Path(tmp) / "prior.json"))
+    return sorted(leakage_rows(test, prior=prior), key=lambda r: r.qtype)
+
+
 def sampled_leakage(family: str = "lab_tabletop", train_scenes: int = 150, test_scenes: int = 150,
                     test_seed: int = 0) -> list[LeakRow]:
     """Rows of ``test_scenes`` held-out clean scenes of ``family`` (seed ``test_seed``), the prior
     fitted on ``train_scenes`` scenes of the train preset's seed; box-rasterised frames."""
-    train_seed = int(yaml.safe_load((CONF / "benchmark" / "train.yaml").read_text())["seed"])
-    if train_seed == test_seed:
-        raise ConfigError(f"the held-out seed {test_seed} is the train split's seed")
-    table = fit(sampled_clean_items(train_seed, train_scenes, (family,)),
-                {"benchmark": f"sampled-{family}", "seed": train_seed, "num_scenes": train_scenes})
-    with tempfile.TemporaryDirectory() as tmp:
-        save(table, Path(tmp) / "prior.json")
-        prior = Prior(table=str(Path(tmp) / "prior.json"))
-    return sorted(leakage_rows(sampled_clean_items(test_seed, test_scenes, (family,)), prior=prior),
-                  key=lambda r: r.qtype)
+    train, test = sampled_items(family, train_scenes, test_scenes, test_seed)
+    return prior_rows(train, test, family)
 
 
 def overall(rows: Sequence[LeakRow]) -> tuple[float, float, float]:

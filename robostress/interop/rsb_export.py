@@ -36,6 +36,7 @@ from robostress.benchmark.verify import require_whole
 from robostress.errors import ConfigError, DataError
 from robostress.interop.rsb_taxonomy import to_rsb
 from robostress.questions.item import LETTERS, Item
+from robostress.scoring.score import truth_mask
 
 GT_OF_FORMAT = {"mc": "mcq", "box": "bbox", "point": "mask"}
 DATASET, SUBCATEGORY = "01", "01"
@@ -43,8 +44,9 @@ MASK_FORMATS = {"png": ("png", "png/binary_mask"), "jpg": ("jpg", "jpg/threshold
 
 
 def binary_mask(bench: Benchmark, item: Item) -> np.ndarray:
-    """255 where a point at that pixel counts for ``item`` (its instance ids), else 0 (uint8)."""
-    m = bench.mask(str(item.truth["mask"]))
+    """255 where a point at that pixel counts for ``item`` (its instance ids, inside its placement
+    region if it has one), else 0 (uint8)."""
+    m = truth_mask(item, bench.mask)
     return np.where(np.isin(m, [int(i) for i in item.truth["instances"]]), 255, 0).astype(np.uint8)
 
 

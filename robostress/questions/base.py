@@ -271,6 +271,10 @@ class FrameContext:
         """Instance number of an entity in this frame's masks (0 if absent)."""
         return self._numbers.get(entity_id, 0)
 
+    def gt(self, oid: str) -> ObjectGT | None:
+        """This frame's ground truth of an object (None if it has none)."""
+        return self._gt.get(oid)
+
     def share(self, oid: str) -> float:
         """Visible share of an object's whole silhouette (occlusion and frame cut)."""
         gt = self._gt.get(oid)

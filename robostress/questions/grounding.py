@@ -6,9 +6,11 @@ Truth (permille of the image width and height, origin top-left):
   box ``x1..x2`` becomes ``1000*x1/W .. 1000*(x2+1)/W`` (same for y);
 * point: the visible mask (``truth['mask']``, instance ``truth['instances']``) is what scores;
   ``truth['point']`` is the pixel deepest inside it (a reference answer, always a hit);
-* placement: the free-space mask of the support; ``truth['point']`` is the free pixel farthest
-  from anything that is not free (``cv2.distanceTransform``). Dropped when less than
-  ``MIN_FREE_FRACTION`` of the image is free surface of that support.
+* placement: the free-space mask of the support, restricted to ``truth['region']`` (run-length
+  coded, ``robostress.questions.region``): the free surface next to the named object with room
+  for the object to put down and within the arm's reach; ``truth['point']`` is the region's
+  pixel farthest from its border, ``truth['area_fraction']`` its share of the frame (the chance
+  of a random point). Dropped when the region is less than ``MIN_FREE_FRACTION`` of the image.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ import numpy as np
 from robostress.errors import DataError
 from robostress.questions import templates as T
 from robostress.questions.base import Drop, FrameContext, QuestionSpec, QuestionType, desc, register
+from robostress.questions.region import RELATIONS, encode, valid_region
 from robostress.render.frame import FrameArrays
 
 MIN_FREE_FRACTION = 0.002
 MIN_FREE_PX = 9
+TRIES = 8  # (relation, reference, object to put down) draws tried per support on the clean twin
 
 
 def deepest_point(mask: np.ndarray) -> tuple[int, int]:
@@ -88,7 +92,11 @@ class Point(_ObjectGrounding):
 
 @register
 class Placement(QuestionType):
-    """'Point to a free spot on the table where the robot could put an object down.'"""
+    """'Point to a free spot on the table just to the left of the red mug in the image, where the
+    robot could put the blue bowl down.' The valid region (``robostress.questions.region``) is
+    the free surface next to the named object X (left, right, in front, behind; or between X and
+    Z) with room for Y's footprint and within the arm's reach: a few percent of the frame, where
+    'a free spot on the table' accepted about 40 % of it. One question per kind of support."""
 
     name, ability, format = "placement", "placement_grounding", "point"
 
@@ -96,16 +104,41 @@ class Placement(QuestionType):
         by_kind: dict[str, str] = {}  # one question per kind of support: its name must be unique
         for s in [ctx.root_support(t) for t in ctx.plan.targets] + [s.id for s in ctx.plan.supports]:
             by_kind.setdefault(ctx.plan.support(s).kind, s)
-        return [self.spec(s, T.question("placement", support=k), (), (s,)) for k, s in by_kind.items()]
+        out = []
+        for kind, sid in by_kind.items():
+            on = [o for o in ctx.things() if o.support_id == sid and ctx.comfortable(o.id) and ctx.named_apart(o.id)]
+            movable = [o for o in ctx.things() if ctx.comfortable(o.id) and ctx.named_apart(o.id)]
+            for _ in range(TRIES):
+                if not on or len(movable) < 2:
+                    break
+                rel = RELATIONS[int(g.integers(len(RELATIONS)))]
+                refs = [on[i] for i in g.permutation(len(on))[:2 if rel == "between" else 1]]
+                ys = [o for o in movable if o not in refs]
+                if len(refs) < (2 if rel == "between" else 1) or not ys:
+                    continue
+                y = ys[int(g.integers(len(ys)))]
+                where = T.PLACEMENT_WHERE[rel].format(x=desc(refs[0]), z=desc(refs[-1]))
+                spec = self.spec(sid, T.question("placement", support=kind, where=where, y=desc(y)), (),
+                                 (sid, y.id, *(r.id for r in refs)), relation=rel)
+                if ctx.arrays is None or self.defined(spec, ctx):
+                    out.append(spec)
+                    break
+        return out
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> dict[str, Any]:
-        sid = spec.subjects[0]
+        sid, yid, *ref_ids = spec.subjects
+        kind = ctx.plan.support(sid).kind
+        for oid in (yid, *ref_ids):
+            ctx.refer(oid)
         n = ctx.number(sid)
-        free = _arrays(ctx).free == n
-        area = int(free.sum()) if n else 0
-        if area < max(MIN_FREE_PX, MIN_FREE_FRACTION * free.size):
-            raise Drop(f"too little free surface of the {ctx.plan.support(sid).kind} is visible ({area} px)")
-        x, y = deepest_point(free)
-        return {"mask": ctx.frame.free, "instances": [n],
+        free = (_arrays(ctx).free == n) if n else np.zeros(_arrays(ctx).free.shape, bool)
+        on = [o for o in ctx.things() if ctx.root_support(o.id) == sid]
+        region = valid_region(ctx.plan, ctx.plan.support(sid), free, spec.params["relation"], ctx.obj(yid),
+                              [ctx.obj(r) for r in ref_ids], on)
+        area = int(region.sum())
+        if area < max(MIN_FREE_PX, MIN_FREE_FRACTION * region.size):
+            raise Drop(f"too little free surface of the {kind} is visible where the question asks ({area} px)")
+        x, y = deepest_point(region)
+        return {"mask": ctx.frame.free, "instances": [n], "region": encode(region),
                 "point": permille_point(x, y, ctx.frame.width, ctx.frame.height),
-                "area_fraction": round(area / free.size, 6)}
+                "area_fraction": round(area / region.size, 6)}

@@ -121,7 +121,13 @@ def _one_option(texts: set[str], options: tuple[str, ...]) -> str:
 
 @register
 class NextAction(QuestionType):
-    """'The robot must put the red mug on the blue book. What should it do next?'"""
+    """'The robot must put the red mug on the blue book. What should it do next?' Three options:
+    pick up the object, clear the destination's top, or nothing (already done); the answer is
+    drawn first among the three. Clearing the object's own top is not asked: only the base of a
+    stack, a plate, a book or a storage box, can be the object of that answer, so its kind gave
+    it away (a learned text-only model, logistic regression on the words, scored 41 % against
+    25 % with it; ``robostress leakage learner=logreg``). When a stress puts something on the
+    object, its first step is none of the options and the question is dropped on that frame."""
 
     name, ability = "next_action", "planning"
 
@@ -135,8 +141,8 @@ class NextAction(QuestionType):
 
     def _make(self, ctx: FrameContext, t: str, dest: str) -> QuestionSpec:
         a, d = desc(ctx.obj(t)), ctx.name(dest)
-        fourth = T.clear_top(d) if ctx.is_object(dest) else T.place_on(a, d)
-        opts = (T.pick_up(a), T.clear_top(a), fourth, T.DONE)
+        third = T.clear_top(d) if ctx.is_object(dest) else T.place_on(a, d)
+        opts = (T.pick_up(a), third, T.DONE)
         return self.spec(t, T.question("next_action", a=a, dest=d), opts, (t,), dest=dest)
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
@@ -165,19 +171,25 @@ def _could_carry(ctx: FrameContext, x: str, ids: list[str], but: set[str]) -> li
     """What could rest on or in ``x`` and is not there, as (category, names) candidates: the name
     of each object of ``ids`` that would fit on ``x`` or inside it (untipped), and, in scenes of
     real objects, per category of the family, the catalogue objects not in the scene that would
-    fit (one of them is named if the category is drawn). Names in ``but`` are left out."""
+    fit (one of them is named if the category is drawn). Names in ``but`` are left out. One
+    candidate per category (its names those of the scene if it has any, else the catalogue's):
+    two of a kind offered together (two ketchup bottles of the scene, or the scene's pudding box
+    and the catalogue's green one) were never the truth, 2.5 % of the questions, and a learned
+    text-only model (``robostress leakage learner=logreg``) weighted that pair against both."""
     base = ctx.obj(x)
-    out: set[tuple[str, tuple[str, ...]]] = {(o.category, (desc(o),)) for o in map(ctx.obj, ids)
-           if not o.tipped and desc(o) not in but and could_rest(o, base)}
+    scene: dict[str, set[str]] = {}
+    for o in map(ctx.obj, ids):
+        if not o.tipped and desc(o) not in but and could_rest(o, base):
+            scene.setdefault(o.category, set()).add(desc(o))
     family = family_spec(ctx.plan.family)
+    absent: dict[str, set[str]] = {}
     if base.asset is not None and family is not None:
-        taken = {desc(o) for o in ctx.plan.objects} | but | {n for _, ns in out for n in ns}
-        absent: dict[str, set[str]] = {}
+        taken = {desc(o) for o in ctx.plan.objects} | but
         for o in catalogue_objects():
-            if o.category in family.categories and desc(o) not in taken and could_rest(o, base):
+            if o.category in family.categories and o.category not in scene and desc(o) not in taken \
+                    and could_rest(o, base):
                 absent.setdefault(o.category, set()).add(desc(o))
-        out |= {(c, tuple(sorted(n))) for c, n in absent.items()}
-    return sorted(out)
+    return sorted((c, tuple(sorted(n))) for c, n in (scene | absent).items())
 
 
 @dataclass(frozen=True)
@@ -211,7 +223,10 @@ class MoveFirst(QuestionType):
         each category three times as often as it is the truth on the train split: drawn
         uniformly, with large objects filling the slots when too few fitted, a book was the truth
         of 3 % of the questions offering it and a butter box of 32 %, and a text-only model
-        scored 30 % against 25 %. A subject with too few candidates is not asked."""
+        scored 30 % against 25 %. No wrong option is of a kind already on the subject: the butter
+        box on top and a butter box from the catalogue offered together made the truth one of two
+        (a learned text-only model, ``robostress leakage learner=logreg``, scored 30.5 %). A subject
+        with too few candidates is not asked."""
         c = self.choose(ctx, g)
         if c is None:
             return []
@@ -238,6 +253,8 @@ class MoveFirst(QuestionType):
                 top = stack_above(world_of(ctx, (x,)), x)
                 mine = tuple(dict.fromkeys(desc(ctx.obj(i)) for i in sorted(top)))
                 cands = _could_carry(ctx, x, [i for i in seen if i != x and i not in top], set(mine))
+                kinds = {ctx.obj(i).category for i in top}  # a kind offered twice (the butter box on top and
+                cands = [c for c in cands if c[0] not in kinds]  # another from the catalogue) was the truth
                 tops = [i for i in sorted(top) if not ctx.above(i)]
                 if len(mine) <= 3 and len(cands) >= 3 - len(mine):
                     kind = ctx.obj(tops[0]).category if len(tops) == 1 else None

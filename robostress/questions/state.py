@@ -3,8 +3,9 @@
 'Is anything resting on top of X?' is asked only in scenes that hold a stack: in a scene
 without one its answer would be 'no' for every object, a constant a blind model learns.
 'Upright or tipped?' likewise is asked in pairs (one upright, one tipped object) and only in
-scenes that hold both. A goal question draws its answer and its destination support first and
-picks the object to match (``goal_pair``).
+scenes that hold both. Goal questions in a scene with a stack come in mirrored pairs (the same
+destination, opposite answers: ``mirrored_goals``); elsewhere a goal question draws its answer
+and its destination support first and picks the object to match (``goal_pair``).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def stacks_by_design(ctx: FrameContext) -> bool:
 
 
 GOAL_VALUES = ("yes/support", "yes/object", "no/support", "no/object")
-NEXT_VALUES = ("done", "pick", "clear_a", "clear_d")
+NEXT_VALUES = ("done", "pick", "clear_d")  # no "clear_a": see NextAction
 
 
 def stack_pair(ctx: FrameContext, g: np.random.Generator, purpose: str, k: int, used: set[str],
@@ -75,11 +76,10 @@ def stack_pair(ctx: FrameContext, g: np.random.Generator, purpose: str, k: int, 
 
     - yes/support: a free object, the support under it; yes/object and done: T onto B;
     - no/support: T onto its support (it rests on B); pick and no/object: a free object onto
-      another free flat-topped one; clear_a: B onto a free flat-topped object (T must go first);
-      clear_d: a free object onto B (T must go first).
+      another free flat-topped one; clear_d: a free object onto B (T must go first).
 
     Destinations are objects as often as supports for goal questions (the template does not
-    give the answer away) and always objects for next-action (whose four options all apply).
+    give the answer away) and always objects for next-action (whose three options all apply).
     None if the scene has no such stack or the drawn answer cannot be set up."""
     stack = the_stack(ctx)
     if stack is None:
@@ -104,12 +104,33 @@ def stack_pair(ctx: FrameContext, g: np.random.Generator, purpose: str, k: int, 
         pairs = [(x, ctx.obj(x).support_id) for x in g_free if not ctx.is_object(ctx.obj(x).support_id)]
     elif want in ("no/object", "pick"):
         pairs = [(x, f) for x in g_free for f in flat_for(x)]
-    elif want == "clear_a":
-        pairs = [(base, f) for f in flat_for(base)]
     elif want == "clear_d":
         pairs = [(x, base) for x in g_free]
     pairs = [p for p in pairs if p[0] not in used]
     return pairs[0] if pairs else None
+
+
+def mirrored_goals(ctx: FrameContext, g: np.random.Generator) -> list[tuple[str, str]]:
+    """Two goal questions of a scene with a stack T on B, the same destination, opposite answers:
+    'T on B' (yes) and 'X on B' (no), or 'X on its support' (yes) and 'T on that support' (no),
+    for a free object X; which of the two is drawn per scene (balanced). Each destination and
+    each of T and X is then as often in a yes as in a no: drawn one question at a time, a
+    storage box or a popcorn box named in the question pointed at the answer (a learned
+    text-only model, ``robostress leakage learner=logreg``, scored 57 % against 50 %)."""
+    stack = the_stack(ctx)
+    if stack is None:
+        return []
+    top, base = stack
+    free = [i for i in subjects(ctx) if i not in (top, base) and not ctx.above(i) and ctx.named_apart(i)
+            and not ctx.is_object(ctx.obj(i).support_id)]
+    if not free:
+        return []
+    free = [free[i] for i in g.permutation(len(free))]
+    free.sort(key=lambda i: not small(ctx.obj(i)))  # objects of the kinds that sit on stacks, like T, first
+    x = free[0]
+    if ctx.draw("value/goal-mirror", 0, ["object", "support"]) == "object":
+        return [(top, base), (x, base)]
+    return [(x, ctx.obj(x).support_id), (top, ctx.obj(x).support_id)]
 
 
 def task_pair(ctx: FrameContext, g: np.random.Generator, purpose: str, k: int, used: set[str],
@@ -197,14 +218,17 @@ class Goal(QuestionType):
     name, ability = "goal", "state"
 
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
-        out: list[QuestionSpec] = []
-        for _ in [t for t in ctx.plan.targets if ctx.comfortable(t)]:  # as many as visible targets
-            pair = task_pair(ctx, g, self.name, len(out), {s.subjects[0] for s in out}, GOAL_VALUES)
-            if pair is not None:
-                t, dest = pair
-                q = T.question("goal", a=desc(ctx.obj(t)), dest=ctx.name(dest))
-                out.append(self.spec(t, q, (T.YES, T.NO), (t,), dest=dest))
-        return out
+        """In a scene with a stack T on B, two questions with the same destination and opposite
+        answers (``mirrored_goals``); elsewhere one per visible target (``task_pair``)."""
+        if the_stack(ctx) is not None:
+            pairs = mirrored_goals(ctx, g)
+        else:
+            pairs = []
+            for _ in [t for t in ctx.plan.targets if ctx.comfortable(t)]:  # as many as visible targets
+                pair = task_pair(ctx, g, self.name, len(pairs), {p[0] for p in pairs}, GOAL_VALUES)
+                pairs += [pair] if pair is not None else []
+        return [self.spec(t, T.question("goal", a=desc(ctx.obj(t)), dest=ctx.name(dest)), (T.YES, T.NO), (t,),
+                          dest=dest) for t, dest in pairs]
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
         ctx.refer(spec.subjects[0])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from robostress.errors import ConfigError
 from robostress.questions.item import LETTERS
 
-PROMPT_VERSION = "p6"  # p6: 'resting on or in' (objects inside containers); p5: colour of real objects asked by a point; p4: category_at (objects named by a point); p3: balanced truths
+PROMPT_VERSION = "p7"  # p7: placement relative to named objects; p6: 'resting on or in' (objects inside containers); p5: colour of real objects asked by a point; p4: category_at (objects named by a point); p3: balanced truths
 
 MC_INSTRUCTION = "Answer with the letter of the correct option only."
 BOX_INSTRUCTION = ("Answer with the bounding box as x1,y1,x2,y2 in permille of the image width and "
@@ -42,7 +42,14 @@ QUESTIONS: dict[str, str] = {
     # grounding
     "box": "Give the bounding box of {a}.",
     "point": "Point to {a}.",
-    "placement": "Point to a free spot on the {support} where the robot could put an object down.",
+    "placement": "Point to a free spot on the {support} {where}, where the robot could put {y} down.",
+}
+PLACEMENT_WHERE: dict[str, str] = {  # the relation of a placement question (robostress.questions.region)
+    "left": "just to the left of {x} in the image",
+    "right": "just to the right of {x} in the image",
+    "front": "just in front of {x} (closer to the camera)",
+    "behind": "just behind {x} (farther from the camera)",
+    "between": "between {x} and {z}",
 }
 
 YES, NO = "yes", "no"

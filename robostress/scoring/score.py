@@ -9,8 +9,9 @@ score, whether it counts as correct, the chance level and format-specific detail
   ``random`` baseline's box distribution with this truth box (``robostress.scoring.chance``).
 * ``point``: the permille point falls on pixel (floor(x * W / 1000), floor(y * H / 1000)),
   clamped to the image, i.e. the pixel whose centre is nearest; correct when that pixel's value
-  in the truth mask is one of ``truth['instances']``. Chance = share of the mask's pixels that
-  count as inside (the hit rate of a uniformly random point; ``robostress.scoring.chance``).
+  in the truth mask is one of ``truth['instances']`` (and, for placement, inside the run-length
+  ``truth['region']``). Chance = share of the mask's pixels that count as inside (the hit rate
+  of a uniformly random point; ``robostress.scoring.chance``).
 
 Malformed items (missing truth keys, a mask that is not 2-D) raise ``DataError`` naming the
 item: they are benchmark bugs, not model errors.
@@ -26,6 +27,7 @@ import numpy as np
 
 from robostress.errors import DataError
 from robostress.questions.item import LETTERS, Item
+from robostress.questions.region import decode
 from robostress.scoring.chance import BOX_SUCCESS_IOU, box_chance, box_chance_iou, mask_chance
 from robostress.scoring.parse import Parsed, parse_box, parse_choice, parse_point
 
@@ -114,9 +116,24 @@ def _score_box(item: Item, raw: str, masks: MaskLoader) -> ScoreResult:
                        {"iou": v, "iou@0.5": v >= 0.5, "iou@0.95": v >= 0.95, "chance_iou": box_chance_iou(truth)})
 
 
+def truth_mask(item: Item, masks: MaskLoader) -> np.ndarray:
+    """The truth mask of a point item, restricted to ``truth['region']`` where it has one
+    (placement: outside the region every pixel counts as 0, a miss)."""
+    mask = _mask(item, masks)
+    if "region" not in item.truth:
+        return mask
+    try:
+        region = decode(item.truth["region"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise DataError(f"item {item.item_id}: truth['region'] is not a run-length region: {e}") from None
+    if region.shape != mask.shape:
+        raise DataError(f"item {item.item_id}: region {region.shape} and mask {mask.shape} differ in size")
+    return np.where(region, mask, 0)
+
+
 def _score_point(item: Item, raw: str, masks: MaskLoader) -> ScoreResult:
     inst = [int(i) for i in _truth(item, "instances")]
-    mask = _mask(item, masks)
+    mask = truth_mask(item, masks)
     chance = mask_chance(mask, inst)
     p = parse_point(raw)
     if p.error is not None:

@@ -30,6 +30,15 @@ def test_sampled_leakage_prints_a_table_per_type(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_sampled_leakage_with_the_learned_text_model(tmp_path: Path) -> None:
+    r = leakage("train_scenes=6", "test_scenes=3", "learner=logreg", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    head, learned = r.stdout.split("learned text-only model (logreg)")
+    assert "| all |" in head and "| type | n | scenes | chance % | logreg % | margin (± SE) | penalty |" in learned
+    assert "| next_action |" in learned and " ± " in learned
+
+
+@pytest.mark.slow
 def test_benchmark_leakage_prints_its_table(tiny_bench: Benchmark, tmp_path: Path) -> None:
     from robostress.evaluate.leakage import format_rows
     from robostress.evaluate.leakage import leakage as rows_of
@@ -46,6 +55,8 @@ def test_benchmark_leakage_prints_its_table(tiny_bench: Benchmark, tmp_path: Pat
     (["family=nope", "train_scenes=1", "test_scenes=1"], "robostress: error: unknown scene 'nope'"),
     (["train_scenes=0"], "train_scenes=0 is not allowed: train_scenes must be >= 1"),
     (["test_scenes=x"], "test_scenes='x' is not allowed: test_scenes must be an integer"),
+    (["benchmark_dir=/x", "learner=logreg"], "learner=logreg needs sampled train scenes to learn from"),
+    (["learner=svm"], "learner='svm' is not allowed"),
 ])
 def test_leakage_command_refuses_bad_input_in_one_line(args: list[str], message: str, tmp_path: Path) -> None:
     r = leakage(*args, cwd=tmp_path)

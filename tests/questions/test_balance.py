@@ -68,15 +68,19 @@ def test_scene_limited_types_are_balanced_as_far_as_the_scenes_allow(items: dict
 
 def test_balance_holds_over_a_handful_of_scenes() -> None:
     """Letters come from a Latin square over scene ordinals: the first question of a type in
-    each of 4 consecutive scenes has each of 4 letters once (each of 2 letters twice)."""
+    each of 4 consecutive scenes has each of 4 letters once (each of 2 letters twice); of a
+    three-option type (next_action), the first 3 scenes have each of its 3 letters once."""
     first: dict[str, dict[str, str]] = defaultdict(dict)  # qtype -> scene -> letter of its first question
+    n_opts: dict[str, int] = {}
     for i in sampled_clean_items(seed=11, num_scenes=4, families=("tabletop",)):
         if i.format == "mc":
             first[i.qtype].setdefault(i.scene_id, str(i.answer))
-    full = {q: Counter(v.values()) for q, v in first.items() if len(v) == 4}
+            n_opts[i.qtype] = len(i.options)
+    full = {q: Counter(list(v.values())[:3] if n_opts[q] == 3 else v.values()) for q, v in first.items()
+            if len(v) == 4}
     assert len(full) >= 6, sorted(full)
     for qtype, c in full.items():
-        assert len(set(c.values())) == 1 and len(c) in (2, 4), (qtype, c)
+        assert len(set(c.values())) == 1 and len(c) == n_opts[qtype] and n_opts[qtype] in (2, 3, 4), (qtype, c)
 
 
 @pytest.fixture(scope="module")

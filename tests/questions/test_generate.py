@@ -107,8 +107,9 @@ def test_questions_per_scene_and_abilities() -> None:
 
 @pytest.mark.slow
 def test_answer_letters_are_balanced() -> None:
-    """Over many clean scenes each letter is correct 25% +- 5% (4 options), 50% +- 5% (2)."""
-    letters: dict[int, Counter[str]] = {2: Counter(), 4: Counter()}
+    """Over many clean scenes each letter is correct 25% +- 5% (4 options), 50% +- 5% (2); 1/3
+    +- 10% for the fewer three-option questions (next_action)."""
+    letters: dict[int, Counter[str]] = {2: Counter(), 3: Counter(), 4: Counter()}
     for family in ("tabletop", "kitchen_shelf"):
         for seed in range(40):
             plan = sample_scene(family, seed, 0)
@@ -120,9 +121,9 @@ def test_answer_letters_are_balanced() -> None:
                     letters[len(s.options)][item.answer] += 1
     for n, c in letters.items():
         total = sum(c.values())
-        assert total > 200, (n, c)
+        assert total > (30 if n == 3 else 200), (n, c)
         for letter in "ABCD"[:n]:
-            assert abs(c[letter] / total - 1 / n) <= 0.05, (n, c)
+            assert abs(c[letter] / total - 1 / n) <= (0.1 if n == 3 else 0.05), (n, c)
 
 
 def test_prompt_format() -> None:

@@ -11,8 +11,13 @@ from robostress.questions import templates as T
 from robostress.questions.base import QUESTION_TYPES, print_colour
 from robostress.questions.grounding import deepest_point
 from robostress.questions.planning import World, first_actions
+from robostress.questions.recognition import COUNT_MIN_AREA, COUNT_MIN_SHARE, plainly_visible
 from robostress.scene.plan import Camera, ScenePlan, Texture
-from robostress.scoring.score import point_in_mask
+from robostress.questions.grounding import permille_point
+from robostress.questions.region import MARGIN, NEAR, decode, encode, plane_points
+from robostress.scene.camera import project
+from robostress.scene.objects import world_extent
+from robostress.scoring.score import point_in_mask, score
 from robostress.stress.base import apply_stress
 from tests.questions.fakes import TABLE_Z, fake_render, handbuilt, mat, obj
 
@@ -104,14 +109,15 @@ def test_a_stack_under_the_target_changes_on_and_goal() -> None:
 
 # -- planning -----------------------------------------------------------------------------
 def next_opts(a: str, d: str) -> tuple[str, ...]:
-    return (T.pick_up(a), T.clear_top(a), T.clear_top(d), T.DONE)
+    return (T.pick_up(a), T.clear_top(d), T.DONE)
 
 
 def test_next_action_respects_preconditions() -> None:
     plan = handbuilt()
-    # the blue book carries the green block: to put the book on the plate, clear it first
-    assert truth(spec("next_action", ("obj01",), next_opts("the blue book", "the orange plate"), dest="obj05"),
-                 plan) == T.clear_top("the blue book")
+    # the blue book carries the green block: to put the book on the plate, clear it first, which
+    # is not an option (its kind would give it away): dropped
+    with pytest.raises(Drop, match="no option starts a shortest plan"):
+        truth(spec("next_action", ("obj01",), next_opts("the blue book", "the orange plate"), dest="obj05"), plan)
     # to put the red mug on the blue book, the block on the book must go first
     assert truth(spec("next_action", ("obj00",), next_opts("the red mug", "the blue book"), dest="obj01"),
                  plan) == T.clear_top("the blue book")
@@ -127,7 +133,8 @@ def test_next_action_with_two_valid_first_steps_is_dropped() -> None:
     plan = with_objects(plan, obj("obj06", "block", "cyan", 0.32, -0.12, on="obj05", z=TABLE_Z + 0.022,
                                   size=(0.05, 0.05, 0.05)))
     with pytest.raises(Drop, match="more than one option"):
-        truth(spec("next_action", ("obj01",), next_opts("the blue book", "the orange plate"), dest="obj05"), plan)
+        truth(spec("next_action", ("obj01",), (*next_opts("the blue book", "the orange plate"),
+                                               T.clear_top("the blue book")), dest="obj05"), plan)
 
 
 def test_move_first_is_the_top_of_the_stack() -> None:
@@ -202,13 +209,42 @@ def test_count_and_existence() -> None:
     two = with_objects(plan, obj("obj06", "mug", "cyan", -0.3, 0.2, size=(0.115, 0.085, 0.10)))
     s = spec("count", (), support="sup00", category="mug")
     assert truth(s, plan) == "1" and truth(s, two) == "2"
-    with pytest.raises(Drop, match="counted object cannot be seen"):
+    with pytest.raises(Drop, match="counted object is not plainly visible"):
         truth(s, two, hide=("obj06",))
     e = spec("existence", (), colour="green", category="block", support="sup00")
     assert truth(e, plan) == T.YES  # stacked on the book, still on the table
     assert truth(spec("existence", (), colour="red", category="bowl", support="sup00"), plan) == T.NO
     with pytest.raises(Drop, match="cannot be seen"):
         truth(e, plan, hide=("obj02",))
+
+
+@pytest.mark.parametrize("size", [64, 128, 256])
+def test_a_partly_hidden_instance_is_never_counted(size: int) -> None:
+    """A second mug half behind the first (about half visible: more than the old 25 % rule) makes
+    the count ambiguous: dropped at every frame size, never counted as 1 or 2."""
+    two = with_objects(handbuilt(), obj("obj06", "mug", "cyan", -0.25, 0.09, size=(0.115, 0.085, 0.10)))
+    frame, arrays = fake_render(two, size=(size, size))
+    ctx = FrameContext(two, frame, arrays)
+    assert 0.25 < ctx.share("obj06") < COUNT_MIN_SHARE and ctx.share("obj00") == 1.0
+    assert not plainly_visible(ctx, "obj06") and plainly_visible(ctx, "obj00")
+    with pytest.raises(Drop, match=r"not plainly visible: the cyan mug is \d+% visible"):
+        truth(spec("count", (), support="sup00", category="mug"), two, size=(size, size))
+    asked = [s for s in QUESTION_TYPES.get("count").propose(ctx, np.random.default_rng(0)) if s.params["category"] == "mug"]
+    assert not asked  # on the clean twin: not asked at all
+
+
+def test_a_tiny_instance_is_not_counted_and_the_rule_scales_with_the_frame() -> None:
+    """A whole but tiny mug (under COUNT_MIN_AREA of the frame) is not counted; the same scene
+    gets the same verdict at 64 and at 256 px."""
+    far = with_objects(handbuilt(), obj("obj06", "mug", "cyan", 0.5, 0.35, size=(0.02, 0.02, 0.02)))
+    for size in (64, 256):
+        frame, arrays = fake_render(far, size=(size, size))
+        ctx = FrameContext(far, frame, arrays)
+        gt = ctx.gt("obj06")
+        assert gt is not None and ctx.share("obj06") > COUNT_MIN_SHARE
+        assert 0 < gt.visible_px < COUNT_MIN_AREA * size * size and not plainly_visible(ctx, "obj06")
+        with pytest.raises(Drop, match="not plainly visible"):
+            truth(spec("count", (), support="sup00", category="mug"), far, size=(size, size))
 
 
 def test_ambiguous_name_is_dropped() -> None:
@@ -231,12 +267,61 @@ def test_box_point_and_placement_truth() -> None:
     n = item.truth["instances"][0]
     assert frame.id_map[str(n)] == "obj00" and item.truth["mask"] == frame.mask
     assert point_in_mask(item.truth["point"], arrays.ids, [n])
-    place = realise(spec("placement", ("sup00",)), plan, frame, arrays)
+    place = realise(spec("placement", ("sup00", "obj00", "obj03"), relation="left"), plan, frame, arrays)
     assert isinstance(place, Item) and point_in_mask(place.truth["point"], arrays.free, [1])
     arrays.free[:] = 0
     arrays.free[0, :5] = 1
-    gone = realise(spec("placement", ("sup00",)), plan, frame, arrays)
+    gone = realise(spec("placement", ("sup00", "obj00", "obj03"), relation="left"), plan, frame, arrays)
     assert isinstance(gone, DroppedItem) and "too little free surface" in gone.reason
+
+
+@pytest.mark.parametrize("relation", ["left", "right", "front", "behind", "between"])
+def test_placement_region_is_exact_small_and_next_to_the_named_object(relation: str) -> None:
+    """Every pixel of the valid region shows free table where the red mug's footprint fits, next to
+    the yellow can on the named side (or where the green block fits between the can and the mug); the region is a small
+    share of the frame, the reference point is in it, and only points in it score."""
+    plan = handbuilt()
+    frame, arrays = fake_render(plan, size=(160, 120))
+    put, refs = ("obj02", ("obj03", "obj00")) if relation == "between" else ("obj00", ("obj03",))
+    item = realise(spec("placement", ("sup00", put, *refs), relation=relation), plan, frame, arrays)
+    assert isinstance(item, Item), item
+    region = decode(item.truth["region"])
+    assert region.shape == (120, 160) and region.any() and (arrays.free[region] == 1).all()
+    assert item.truth["area_fraction"] == round(region.mean(), 6) < 0.10
+    pts, _ = plane_points(plan.camera, 160, 120, TABLE_Z)
+    ys, xs = np.nonzero(region)
+    world = pts[ys, xs]
+    uv, _ = project(plan.camera, np.column_stack([world, np.full(len(world), TABLE_Z)]), 160, 120)
+    assert (np.abs(uv - np.column_stack([xs + 0.5, ys + 0.5])) < 1e-6).all()  # the plane point seen there
+    (cx, cy), rc, _, _ = world_extent(plan.object("obj03"))
+    _, ry, _, _ = world_extent(plan.object(put))
+    for o in plan.objects:  # room for the object put down: clear of every other footprint
+        if o.id != put:
+            (ox, oy), ro, _, _ = world_extent(o)
+            assert (np.hypot(world[:, 0] - ox, world[:, 1] - oy) >= ro + ry + MARGIN - 1e-9).all(), o.id
+    if relation == "between":
+        (px, py), _, _, _ = world_extent(plan.object("obj00"))
+        along = ((world[:, 0] - cx) * (px - cx) + (world[:, 1] - cy) * (py - cy)) / np.hypot(px - cx, py - cy)
+        assert (along > 0).all() and (along < np.hypot(px - cx, py - cy)).all()
+    else:
+        gap = np.hypot(world[:, 0] - cx, world[:, 1] - cy) - rc - ry
+        assert (gap <= MARGIN + NEAR + 1e-9).all()
+        can_u = project(plan.camera, np.array([[cx, cy, TABLE_Z]]), 160, 120)[0][0, 0]
+        side = {"left": (xs + 0.5) < can_u, "right": (xs + 0.5) > can_u,
+                "front": world[:, 1] < cy, "behind": world[:, 1] > cy}[relation]
+        assert side.all()  # the camera looks along +y from the front: image left is world -x
+    outside = np.argwhere((arrays.free == 1) & ~region)[0]
+    miss = permille_point(int(outside[1]), int(outside[0]), 160, 120)
+    res = {r: score(item, f"{p[0]},{p[1]}", lambda _: arrays.free) for r, p in (("hit", item.truth["point"]), ("miss", miss))}
+    assert res["hit"].correct and not res["miss"].correct  # free table outside the region is a miss
+    assert res["hit"].chance == pytest.approx(region.mean())
+
+
+def test_region_code_round_trips() -> None:
+    g = np.random.default_rng(0)
+    for m in (g.random((7, 9)) < 0.3, np.ones((3, 4), bool), np.zeros((2, 2), bool)):
+        code = encode(m)
+        assert (decode(code) == m).all() and sum(code["counts"]) == m.size
 
 
 def test_grounding_drops_mostly_out_of_frame_objects() -> None:
