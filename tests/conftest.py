@@ -10,6 +10,8 @@ import pytest
 from robostress.benchmark.build import BuildConfig, Builder
 from robostress.benchmark.load import Benchmark
 from robostress.render.renderer import RenderSettings
+from robostress.scene.plan import ScenePlan
+from robostress.scene.sample import sample_scene
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -37,3 +39,11 @@ def tiny_bench(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Ben
     out = tmp_path_factory.mktemp("bench") / "tiny"
     Builder(tiny_config(), out, cache_dir).build(progress=False)
     return Benchmark(out)
+
+
+@pytest.fixture(scope="session")
+def lab_scenes() -> tuple[ScenePlan, ...]:
+    """Scenes 0-15 of lab_tabletop, seed 0, sampled once for the session (each takes seconds: real
+    assets, robot reach). Plans are frozen and sampling is seeded, so every test reads the plans a
+    fresh ``sample_scene`` would give; tests/scene/test_containers.py checks exactly that."""
+    return tuple(sample_scene("lab_tabletop", 0, i) for i in range(16))

@@ -15,6 +15,7 @@ from robostress.scene.collision import robot_collides
 from robostress.scene.containers import inside
 from robostress.scene.family import load_family
 from robostress.scene.objects import get_category, world_extent, world_mesh
+from robostress.scene.plan import ScenePlan
 from robostress.scene.sample import sample_scene
 
 pytestmark = pytest.mark.skipif(not A.assets_available(), reason="asset packages not installed")
@@ -101,9 +102,9 @@ def test_simplify_keeps_shape_and_seams() -> None:
 
 
 @pytest.mark.slow
-def test_lab_scenes_cover_twenty_categories_and_show_the_robot() -> None:
+def test_lab_scenes_cover_twenty_categories_and_show_the_robot(lab_scenes: tuple[ScenePlan, ...]) -> None:
     spec = load_family("lab_tabletop")
-    plans = [sample_scene("lab_tabletop", 0, i) for i in range(4)]
+    plans = lab_scenes[:4]  # sample_scene("lab_tabletop", 0, i), i < 4
     cats = {o.category for p in plans for o in p.objects}
     assert len(cats) >= 20, sorted(cats)
     assert all(o.asset is not None for p in plans for o in p.objects)
@@ -136,8 +137,8 @@ def test_lab_objects_rest_on_the_table_without_overlap() -> None:
 
 
 @pytest.mark.slow
-def test_clean_scenes_have_stacks_tipped_objects_and_designed_multiples() -> None:
-    plans = [sample_scene("lab_tabletop", 0, i) for i in range(16)]
+def test_clean_scenes_have_stacks_tipped_objects_and_designed_multiples(lab_scenes: tuple[ScenePlan, ...]) -> None:
+    plans = lab_scenes  # sample_scene("lab_tabletop", 0, i), i < 16
     assert all(any(o.support_id.startswith("obj") for o in p.objects) for p in plans)  # require_stack
     assert sum(any(o.tipped for o in p.objects) for p in plans) >= 3
     most = [max(Counter(o.category for o in p.objects).values()) for p in plans]
@@ -146,10 +147,10 @@ def test_clean_scenes_have_stacks_tipped_objects_and_designed_multiples() -> Non
 
 
 @pytest.mark.slow
-def test_asset_category_spec_and_world_mesh() -> None:
+def test_asset_category_spec_and_world_mesh(lab_scenes: tuple[ScenePlan, ...]) -> None:
     c = get_category("milk carton")
     assert c.can_tip and c.plural == "milk cartons"
-    p = sample_scene("lab_tabletop", 0, 1)
+    p = lab_scenes[1]  # sample_scene("lab_tabletop", 0, 1)
     o = p.objects[0]
     m = world_mesh(o)
     assert m.uv is not None and len(m.uv) == len(m.vertices)

@@ -77,8 +77,8 @@ def test_closed_or_small_containers_hold_nothing() -> None:
 
 
 @pytest.fixture(scope="module")
-def lab() -> list[ScenePlan]:
-    return [sample_scene("lab_tabletop", 0, i) for i in range(10)]
+def lab(lab_scenes: tuple[ScenePlan, ...]) -> list[ScenePlan]:
+    return list(lab_scenes[:10])  # sample_scene("lab_tabletop", 0, i), i < 10: the session's plans
 
 
 def _contained(p: ScenePlan) -> list[tuple[SceneObject, SceneObject]]:

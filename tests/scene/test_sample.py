@@ -14,6 +14,7 @@ from robostress.questions.base import desc
 from robostress.scene.containers import inside
 from robostress.scene.family import load_family
 from robostress.scene.objects import world_extent
+from robostress.scene.plan import ScenePlan
 from robostress.scene.sample import sample_scene
 
 FAMILIES = sorted(p.stem for p in catalog_dir("scenes").glob("*.yaml"))
@@ -65,8 +66,13 @@ def test_unknown_family_is_a_config_error() -> None:
 
 
 @pytest.mark.slow
-def test_impossible_family_is_a_layout_error() -> None:
+def test_impossible_family_is_a_layout_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import robostress.scene.sample as S
+
     spec = load_family("tabletop").model_copy(update={"object_count": (10, 10), "workspace": (0.12, 0.12)})
+    # Ten objects never fit on a 12 cm table, so every layout draw fails alike: two draws (still a
+    # retry) reach the same error as the 200 a real build tries, in 1/100 of the time.
+    monkeypatch.setattr(S, "LAYOUTS", 2)
     with pytest.raises(LayoutError, match="does not fit"):
         sample_scene(spec, 0)
 
@@ -95,7 +101,7 @@ def test_working_directory_family_shadows_the_package(tmp_path: Path, monkeypatc
 
 
 @pytest.mark.slow
-def test_lab_first_target_colours_walk_every_colour() -> None:
+def test_lab_first_target_colours_walk_every_colour(lab_scenes: tuple[ScenePlan, ...]) -> None:
     """featured_colour: the first target's colour is drawn first (a Latin square over scene
     index), so each catalogue colour is the colour asked about once in every run of scenes."""
     from robostress.scene.family import load_family
@@ -103,7 +109,7 @@ def test_lab_first_target_colours_walk_every_colour() -> None:
 
     colours = family_colours(load_family("lab_tabletop"))
     assert len(colours) >= 4, colours
-    got = [sample_scene("lab_tabletop", 0, i) for i in range(len(colours))]
+    got = [lab_scenes[i] if i < len(lab_scenes) else sample_scene("lab_tabletop", 0, i) for i in range(len(colours))]
     firsts = sorted(next(o for o in p.objects if o.id == p.targets[0]).material.color_name for p in got)
     assert firsts == colours
 

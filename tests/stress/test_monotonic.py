@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
+from robostress.render.frame import FrameArrays
 from robostress.render.renderer import Renderer, RenderSettings
 from robostress.scene.assets import assets_available
+from robostress.scene.plan import ScenePlan
 from robostress.scene.sample import sample_scene
 from robostress.stress.base import all_stresses, apply_stress
 from robostress.stress.measures import MeasureInput, measure
@@ -20,17 +24,36 @@ def renderer() -> Renderer:
     return Renderer(SETTINGS)
 
 
+@pytest.fixture(scope="module")
+def clean_frames(renderer: Renderer) -> Callable[[str, int], tuple[ScenePlan, FrameArrays]]:
+    """The clean scene of (family, seed) and its render, made once for all 16 sub-types (the same
+    plan and pixels every sub-type computed afresh before: sampling is seeded, rendering too).
+    The arrays are read-only, so a measure that wrote into its clean twin would fail here."""
+    made: dict[tuple[str, int], tuple[ScenePlan, FrameArrays]] = {}
+
+    def get(family: str, seed: int) -> tuple[ScenePlan, FrameArrays]:
+        if (family, seed) not in made:
+            clean = sample_scene(family, seed, 0)
+            arrays = renderer.render(clean, seed)
+            for a in (arrays.rgb, arrays.ids, arrays.depth, arrays.free, *arrays.amodal.values()):
+                a.setflags(write=False)
+            made[family, seed] = (clean, arrays)
+        return made[family, seed]
+
+    return get
+
+
 FAMILIES = ["tabletop"] + (["lab_tabletop"] if assets_available() else [])
 
 
 @pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("spec", all_stresses(), ids=lambda s: s.subtype)
 @pytest.mark.slow
-def test_realised_measure_is_monotonic(spec, family: str, renderer: Renderer) -> None:  # type: ignore[no-untyped-def]
+def test_realised_measure_is_monotonic(spec, family: str, renderer: Renderer,  # type: ignore[no-untyped-def]
+                                      clean_frames: Callable[[str, int], tuple[ScenePlan, FrameArrays]]) -> None:
     checked = 0
     for seed in SEEDS:
-        clean = sample_scene(family, seed, 0)
-        clean_arrays = renderer.render(clean, seed)
+        clean, clean_arrays = clean_frames(family, seed)
         values = []
         for sev in range(1, 6):
             plan, rec = apply_stress(clean, spec.subtype, sev)
