@@ -2,8 +2,8 @@
 
     python bench/noise.py samplers [--size 128] [--scenes 3] [--ref-spp 1024]
     python bench/noise.py ratios   [--size 128] [--scenes 3] [--ref-spp 576]
-    python bench/noise.py cost     [--size 256] [--scenes 1]
-    python bench/noise.py pipelines [--size 256] [--scenes 1] [--ref-spp 1024] [--family lab_tabletop]
+    python bench/noise.py cost     [--size 256] [--scenes 1] [--family lab_tabletop]
+    python bench/noise.py pipelines [--size 256] [--scenes 1] [--ref-spp 1024] [--family lab_tabletop] [--only 0,2]
 
 ``samplers``: sampler x spp (x passes) -> mean abs error in 8-bit levels against a reference
 rendered with another seed, and seconds per frame (scene load + RGB passes, warm JIT), on
@@ -26,8 +26,10 @@ rounds, so compiled kernels are warm), and mean abs error of the 8-bit frame in 
 reference rendered with ``--ref-spp`` raw samples and another seed; "worst ratio": the largest
 stressed / clean 8-bit noise on the whole frame or the target after matching (r9's bound: 1.15).
 
-``cost``: build-pipeline frames/s (GT passes, PNGs, cache, questions) on the mini preset's
-settings, old default vs new default with and without the adaptive ladder.
+``cost``: the whole build pipeline (ground truth, passes, noise matching, measures, questions,
+PNGs, cache) on ``--scenes`` fresh scenes of ``--family`` at ``--size``, renderer r8's pipeline
+against r9's default, one after the other in one run (each after a warm-up build of another
+scene): CPU and wall seconds per frame.
 """
 
 from __future__ import annotations
@@ -198,28 +200,27 @@ def cost(a: argparse.Namespace) -> None:
     from robostress.benchmark.build import BuildConfig, Builder
     from robostress.render.renderer import RenderSettings
 
-    if "passes" in RenderSettings.__dataclass_fields__:
-        configs = [("new default, ladder off", {"noise_ratio": None}), ("new default, adaptive", {})]
-    else:  # an older checkout (ROBOSTRESS_SRC): one pass, no matching
-        configs = [("old default (orthogonal 25, 1 pass)", dict(OLD))]
+    configs = [("r8: raw 2x12, unchanged pixels", dict(PIPELINES[0][1])), ("r9: oidn fast 2x2 (default)", {})]
+    rows = []
     for label, kw in configs:
-        try:
-            settings = RenderSettings(width=a.size, height=a.size, **kw)
-        except Exception as e:  # noqa: BLE001 - e.g. the old default is no longer valid
-            print(f"{label}: {e}")
-            continue
-        cfg = BuildConfig(name="bench", num_scenes=a.scenes, render=settings, questions=True)
+        settings = RenderSettings(width=a.size, height=a.size, **kw)
+        cfg = BuildConfig(name="bench", family=a.family, num_scenes=a.scenes, render=settings, questions=True)
         tmp = Path(tempfile.mkdtemp())
         try:
-            Builder(BuildConfig(name="warm", num_scenes=1, subtypes=["occlusion"], severities=[1],
-                                render=settings, questions=False), tmp / "w", tmp / "wc").build(progress=False)
-            t = time.perf_counter()
+            Builder(BuildConfig(name="warm", family=a.family, num_scenes=1, seed=99, subtypes=["occlusion"],
+                                severities=[1], render=settings, questions=False), tmp / "w", tmp / "wc").build(
+                progress=False)
+            c, t = time.process_time(), time.perf_counter()
             m = Builder(cfg, tmp / "out", tmp / "cache").build(progress=False)
-            dt = time.perf_counter() - t
+            cpu, dt = time.process_time() - c, time.perf_counter() - t
             n = m["counts"]["frames"]
-            print(f"{label:40s} {n / dt:6.2f} frames/s  ({n} frames, {dt:.1f} s)", flush=True)
+            rows.append((label, cpu / n, dt / n))
+            print(f"{label:32s} {cpu / n:6.2f} CPU s/frame  {dt / n:6.2f} wall s/frame  ({n} frames, {dt:.0f} s)",
+                  flush=True)
         finally:
             shutil.rmtree(tmp)
+    print(f"r9 / r8 frames per CPU second: {rows[0][1] / rows[1][1]:.2f}x; per wall second: "
+          f"{rows[0][2] / rows[1][2]:.2f}x")
 
 
 PIPELINES = [  # label, RenderSettings overrides (r8: the pipeline of renderer r8, today's before r9)
@@ -254,7 +255,8 @@ def pipelines(a: argparse.Namespace) -> None:
     print(f"{len(frames)} {a.family} frames at {a.size}px over {a.scenes} scene(s); reference {a.ref_spp} spp raw, "
           f"other seed ({time.perf_counter() - t0:.0f} s)", flush=True)
     rows: dict[str, dict[str, list[float]]] = {}
-    for label, kw in PIPELINES:
+    chosen = [PIPELINES[int(k)] for k in a.only.split(",")] if a.only else PIPELINES
+    for label, kw in chosen:
         r = _renderer(a.size, **kw)
         for _rnd in range(2):  # round 0 compiles the kernels; round 1 is timed
             cref: dict[str, Any] = {}
@@ -273,7 +275,7 @@ def pipelines(a: argparse.Namespace) -> None:
                 worst.append(max((out.noise[k] or 0.0) for k in ("whole_ratio", "target_ratio")))
         rows[label] = {"cpu": cpu, "wall": wall, "err": err, "spp": spp, "worst": worst}
         print(f"  {label}: done", flush=True)
-    base = rows[PIPELINES[0][0]]
+    base = rows[chosen[0][0]]
     print(f"\n{'pipeline':26s} {'CPU s/frame':>11s} {'wall s/frame':>12s} {'speed-up (CPU)':>14s} "
           f"{'err (levels)':>12s} {'worst frame err':>15s} {'mean spp':>8s} {'worst ratio':>11s}")
     for label, r in rows.items():
@@ -293,6 +295,8 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=None)
     ap.add_argument("--scenes", type=int, default=None)
     ap.add_argument("--ref-spp", type=int, default=None)
+    ap.add_argument("--only", default="", help="pipelines: comma-separated indices into PIPELINES "
+                    "(the first is the baseline of the speed-up column), e.g. 0,2")
     ap.add_argument("--family", default="lab_tabletop", help="scene family of the pipelines frames "
                     "(lab_tabletop: the robot lab of mini and lab100; tabletop: the box scenes)")
     a = ap.parse_args()

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 def build_config(bench: DictConfig, renderer: DictConfig, shard: int = 0, num_shards: int = 1) -> BuildConfig:
     """BuildConfig from the ``benchmark`` and ``renderer`` config groups."""
     from robostress.benchmark.build import BuildConfig  # deferred: keeps `robostress --help` fast
-    from robostress.render.renderer import render_settings
+    from robostress.render.renderer import render_settings  # deferred: as above
 
     subtypes = bench.subtypes if isinstance(bench.subtypes, str) else list(bench.subtypes)
     settings = render_settings(OmegaConf.to_container(renderer, resolve=True), int(bench.width),  # type: ignore[arg-type]

@@ -27,7 +27,10 @@ def main(cfg: DictConfig) -> None:
     print(lk.sampled_header(family, n_train, n_test))
     print(lk.format_rows(lk.prior_rows(train, test, family)))
     if cfg.learner == "logreg":
-        from robostress.evaluate.text_learner import format_learned, learned_rows  # deferred: as above
+        from robostress.evaluate.text_learner import (  # deferred: as above
+            format_learned,
+            learned_rows,
+        )
 
         print(f"\nlearned text-only model (logreg), fitted on the {n_train} train scenes, scored on the {n_test} "
               "held-out scenes; margin = accuracy - chance, SE clustered by scene")

@@ -24,11 +24,11 @@ import numpy as np
 
 from robostress.questions import templates as T
 from robostress.questions.base import (
+    MIN_CONTRAST,
     Drop,
     FrameContext,
     QuestionSpec,
     QuestionType,
-    MIN_CONTRAST,
     colour_undefined,
     desc,
     family_spec,

@@ -6,6 +6,7 @@ import logging
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
+from importlib.metadata import version
 from typing import Any
 
 import numpy as np
@@ -163,8 +164,6 @@ class Renderer:
         d.update(variant=self.variant, renderer_version=RENDERER_VERSION,
                  mitsuba=self._mi.__version__)
         if self.settings.denoise:
-            from importlib.metadata import version
-
             d["oidn"] = version("pyoidn")
         return d
 

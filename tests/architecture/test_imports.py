@@ -29,6 +29,7 @@ LAZY: dict[str, str] = {
     "datasets": "the export extra (optional)",
     "pyarrow": "the export extra (optional): reading an exported dataset",
     "matplotlib": "figures only: about half a second to import, kept off every other command",
+    "pyoidn": "rendering only, with renderer.denoise=oidn (a missing install is a ConfigError naming the fix)",
 }
 # The CLI defers each subcommand's pipeline to the moment it runs, so that `robostress --help` and a
 # config error answer at once (0.26 s, against 1.1-1.7 s to import evaluate, report or leaderboard);

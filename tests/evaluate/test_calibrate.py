@@ -34,9 +34,12 @@ def test_shipped_table_is_from_the_train_split_of_this_generator() -> None:
     assert lab["seed"] == TRAIN_SEED and lab["num_scenes"] >= 300
     assert set(lab["types"]) == CALIBRATED == set(calibrated_types())
     for qtype, entry in lab["types"].items():
-        assert entry["questions"] >= lab["num_scenes"] // 2, (qtype, entry["questions"])
+        # count (g8) is asked only where the instances are plainly visible, and a scene without a
+        # plainly visible multiple asks its 0 or 1 every other time: about 0.45 a scene
+        least = lab["num_scenes"] * (2 if qtype == "count" else 1) // (5 if qtype == "count" else 2)
+        assert entry["questions"] >= least, (qtype, entry["questions"])
         assert option_weights("lab_tabletop", qtype) == entry["weights"]
-        off = misfit(entry, min_target=15.0)
+        off = misfit(entry, min_target=10.0 if qtype == "count" else 15.0)  # count: fewer questions (above)
         # offered in proportion to the truth; in 'nearest', objects often the answer hit the weight
         # bound where only three are farther (a plate, rarely the answer, is offered about 1.3x its target)
         assert len(off) >= 8 and max(off.values()) <= (0.4 if qtype == "nearest" else 0.25), (qtype, off)

@@ -9,14 +9,13 @@ from robostress.core.records import StressRecord
 from robostress.questions import Drop, DroppedItem, FrameContext, Item, QuestionSpec, realise
 from robostress.questions import templates as T
 from robostress.questions.base import QUESTION_TYPES, print_colour
-from robostress.questions.grounding import deepest_point
+from robostress.questions.grounding import deepest_point, permille_point
 from robostress.questions.planning import World, first_actions
 from robostress.questions.recognition import COUNT_MIN_AREA, COUNT_MIN_SHARE, plainly_visible
-from robostress.scene.plan import Camera, ScenePlan, Texture
-from robostress.questions.grounding import permille_point
 from robostress.questions.region import MARGIN, NEAR, decode, encode, plane_points
 from robostress.scene.camera import project
 from robostress.scene.objects import world_extent
+from robostress.scene.plan import Camera, ScenePlan, Texture
 from robostress.scoring.score import point_in_mask, score
 from robostress.stress.base import apply_stress
 from tests.questions.fakes import TABLE_Z, fake_render, handbuilt, mat, obj
