@@ -25,7 +25,7 @@ from robostress.stress.base import get_stress
 
 BLACK_LEVEL = 2  # 8-bit value at or below which a pixel counts as pure black
 MAX_BLACK_SHARE = 0.01
-NOISE_LIMIT = 1.15  # stressed / clean noise allowed on the same pixels (RenderSettings.noise_ratio)
+NOISE_LIMIT = 1.15  # stressed / clean noise allowed when the manifest names no bound (RenderSettings.noise_ratio)
 NOISE_SETS = (("whole", "whole_ratio"), ("target", "target_ratio"), ("unchanged", "ratio"))
 
 
@@ -55,6 +55,7 @@ def audit(root: Path | str) -> dict[str, Any]:
         for name, key in NOISE_SETS:
             if rec.get(key) is not None:
                 noise[name][s.subtype][s.severity].append(float(rec[key]))
+    limit = float((b.manifest.get("renderer") or {}).get("noise_ratio") or NOISE_LIMIT)  # the build's own bound
     rows = []
     for sub, by_sev in realised.items():
         d = get_stress(sub).direction
@@ -80,7 +81,8 @@ def audit(root: Path | str) -> dict[str, Any]:
         "realised": sorted(rows, key=lambda r: list(realised).index(r["subtype"])),
         "noise_ratio": {name: {sub: {sev: float(np.max(v)) for sev, v in sorted(by.items())}
                                for sub, by in noise[name].items()} for name, _ in NOISE_SETS},
-        "noise_over": {name: sum(v > NOISE_LIMIT for by in noise[name].values() for vs in by.values() for v in vs)
+        "noise_limit": limit,
+        "noise_over": {name: sum(v > limit for by in noise[name].values() for vs in by.values() for v in vs)
                        for name, _ in NOISE_SETS},
         "noise_measured": {name: sum(len(vs) for by in noise[name].values() for vs in by.values())
                            for name, _ in NOISE_SETS},
@@ -124,7 +126,7 @@ def format_audit(a: dict[str, Any]) -> str:
         table = a["noise_ratio"].get(name) or {}
         over, n = a["noise_over"][name], a["noise_measured"][name]
         lines.append(f"\nnoise on {NOISE_TITLES[name]}, stressed / clean, max over scenes "
-                     f"({n} frames measured, {over} over {NOISE_LIMIT}; a missing severity: too few pixels)")
+                     f"({n} frames measured, {over} over {a['noise_limit']}; a missing severity: too few pixels)")
         for sub, by in table.items():
             lines.append(f"  {sub:24s} " + "  ".join(f"s{k} {v:.2f}" for k, v in by.items()))
     c = a["cells"]

@@ -145,6 +145,12 @@ def frame_noise(noise: np.ndarray, levels: np.ndarray, target: np.ndarray) -> di
             "target": round(rms8(noise, t), 4) if int(t.sum()) >= MIN_TARGET_PX else None}
 
 
+def target_mask(ids: np.ndarray, id_map: dict[int, str], targets: tuple[str, ...]) -> np.ndarray:
+    """The targets' visible pixels (the union of their instance ids)."""
+    number = {v: k for k, v in id_map.items()}
+    return np.isin(ids, [number[t] for t in targets if t in number])
+
+
 def twin_ratios(ref: NoiseRef, noise: np.ndarray, levels: np.ndarray, ids: np.ndarray,
                 id_map: dict[int, str], targets: tuple[str, ...]) -> dict[str, float | None]:
     """Stressed / clean 8-bit noise on the same pixels: ``whole`` (clipped in neither twin) and
@@ -152,9 +158,7 @@ def twin_ratios(ref: NoiseRef, noise: np.ndarray, levels: np.ndarray, ids: np.nd
     assert ref.clipped is not None, "a NoiseRef made before renderer r9 has no clipped mask"
     ok = ~ref.clipped & ~clipped(levels)
     codes = [ref.names[t] for t in targets if t in ref.names]
-    number = {v: k for k, v in id_map.items()}
-    mine = np.isin(ids, [number[t] for t in targets if t in number])
-    t = ok & np.isin(ref.surface, codes) & mine
+    t = ok & np.isin(ref.surface, codes) & target_mask(ids, id_map, targets)
     out: dict[str, float | None] = {"whole": None, "target": None}
     for key, m in (("whole", ok), ("target", t)):
         if int(m.sum()) >= (MIN_TARGET_PX if key == "target" else MIN_UNCHANGED_PX):

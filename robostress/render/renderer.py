@@ -23,6 +23,7 @@ from robostress.render.noise import (
     make_ref,
     noise_ratio,
     srgb_levels,
+    target_mask,
     twin_ratios,
     unchanged_mask,
 )
@@ -47,10 +48,10 @@ class RenderSettings:
     steps of ``spp_ladder`` (multiples of ``passes``), so render noise is never a second stress.
 
     With ``denoise="oidn"`` each pass is denoised by Intel Open Image Denoise on its own, guided
-    by the albedo and normal of the ground-truth pass (the passes stay independent, so their
-    spread still measures the frame's noise), and the passes of a step are rendered side by side
-    in one call (a batch sensor: one trace instead of one per pass). ``match`` names the pixel sets whose noise must
-    stay within ``noise_ratio`` of the clean twin's (render/noise.py).
+    by the frame's antialiased albedo and normal (``Renderer._aux``; the passes stay independent,
+    so their spread still measures the frame's noise), and the passes of a step are rendered side
+    by side in one call (a batch sensor: one trace instead of one per pass). ``match`` names the
+    pixel sets whose noise must stay within ``noise_ratio`` of the clean twin's (render/noise.py).
     """
 
     width: int = 256
@@ -202,7 +203,7 @@ class Renderer:
         if k <= 0:
             return
         if aux is None:
-            raise ValueError("denoised passes need the camera, albedo and normal (the ground-truth pass)")
+            raise ValueError("denoised passes need the camera, albedo and normal (Renderer._aux)")
         camera, albedo, normal = aux
         s = self.settings
         step_seed = derive_seed(int(seed), "passes", stack.n, k) & 0x7FFFFFFF
@@ -245,31 +246,27 @@ class Renderer:
         stack = PassStack()
         mask = None
         ratios: dict[str, float | None] = {}
+        worst = None
         matching = clean is not None and s.noise_ratio is not None
         for step in s.spp_ladder if matching else (1,):
             self.add_passes(scene, seed, stack, step * s.passes, aux)
+            linear, noise = stack.mean_linear(), stack.noise()
+            levels = srgb_levels(linear)
             if clean is None:
                 continue
-            noise = stack.noise()
             if "unchanged" in s.match or not matching:
                 if mask is None:  # decided once, on the base passes (a 5x5 median shrugs off noise)
                     mask = unchanged_mask(clean, stack, arrays.ids, arrays.id_map, arrays.depth)
                 ratios["unchanged"] = noise_ratio(clean, noise, mask)
             if clean.clipped is not None:
-                ratios.update(twin_ratios(clean, noise, srgb_levels(stack.mean_linear()), arrays.ids,
-                                          arrays.id_map, plan.targets))
+                ratios.update(twin_ratios(clean, noise, levels, arrays.ids, arrays.id_map, plan.targets))
             worst = max((v for k, v in ratios.items() if k in s.match and v is not None), default=None)
             if not matching or worst is None or worst <= s.noise_ratio:  # type: ignore[operator]
                 break
-        if matching:
-            worst = max((v for k, v in ratios.items() if k in s.match and v is not None), default=None)
-            if worst is not None and worst > s.noise_ratio:  # type: ignore[operator]
-                log.warning("noise ratio %.2f > %.2f after %d passes (ladder ended)", worst, s.noise_ratio,
-                            stack.n)
-        linear = stack.mean_linear()
+        if matching and worst is not None and worst > s.noise_ratio:  # type: ignore[operator]
+            log.warning("noise ratio %.2f > %.2f after %d passes (ladder ended)", worst, s.noise_ratio, stack.n)
         arrays.rgb = linear_to_srgb8(linear)
-        noise = stack.noise()
-        own = frame_noise(noise, srgb_levels(linear), _targets_mask(arrays, plan.targets))
+        own = frame_noise(noise, levels, target_mask(arrays.ids, arrays.id_map, plan.targets))
         r = {k: (None if v is None else round(v, 4)) for k, v in ratios.items()}
         record = {"spp": s.spp * stack.n, "passes": stack.n, "noise": round(float(noise.mean()), 4),
                   "ratio": r.get("unchanged"), "unchanged_px": 0 if mask is None else int(mask.sum()),
@@ -289,9 +286,10 @@ class Renderer:
         """The denoiser's guides: camera, albedo and normal averaged over ``GUIDE_SPP`` jittered
         samples a pixel (first hit only, no light transport; 0.02 s at 256 px). Antialiased guides
         keep texture and edges that one ray per pixel centre aliases: with centre guides the
-        denoiser kept 86 % of a printed texture's fine detail at 256 px and 63 % at 96 px, with
-        these 104 % and 105 % (bench/noise.py --mode pipelines); they are noise-free enough to be
-        passed to OIDN as clean (``clean_aux``)."""
+        denoiser kept 86 % of a printed texture's fine detail (high-pass energy on the target
+        against a 512-spp raw render) at 256 px and 63 % at 96 px, with these 104 % and 105 % (a
+        one-off comparison; tests/render/test_denoise.py holds it at >= 85 %); they are
+        noise-free enough to be passed to OIDN as clean (``clean_aux``)."""
         s = self.settings
         sampler = {"type": "multijitter", "sample_count": GUIDE_SPP}
         sensor = self._mi.load_dict(sensor_dict(plan.camera, s.width, s.height, sampler))
@@ -330,13 +328,6 @@ class Renderer:
             lut[key] = number.get(entity, 0)
         idx = np.clip(np.round(index).astype(np.int64), 0, len(lut) - 1)
         return lut[idx]
-
-
-def _targets_mask(arrays: FrameArrays, targets: tuple[str, ...]) -> np.ndarray:
-    out = np.zeros(arrays.ids.shape, bool)
-    for t in targets:
-        out |= arrays.mask_of(t)
-    return out
 
 
 def _oidn(quality: str) -> Any:
