@@ -200,7 +200,10 @@ def cost(a: argparse.Namespace) -> None:
     from robostress.benchmark.build import BuildConfig, Builder
     from robostress.render.renderer import RenderSettings
 
-    configs = [("r8: raw 2x12, unchanged pixels", dict(PIPELINES[0][1])), ("r9: oidn fast 2x2 (default)", {})]
+    from robostress.render.renderer import RENDERER_VERSION
+
+    configs = [("r8: raw 2x12, unchanged pixels", dict(PIPELINES[0][1])),
+               (f"{RENDERER_VERSION}: the default", {})]
     rows = []
     for label, kw in configs:
         settings = RenderSettings(width=a.size, height=a.size, **kw)
@@ -219,17 +222,44 @@ def cost(a: argparse.Namespace) -> None:
                   flush=True)
         finally:
             shutil.rmtree(tmp)
-    print(f"r9 / r8 frames per CPU second: {rows[0][1] / rows[1][1]:.2f}x; per wall second: "
+    print(f"{RENDERER_VERSION} / r8 frames per CPU second: {rows[0][1] / rows[1][1]:.2f}x; per wall second: "
           f"{rows[0][2] / rows[1][2]:.2f}x")
+
+
+REF_CACHE = Path(os.environ.get("ROBOSTRESS_CACHE", Path.home() / ".cache" / "robostress")) / "bench-ref"
+
+
+def _reference(r: Any, plan: Any, ref_spp: int) -> np.ndarray:
+    """The unrounded sRGB levels of ``plan`` at ``ref_spp`` raw samples (64 a pass, another seed),
+    cached by plan, size, sample count, renderer version and Mitsuba version: the 1024-spp
+    references of one lab scene's 9 frames take about 25 CPU-minutes."""
+    import hashlib
+
+    from robostress.render.renderer import RENDERER_VERSION
+
+    key = hashlib.sha256("|".join([plan.to_json(), str(r.settings.width), str(r.settings.height), str(ref_spp),
+                                   RENDERER_VERSION, r._mi.__version__, r.variant]).encode()).hexdigest()[:24]
+    f = REF_CACHE / f"{key}.npy"
+    if f.exists():
+        return np.load(f, allow_pickle=False)
+    out = _levels(_linear(r, plan, 999_983, ref_spp // 64))
+    REF_CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = f.with_suffix(".tmp.npy")
+    np.save(tmp, out, allow_pickle=False)
+    tmp.replace(f)
+    return out
 
 
 PIPELINES = [  # label, RenderSettings overrides (r8: the pipeline of renderer r8, today's before r9)
     ("r8: raw 2x12, unchanged", {"denoise": None, "spp": 12, "match": ("unchanged",)}),
     ("raw 2x12, all sets", {"denoise": None, "spp": 12}),  # r8's passes held to r9's noise bound
-    ("oidn fast 2x2", {"denoise": "oidn", "spp": 2, "denoise_quality": "fast"}),
+    ("r9: oidn fast 2x2, x2", {"denoise": "oidn", "spp": 2, "spp_ladder": (1, 2, 4, 8)}),  # r9's default
+    ("r10: oidn fast 2x2, +1", {"denoise": "oidn", "spp": 2}),  # the default: passes added one at a time
+    ("oidn fast 2x1, +1", {"denoise": "oidn", "spp": 1}),
     ("oidn fast 2x4", {"denoise": "oidn", "spp": 4, "denoise_quality": "fast"}),
     ("oidn high 2x2", {"denoise": "oidn", "spp": 2, "denoise_quality": "high"}),
     ("oidn high 2x4", {"denoise": "oidn", "spp": 4, "denoise_quality": "high"}),
+    ("oidn fast 2x2 +1, depth 6", {"denoise": "oidn", "spp": 2, "max_depth": 6}),  # biased: fewer bounces
 ]
 PIPELINE_SUBTYPES = ("complex_texture", "transparent", "local_underexposure", "global_overexposure",
                      "extreme_viewpoint", "small_scale", "occlusion", "nonrigid_deformation")
@@ -251,9 +281,9 @@ def pipelines(a: argparse.Namespace) -> None:
                 frames.append((f"{i}/{sub}", plan, clean, seed))
     ref_r = _renderer(a.size, sampler="multijitter", spp=64, denoise=None)
     t0 = time.perf_counter()
-    refs = [_levels(_linear(ref_r, p, 999_983, a.ref_spp // 64)) for _, p, _, _ in frames]
+    refs = [_reference(ref_r, p, a.ref_spp) for _, p, _, _ in frames]
     print(f"{len(frames)} {a.family} frames at {a.size}px over {a.scenes} scene(s); reference {a.ref_spp} spp raw, "
-          f"other seed ({time.perf_counter() - t0:.0f} s)", flush=True)
+          f"other seed ({time.perf_counter() - t0:.0f} s; cached in {REF_CACHE})", flush=True)
     rows: dict[str, dict[str, list[float]]] = {}
     chosen = [PIPELINES[int(k)] for k in a.only.split(",")] if a.only else PIPELINES
     for label, kw in chosen:

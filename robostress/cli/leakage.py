@@ -19,19 +19,25 @@ def main(cfg: DictConfig) -> None:
     checked(CONFIG, cfg)
     from robostress.evaluate import leakage as lk  # deferred: keeps `robostress --help` fast
 
+    family, n_train = str(cfg.family), int(cfg.train_scenes)
     if cfg.benchmark_dir is not None:
-        lk.print_leakage(str(cfg.benchmark_dir), bool(cfg.clean_only))
+        test = lk.benchmark_test_items(str(cfg.benchmark_dir), bool(cfg.clean_only))
+        print(lk.format_rows(lk.leakage_rows(test)))
+        if cfg.learner == "logreg":
+            _learned(lk.train_items(family, n_train), test, f"the {n_train} train scenes of {family} (box rasteriser)",
+                     f"the rendered {'clean ' if cfg.clean_only else ''}frames of {cfg.benchmark_dir}")
         return
-    family, n_train, n_test = str(cfg.family), int(cfg.train_scenes), int(cfg.test_scenes)
+    n_test = int(cfg.test_scenes)
     train, test = lk.sampled_items(family, n_train, n_test)
     print(lk.sampled_header(family, n_train, n_test))
     print(lk.format_rows(lk.prior_rows(train, test, family)))
     if cfg.learner == "logreg":
-        from robostress.evaluate.text_learner import (  # deferred: as above
-            format_learned,
-            learned_rows,
-        )
+        _learned(train, test, f"the {n_train} train scenes", f"the {n_test} held-out scenes")
 
-        print(f"\nlearned text-only model (logreg), fitted on the {n_train} train scenes, scored on the {n_test} "
-              "held-out scenes; margin = accuracy - chance, SE clustered by scene")
-        print(format_learned(learned_rows(train, test)))
+
+def _learned(train: list, test: list, fitted_on: str, scored_on: str) -> None:  # type: ignore[type-arg]
+    from robostress.evaluate.text_learner import format_learned, learned_rows  # deferred: as above
+
+    print(f"\nlearned text-only model (logreg), fitted on {fitted_on}, scored on {scored_on}; "
+          "margin = accuracy - chance, SE clustered by scene")
+    print(format_learned(learned_rows(train, test)))

@@ -313,11 +313,8 @@ def _leakage_checks(cfg: DictConfig) -> None:
     from robostress.scene.family import load_family  # deferred: keeps `robostress --help` fast
 
     if cfg.benchmark_dir is not None:
-        if cfg.learner != "none":
-            raise ConfigError(f"learner={cfg.learner} needs sampled train scenes to learn from; "
-                              "leave benchmark_dir=null (sampled scenes) or set learner=none")
         _need_benchmark(str(cfg.benchmark_dir), "benchmark_dir")
-    else:
+    if cfg.benchmark_dir is None or cfg.learner != "none":  # a learner fits on the family's train scenes
         load_family(str(cfg.family))
 
 

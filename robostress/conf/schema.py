@@ -61,7 +61,8 @@ class RendererSchema:
     passes: int = opt(2, "independent passes per frame (their spread is the noise estimate)", min=2, max=64)
     noise_ratio: Optional[float] = opt(1.15, "max stressed/clean 8-bit noise on the matched pixel sets (null: off)",
                                        min=1.0)
-    spp_ladder: list[int] = opt([1, 2, 4, 8], "pass multiples tried for a noisy stressed frame")
+    spp_ladder: list[float] = opt([1, 1.5, 2, 3, 4, 6, 8], "pass multiples tried for a noisy stressed frame "
+                                  "(x passes: whole pass counts)")
     denoise: Optional[str] = opt("oidn", "denoise each pass (Intel Open Image Denoise; null: raw passes)",
                                  choices=DENOISERS)
     denoise_quality: str = opt("fast", "Open Image Denoise quality", choices=("fast", "balanced", "high"))

@@ -18,6 +18,7 @@ regression on the words of question and options), the strongest text-only attack
     robostress leakage train_scenes=150 test_scenes=150     # lab_tabletop
     robostress leakage train_scenes=700 test_scenes=400 learner=logreg
     robostress leakage benchmark_dir=benchmarks/mini         # a built benchmark
+    robostress leakage benchmark_dir=benchmarks/lab100 clean_only=true learner=logreg train_scenes=700
 """
 
 from __future__ import annotations
@@ -115,19 +116,36 @@ def leakage_rows(items: Iterable[Item], prior: Model | None = None, blind: Model
 
 def leakage(bench_dir: Path | str, clean_only: bool = False) -> list[LeakRow]:
     """Rows of a built benchmark folder (all frames, or only the clean twins)."""
-    items = Benchmark(bench_dir).items
-    return leakage_rows([i for i in items if i.severity == 0] if clean_only else items)
+    return leakage_rows(benchmark_test_items(bench_dir, clean_only))
 
 
 def sampled_items(family: str = "lab_tabletop", train_scenes: int = 150, test_scenes: int = 150,
                   test_seed: int = 0) -> tuple[list[Item], list[Item]]:
     """Clean items of ``train_scenes`` scenes of the train preset's seed and of ``test_scenes``
     held-out scenes (seed ``test_seed``) of ``family``; box-rasterised frames."""
-    train_seed = int(yaml.safe_load((CONF / "benchmark" / "train.yaml").read_text())["seed"])
-    if train_seed == test_seed:
+    if train_seed() == test_seed:
         raise ConfigError(f"the held-out seed {test_seed} is the train split's seed")
-    return (sampled_clean_items(train_seed, train_scenes, (family,)),
-            sampled_clean_items(test_seed, test_scenes, (family,)))
+    return train_items(family, train_scenes), sampled_clean_items(test_seed, test_scenes, (family,))
+
+
+def train_seed() -> int:
+    """The seed of the ``train`` preset: scenes no benchmark built with another seed contains."""
+    return int(yaml.safe_load((CONF / "benchmark" / "train.yaml").read_text())["seed"])
+
+
+def train_items(family: str = "lab_tabletop", train_scenes: int = 150) -> list[Item]:
+    """Clean items of ``train_scenes`` scenes of the train split of ``family`` (box-rasterised)."""
+    return sampled_clean_items(train_seed(), train_scenes, (family,))
+
+
+def benchmark_test_items(bench_dir: Path | str, clean_only: bool = False) -> list[Item]:
+    """The items of a built benchmark (all frames, or the clean twins), refusing one built from the
+    train split's seed (a learner fitted on those scenes would be scored on its own training data)."""
+    b = Benchmark(bench_dir)
+    seed = b.manifest.get("config", {}).get("seed")
+    if seed is not None and int(seed) == train_seed():
+        raise ConfigError(f"{bench_dir} was built from the train split's seed {seed}: no held-out scenes to score")
+    return [i for i in b.items if i.severity == 0] if clean_only else list(b.items)
 
 
 def prior_rows(train: Sequence[Item], test: Sequence[Item], family: str = "lab_tabletop") -> list[LeakRow]:

@@ -237,7 +237,6 @@ def scene_dict(plan: ScenePlan, width: int, height: int, sampler: dict[str, Any]
     """The full Mitsuba scene dictionary of ``plan``."""
     import mitsuba as mi
 
-
     T = mi.ScalarTransform4f
     d: dict[str, Any] = {
         "type": "scene",

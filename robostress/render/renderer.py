@@ -32,7 +32,7 @@ from robostress.scene.plan import ScenePlan, entity_ids
 from robostress.seeding import derive_seed
 
 log = logging.getLogger(__name__)
-RENDERER_VERSION = "r9"  # r9: denoised passes (Open Image Denoise, albedo and normal), rendered side by side in one batch; noise matched on all non-clipped and on target pixels of the 8-bit frame; r8: mesh vertices on a 2^-20 m grid (the same on every machine); r7: clipped pixels are not counted as unchanged when matching noise (a clipped mug gave a ratio of 118); r6: a deformed object is shaded two-sided (the inside of a crumple fold rendered black); r5: a deformed mesh is subdivided before the deformation (a twisted coarse box showed black back faces); r4: complex_texture prints a foreign hue (Bayer-dithered two-colour cells); bump when pixels or ground truth change for the same plan
+RENDERER_VERSION = "r10"  # r10: passes added one at a time (ladder 2, 3, 4, 6, 8, 12, 16 passes), not doubled; r9: denoised passes (Open Image Denoise, albedo and normal), rendered side by side in one batch; noise matched on all non-clipped and on target pixels of the 8-bit frame; r8: mesh vertices on a 2^-20 m grid (the same on every machine); r7: clipped pixels are not counted as unchanged when matching noise (a clipped mug gave a ratio of 118); r6: a deformed object is shaded two-sided (the inside of a crumple fold rendered black); r5: a deformed mesh is subdivided before the deformation (a twisted coarse box showed black back faces); r4: complex_texture prints a foreign hue (Bayer-dithered two-colour cells); bump when pixels or ground truth change for the same plan
 SAMPLERS = ("orthogonal", "multijitter", "ldsampler", "stratified", "independent")
 DENOISERS = (None, "oidn")
 OIDN_QUALITIES = ("fast", "balanced", "high")
@@ -62,7 +62,7 @@ class RenderSettings:
     variant: str = "auto"
     passes: int = 2
     noise_ratio: float | None = 1.15  # None: never add passes (twins still share spp and sampler)
-    spp_ladder: tuple[int, ...] = (1, 2, 4, 8)
+    spp_ladder: tuple[float, ...] = (1, 1.5, 2, 3, 4, 6, 8)  # x passes: 2, 3, 4, 6, 8, 12, 16 passes
     denoise: str | None = "oidn"  # None: raw path-traced passes (renderer r8's pipeline)
     denoise_quality: str = "fast"
     match: tuple[str, ...] = ("unchanged", "whole", "target")  # pixel sets whose noise is matched
@@ -95,9 +95,13 @@ class RenderSettings:
                               f"turn matching off; got {self.noise_ratio}")
         ladder = tuple(self.spp_ladder)
         if not ladder or ladder[0] != 1 or any(b <= a for a, b in zip(ladder, ladder[1:], strict=False)):
-            raise ConfigError(f"spp_ladder must start at 1 and increase strictly (e.g. [1, 2, 4, 8]), "
+            raise ConfigError(f"spp_ladder must start at 1 and increase strictly (e.g. [1, 1.5, 2, 3, 4]), "
                               f"got {list(ladder)}")
-        object.__setattr__(self, "spp_ladder", tuple(int(k) for k in ladder))
+        if any(abs(k * self.passes - round(k * self.passes)) > 1e-9 for k in ladder):
+            raise ConfigError(f"spp_ladder x passes must be whole pass counts; {list(ladder)} x {self.passes} "
+                              f"passes is not")
+        object.__setattr__(self, "spp_ladder", tuple(int(k) if float(k).is_integer() else float(k)
+                                                     for k in ladder))
         if self.denoise not in DENOISERS:
             raise ConfigError(f"unknown denoiser {self.denoise!r}; choose one of {list(DENOISERS)} "
                               f"(null: raw passes)")
@@ -249,7 +253,7 @@ class Renderer:
         worst = None
         matching = clean is not None and s.noise_ratio is not None
         for step in s.spp_ladder if matching else (1,):
-            self.add_passes(scene, seed, stack, step * s.passes, aux)
+            self.add_passes(scene, seed, stack, round(step * s.passes), aux)
             linear, noise = stack.mean_linear(), stack.noise()
             levels = srgb_levels(linear)
             if clean is None:

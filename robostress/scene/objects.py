@@ -268,8 +268,13 @@ def _yaw(v: np.ndarray, deg: float) -> np.ndarray:
     return np.stack([c * v[:, 0] - s * v[:, 1], s * v[:, 0] + c * v[:, 1], v[:, 2]], -1)
 
 
+@lru_cache(maxsize=256)
 def world_mesh(obj: SceneObject) -> Mesh:
-    """The object's mesh in world space (deformed, tipped, yawed, placed)."""
+    """The object's mesh in world space (deformed, tipped, yawed, placed); cached, read-only arrays.
+
+    A scene's frames share most objects, and a deformed object's subdivision cost 0.15 s each
+    time it was rebuilt (the scene load, the amodal masks and the collision checks of every frame
+    of a lab scene asked for it again: 10 % of a build's time)."""
     m = object_mesh(obj.category, obj.size, obj.deformation, obj.asset)
     v = m.vertices.astype(np.float64)
     if obj.tipped:  # lie on the side: height axis along -y, lowest point on the support
@@ -277,7 +282,10 @@ def world_mesh(obj: SceneObject) -> Mesh:
         lo, hi = v.min(0), v.max(0)
         v = v - np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]])
     v = _yaw(v, obj.yaw_deg) + np.asarray(obj.position, np.float64)
-    return Mesh(snap(v).astype(np.float32), m.faces, m.uv)
+    out = Mesh(snap(v).astype(np.float32), m.faces.copy(), m.uv.copy())
+    for a in (out.vertices, out.faces, out.uv):
+        a.setflags(write=False)
+    return out
 
 
 @lru_cache(maxsize=8192)

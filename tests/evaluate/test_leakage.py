@@ -49,13 +49,39 @@ def test_benchmark_leakage_prints_its_table(tiny_bench: Benchmark, tmp_path: Pat
 
 
 @pytest.mark.slow
+def test_benchmark_leakage_with_the_learned_text_model(tiny_bench: Benchmark, tmp_path: Path) -> None:
+    """On a built benchmark the learner is fitted on the train split's sampled scenes and scored on
+    the benchmark's rendered items."""
+    r = leakage(f"benchmark_dir={tiny_bench.root}", "clean_only=true", "learner=logreg", "train_scenes=6", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    head, learned = r.stdout.split("learned text-only model (logreg)")
+    assert "| all |" in head and "fitted on the 6 train scenes of lab_tabletop" in learned
+    assert f"scored on the rendered clean frames of {tiny_bench.root}" in learned
+    n_clean = sum(1 for i in tiny_bench.items if i.severity == 0 and i.format == "mc" and i.answer is not None
+                  and len(i.options) > 1)
+    assert sum(int(line.split("|")[2]) for line in learned.splitlines()
+               if line.startswith("| ") and not line.startswith(("| type", "| all"))) == n_clean
+
+
+def test_a_benchmark_of_the_train_seed_is_not_scored_as_held_out(tiny_bench: Benchmark,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from robostress.errors import ConfigError
+    from robostress.evaluate import leakage as lk
+
+    assert len(lk.benchmark_test_items(tiny_bench.root, clean_only=True)) > 0
+    monkeypatch.setattr(lk, "train_seed", lambda: int(tiny_bench.manifest["config"]["seed"]))
+    with pytest.raises(ConfigError, match="built from the train split's seed"):
+        lk.benchmark_test_items(tiny_bench.root)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("args, message", [
     (["benchmark_dir=/no/such/benchmark"],
      "robostress: error: benchmark_dir=/no/such/benchmark: no benchmark there (manifest.json is missing)"),
     (["family=nope", "train_scenes=1", "test_scenes=1"], "robostress: error: unknown scene 'nope'"),
     (["train_scenes=0"], "train_scenes=0 is not allowed: train_scenes must be >= 1"),
     (["test_scenes=x"], "test_scenes='x' is not allowed: test_scenes must be an integer"),
-    (["benchmark_dir=/x", "learner=logreg"], "learner=logreg needs sampled train scenes to learn from"),
+    (["benchmark_dir=/no/such/benchmark", "learner=logreg"], "no benchmark there (manifest.json is missing)"),
     (["learner=svm"], "learner='svm' is not allowed"),
 ])
 def test_leakage_command_refuses_bad_input_in_one_line(args: list[str], message: str, tmp_path: Path) -> None:

@@ -105,6 +105,7 @@ def test_a_twisted_real_box_turns_no_black_back_faces_to_the_camera(monkeypatch:
     black = {}
     for max_edge in (1e9, objects.DEFORM_MAX_EDGE):
         monkeypatch.setattr(objects, "DEFORM_MAX_EDGE", max_edge)
+        objects.world_mesh.cache_clear()  # meshes are cached by object, not by this module setting
         im, _ = r.render_rgb(plan, 0)
         black[max_edge] = float((im.max(axis=2) == 0).mean())
     assert black[1e9] > 0.005 and black[objects.DEFORM_MAX_EDGE] == 0.0, black
