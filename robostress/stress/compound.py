@@ -86,7 +86,7 @@ class CompoundDesign:
     sub-type pair is built at every severity pair of ``severities``.
     """
 
-    pairs: tuple[tuple[str, str], ...] = DIMENSION_PAIRS  # dimension pairs, taxonomy order
+    pairs: tuple[tuple[str, str], ...] = DIMENSION_PAIRS  # dimension pairs ('all': those the build spans)
     severities: tuple[tuple[int, int], ...] = ((3, 3),)  # (severity of A, of B)
     seed: int = 0  # seed of the rotation's offsets
     subtypes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per dimension: sub-types to pair
@@ -99,11 +99,16 @@ class CompoundDesign:
         known = [s.subtype for s in all_stresses()]
         names = known if subtypes == "all" else [s for s in known if s in set(subtypes)]
         by_dim = {d: tuple(s for s in names if get_stress(s).dimension == d) for d in DIMENSIONS}
-        want = DIMENSION_PAIRS if pairs == "all" else tuple(_pair(p) for p in pairs)  # type: ignore[union-attr]
+        if pairs == "all":  # every pair the build's sub-types allow
+            want = tuple(p for p in DIMENSION_PAIRS if by_dim[p[0]] and by_dim[p[1]])
+        else:
+            want = tuple(_pair(p) for p in pairs)  # type: ignore[union-attr]
         for a, b in want:
             for d in (a, b):
                 if not by_dim[d]:
                     raise ConfigError(f"compound pair {a}+{b}: the build has no {d} sub-type")
+        if not want:
+            raise ConfigError("compound: no dimension pair to build (the build's sub-types span one dimension)")
         sev = tuple(_severity_pair(s) for s in severities)
         if not sev:
             raise ConfigError("compound.severities needs at least one [severity of A, severity of B] pair")
