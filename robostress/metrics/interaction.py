@@ -49,10 +49,9 @@ def quads(preds: Sequence[Prediction]) -> list[Quad]:
     for p in preds:
         if p.factor_item_ids is None:
             continue
-        twins = [by_id.get(i) for i in (p.clean_item_id, *p.factor_item_ids)]
-        if all(t is not None for t in twins):
-            c, a, b = twins
-            out.append((c, a, b, p))  # type: ignore[arg-type]  # none is None (checked above)
+        c, a, b = (by_id.get(i) for i in (p.clean_item_id, *p.factor_item_ids))
+        if c is not None and a is not None and b is not None:
+            out.append((c, a, b, p))
     return out
 
 

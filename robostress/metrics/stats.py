@@ -65,7 +65,7 @@ def cluster_bootstrap(values: Sequence[float], scenes: Sequence[object], familie
         DataError: empty, non-finite or mismatched input.
     """
     x = _checked(values, resamples)
-    draws = cluster_bootstrap_draws(x[:, None], scenes, families, seed=seed, resamples=resamples)
+    draws = _draws(x[:, None], scenes, families, seed, resamples)
     means = draws.means[:, 0]
     lo, hi = np.percentile(means, [2.5, 97.5])
     return ClusterEstimate(float(x.mean()) + 0.0, float(lo) + 0.0, float(hi) + 0.0,
@@ -96,6 +96,11 @@ def cluster_bootstrap_draws(values: np.ndarray, scenes: Sequence[object], famili
     if x.ndim != 2 or x.shape[1] < 1:
         raise DataError(f"a multi-column bootstrap needs an items x columns array, got shape {x.shape}")
     _checked(x.reshape(-1), resamples)
+    return _draws(x, scenes, families, seed, resamples)
+
+
+def _draws(x: np.ndarray, scenes: Sequence[object], families: Sequence[object], seed: int,
+           resamples: int) -> ClusterDraws:
     if len(scenes) != len(x) or len(families) != len(x):
         raise DataError(f"{len(scenes)} scene and {len(families)} family labels for {len(x)} values")
     by_scene = _family_totals(x, scenes, families)
@@ -116,7 +121,7 @@ def minimum_detectable_drop(se: float) -> float:
     return MDD_FACTOR * float(se)
 
 
-def _checked(values: Sequence[float], resamples: int) -> np.ndarray:
+def _checked(values: Sequence[float] | np.ndarray, resamples: int) -> np.ndarray:
     x = np.asarray(values, float)
     if x.ndim != 1 or len(x) == 0:
         raise DataError(f"a bootstrap needs a non-empty 1-D sequence of values, got shape {x.shape}")
