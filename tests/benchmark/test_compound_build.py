@@ -121,3 +121,25 @@ def test_the_compound_preset_composes_into_a_design() -> None:
     assert bc.compound.frames_per_scene() == 12 and bc.compound.needed_severities() == {2, 4}
     bc.validate()
     assert json.dumps(bc.compound.describe())
+
+
+def test_the_robostressbench_export_tags_a_compound_item_with_both_factors(builds, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from robostress.interop import RsbDataset, export_rsb
+    from robostress.interop.rsb_taxonomy import to_robostress
+
+    bench, _ = builds
+    export_rsb(bench.root, tmp_path / "rsb")
+    items = {i.item_id: i for i in bench.items}
+    meta = [json.loads(x) for x in (tmp_path / "rsb" / "metadata.jsonl").read_text().splitlines()]
+    seen = 0
+    for s, m in zip(RsbDataset(tmp_path / "rsb").samples, meta, strict=True):
+        it = items[m["item_id"]]
+        if it.factor_item_ids is None:
+            continue
+        seen += 1
+        got = sorted(to_robostress(letter, n) for letter, names in s.stress.items() for n in names)
+        assert got == sorted(zip(it.dimension.split("+"), it.subtype.split("+"), strict=True))
+        assert len(m["stress_tags"]) == 2
+        rec = json.loads((tmp_path / "rsb" / s.record_relpath).read_text())
+        assert rec["robostress"]["factor_item_ids"] == list(it.factor_item_ids)
+    assert seen == sum(i.factor_item_ids is not None for i in items.values()) > 0
