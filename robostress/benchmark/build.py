@@ -50,6 +50,7 @@ from robostress.scene.plan import PLAN_SCHEMA_VERSION, ScenePlan
 from robostress.scene.sample import sample_scene, scene_id
 from robostress.seeding import derive_seed
 from robostress.stress.base import all_stresses, apply_stress, check_severity
+from robostress.stress.compound import CompoundDesign, apply_compound
 from robostress.stress.measures import MeasureInput, measure
 from robostress.stress.purity import check_purity
 
@@ -74,6 +75,7 @@ class BuildConfig:
     questions: bool = True
     shard: int = 0
     num_shards: int = 1
+    compound: CompoundDesign | None = None  # compound frames beside the single-factor ones (None: none)
 
     def validate(self) -> None:
         """ConfigError on out-of-range values (checked before any work starts)."""
@@ -85,7 +87,15 @@ class BuildConfig:
             raise ConfigError("severities lists stressed levels 1..5; the clean twin (0) is always built")
         if not 0 <= self.shard < self.num_shards:
             raise ConfigError(f"shard must be in 0..{self.num_shards - 1}, got {self.shard}")
-        self.subtype_names()
+        names = self.subtype_names()
+        if self.compound is not None:
+            missing = sorted(self.compound.needed_severities() - set(self.severities))
+            if missing:
+                raise ConfigError(f"compound severities {missing} are not among the build's severities "
+                                  f"{self.severities}: a compound needs its single-factor twins")
+            extra = sorted({t for ts in self.compound.subtypes.values() for t in ts} - set(names))
+            if extra:
+                raise ConfigError(f"compound sub-types {extra} are not among the build's sub-types")
 
     def subtype_names(self) -> list[str]:
         """The sub-types to build, in taxonomy order (ConfigError for unknown names)."""
@@ -110,14 +120,27 @@ class RenderedFrame:
 
 
 def frame_id(scene_id: str, record: StressRecord) -> str:
-    """``<scene>/clean`` or ``<scene>/<subtype>/s<severity>``."""
+    """``<scene>/clean``, ``<scene>/<subtype>/s<severity>`` or, for a compound, its two factors'
+    ``<subtype>/s<severity>`` joined by '+' in taxonomy order."""
     if record.severity == 0:
         return f"{scene_id}/clean"
+    if record.factors is not None:
+        a, b = record.factors
+        return f"{scene_id}/{a.subtype}/s{a.severity}+{b.subtype}/s{b.severity}"
     return f"{scene_id}/{record.subtype}/s{record.severity}"
 
 
 def _stem(fid: str) -> str:
     return fid.replace("/", "__")
+
+
+def _checked(clean: ScenePlan, plan: ScenePlan, rec: StressRecord) -> tuple[ScenePlan, StressRecord]:
+    """(plan, rec), after checking that a realised stress changed only what its dimensions own."""
+    if rec.skipped is None:
+        bad = check_purity(rec.dimension, clean, plan)
+        if bad:
+            raise AssertionError(f"{rec.subtype} s{rec.severity} changed fields it does not own: {bad}")
+    return plan, rec
 
 
 class Builder:
@@ -171,22 +194,24 @@ class Builder:
             return None
 
     def jobs(self, clean: ScenePlan) -> Iterator[tuple[ScenePlan, StressRecord]]:
-        """(plan, record) for the clean twin and every requested stress of one scene."""
+        """(plan, record) for the clean twin, every requested stress of one scene and then its
+        compounds (``BuildConfig.compound``, rotated by the scene's position in the benchmark)."""
         yield clean, CLEAN
         for sub in self.cfg.subtype_names():
             for sev in self.cfg.severities:
-                plan, rec = apply_stress(clean, sub, sev)
-                if rec.skipped is None:
-                    bad = check_purity(rec.dimension, clean, plan)
-                    if bad:
-                        raise AssertionError(f"{sub} s{sev} changed fields it does not own: {bad}")
-                yield plan, rec
+                yield _checked(clean, *apply_stress(clean, sub, sev))
+        if self.cfg.compound is not None:
+            for a, b in self.cfg.compound.jobs(self.ordinals.get(clean.scene_id, 0)):
+                yield _checked(clean, *apply_compound(clean, a, b))
 
     def render_frame(self, plan: ScenePlan, record: StressRecord, clean: RenderedFrame | None,
-                     seed: int) -> RenderedFrame:
-        """Render (or fetch from the cache) one frame and export its files."""
+                     seed: int, factors: tuple[RenderedFrame, RenderedFrame] | None = None) -> RenderedFrame:
+        """Render (or fetch from the cache) one frame and export its files. A compound frame
+        needs its two rendered single-factor twins (``factors``, in taxonomy order): each
+        factor's measure is realised against the other factor's frame."""
         fid = frame_id(plan.scene_id, record)
-        key = cache_key(plan.to_json() + (clean.plan.to_json() if clean else ""),
+        refs = "".join(f.plan.to_json() for f in factors) if factors else ""  # a compound's measures read them
+        key = cache_key(plan.to_json() + (clean.plan.to_json() if clean else "") + refs,
                         {**self.renderer.describe(), "frame_meta": FRAME_META_VERSION}, seed)
         meta = self.cache.get(key)
         arrays = None
@@ -196,7 +221,7 @@ class Builder:
             arrays, ref = out.arrays, out.ref
             files = {"image": encode_rgb(arrays.rgb), "mask": encode_u16(arrays.ids),
                      "depth": encode_u16(depth_to_mm(arrays.depth)), "free": encode_u16(arrays.free)}
-            realised = self._realise(plan, arrays, record, clean)
+            realised = self._realise(plan, arrays, record, clean, factors)
             meta = {"hashes": {k: sha256(v) for k, v in files.items()},
                     "objects": [o.model_dump(mode="json") for o in frame_objects(plan, arrays)],
                     "id_map": {str(k): v for k, v in arrays.id_map.items()}, "realised": realised,
@@ -212,7 +237,8 @@ class Builder:
             paths[name] = rel
         frame = Frame(frame_id=fid, scene_id=plan.scene_id,
                       clean_frame_id=clean.frame.frame_id if clean else fid,
-                      stress=record.model_copy(update={"realised": meta["realised"]}),
+                      factor_frame_ids=(factors[0].frame.frame_id, factors[1].frame.frame_id) if factors else None,
+                      stress=_with_realised(record, meta["realised"]),
                       plan_hash=plan.content_hash(), width=self.cfg.render.width,
                       height=self.cfg.render.height, hashes=meta["hashes"], id_map=meta["id_map"],
                       objects=tuple(meta["objects"]), render={**self.renderer.describe(), "seed": seed,
@@ -226,11 +252,15 @@ class Builder:
             clean.noise_ref = self.renderer.render_twin(clean.plan, seed).ref
         return clean.noise_ref
 
-    def _realise(self, plan: ScenePlan, arrays: FrameArrays, record: StressRecord,
-                 clean: RenderedFrame | None) -> float | None:
+    def _realise(self, plan: ScenePlan, arrays: FrameArrays, record: StressRecord, clean: RenderedFrame | None,
+                 factors: tuple[RenderedFrame, RenderedFrame] | None = None) -> float | list[float] | None:
+        """The realised measure; for a compound, each factor's, measured against the frame of the
+        other factor alone (the compound differs from it by exactly this factor)."""
+        if record.factors is not None and factors is not None:
+            return [round(float(measure(str(f.measure), MeasureInput(plan, arrays, other.plan, self.arrays(other)))), 6)
+                    for f, other in zip(record.factors, factors[::-1], strict=True)]
         if record.measure is None or clean is None:
             return None
-
         return round(float(measure(record.measure, MeasureInput(plan, arrays, clean.plan,
                                                                 self.arrays(clean)))), 6)
 
@@ -264,6 +294,7 @@ class Builder:
             manifest_path.unlink()  # the folder is incomplete until the new manifest is written
         plans = self.scenes()
         n_stress = len(self.cfg.subtype_names()) * len(self.cfg.severities)
+        n_stress += self.cfg.compound.frames_per_scene() if self.cfg.compound is not None else 0
         frames: list[Frame] = []
         skipped: list[dict[str, Any]] = list(self.scene_skips)
         items: list[Any] = []
@@ -274,13 +305,18 @@ class Builder:
             seed = derive_seed(self.cfg.seed, clean_plan.scene_id, "render")
             clean: RenderedFrame | None = None
             scene_frames: list[RenderedFrame] = []
+            by_id: dict[str, RenderedFrame] = {}
             for plan, rec in self.jobs(clean_plan):
+                factors = None
+                if rec.factors is not None and rec.skipped is None:
+                    factors, rec = _factor_frames(plan.scene_id, rec, by_id)
                 if rec.skipped is not None:
                     skipped.append({"schema_version": SIDE_SCHEMA_VERSION, "frame_id": frame_id(plan.scene_id, rec),
                                     **rec.model_dump(mode="json")})
                     self.stats["skipped"] += 1
                 else:
-                    rf = self.render_frame(plan, rec, clean, seed)
+                    rf = self.render_frame(plan, rec, clean, seed, factors)
+                    by_id[rf.frame.frame_id] = rf
                     clean = clean or rf
                     scene_frames.append(rf)
                     frames.append(rf.frame)
@@ -335,7 +371,8 @@ class Builder:
                          "prompt": prompt_version},
             "config": {"family": cfg.family, "num_scenes": cfg.num_scenes, "seed": cfg.seed,
                        "subtypes": cfg.subtype_names(), "severities": cfg.severities,
-                       "questions": cfg.questions, "shard": cfg.shard, "num_shards": cfg.num_shards},
+                       "questions": cfg.questions, "shard": cfg.shard, "num_shards": cfg.num_shards,
+                       **({"compound": cfg.compound.describe()} if cfg.compound is not None else {})},
             "renderer": self.renderer.describe(),
             "assets": _asset_provenance(plans),
             "counts": {"scenes": len(plans), "frames": len(frames), "skipped": len(skipped),
@@ -343,6 +380,26 @@ class Builder:
                        "items": len(items), "dropped": len(dropped),
                        "frames_by_stress": dict(sorted(counts.items()))},
         }
+
+
+def _factor_frames(scene: str, rec: StressRecord, by_id: dict[str, RenderedFrame]
+                   ) -> tuple[tuple[RenderedFrame, RenderedFrame] | None, StressRecord]:
+    """A compound's two rendered single-factor twins, or its record skipped if one was not rendered."""
+    assert rec.factors is not None
+    ids = [frame_id(scene, f) for f in rec.factors]
+    missing = [i for i in ids if i not in by_id]
+    if missing:
+        why = f"its single-factor twin {missing[0].split('/', 1)[1]} was not rendered (skipped)"
+        return None, rec.model_copy(update={"skipped": why})
+    return (by_id[ids[0]], by_id[ids[1]]), rec
+
+
+def _with_realised(record: StressRecord, realised: float | list[float] | None) -> StressRecord:
+    """``record`` with its realised measure (a compound: each factor's, in its factor record)."""
+    if record.factors is not None and isinstance(realised, list):
+        a, b = (f.model_copy(update={"realised": r}) for f, r in zip(record.factors, realised, strict=True))
+        return record.model_copy(update={"factors": (a, b)})
+    return record.model_copy(update={"realised": realised})
 
 
 def _asset_provenance(plans: list[ScenePlan]) -> dict[str, dict[str, str]]:

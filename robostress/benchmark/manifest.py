@@ -110,13 +110,21 @@ RENDERED = ("hashes", "render")  # frame fields that hold render noise (pixel ha
 
 def exact_frame(frame: Any) -> dict[str, Any]:
     """A frame (a Frame, its JSON record, or an object holding that as ``record``) without what render noise may change: pixel hashes and the noise record,
-    the realised measure (measured on the pixels), each object's photometric contrast and the
+    the realised measures (measured on the pixels), each object's photometric contrast and the
     depth file (floats in mm, rounded); the mask and free-space hashes stay."""
     rec = frame.model_dump(mode="json") if hasattr(frame, "model_dump") else getattr(frame, "record", frame)
     out = {k: v for k, v in rec.items() if k not in RENDERED and k != "depth"}
-    out["stress"] = {k: v for k, v in rec["stress"].items() if k != "realised"}
+    out["stress"] = _unrealised(rec["stress"])
     out["objects"] = [{k: v for k, v in o.items() if k != "contrast"} for o in rec["objects"]]
     out["exact_hashes"] = {k: rec["hashes"].get(k) for k in EXACT_FRAME_FILES}
+    return out
+
+
+def _unrealised(stress: dict[str, Any]) -> dict[str, Any]:
+    """A stress record without its realised measures (a compound's: in each of its factors too)."""
+    out = {k: v for k, v in stress.items() if k != "realised"}
+    if out.get("factors") is not None:
+        out["factors"] = [_unrealised(f) for f in out["factors"]]
     return out
 
 

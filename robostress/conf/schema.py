@@ -36,6 +36,15 @@ def opt(default: Any, help: str, **kw: Any) -> Any:  # noqa: A002
 
 
 @dataclass
+class CompoundSchema:
+    """The ``compound:`` block of a benchmark preset (robostress.stress.compound.CompoundDesign)."""
+
+    pairs: Any = opt("all", "'all' or dimension pairs, e.g. [[lighting,viewpoint],[material,geometry]]")
+    severities: Any = opt([[3, 3]], "severity pairs [A, B] built for each scene's sub-type pair, e.g. [[2,2],[4,4]]")
+    seed: int = opt(0, "seed of the Latin-square rotation of sub-type pairs over scenes", min=0)
+
+
+@dataclass
 class BenchmarkSchema:
     """A benchmark preset (``benchmark=mini|standard|tiny|train``)."""
 
@@ -48,6 +57,7 @@ class BenchmarkSchema:
     width: int = opt(256, "image width in px", min=8, max=4096)
     height: int = opt(256, "image height in px", min=8, max=4096)
     questions: bool = opt(True, "generate question items (false: frames only)")
+    compound: Optional[CompoundSchema] = opt(None, "compound frames: two factors at once (null: none)")
 
 
 @dataclass

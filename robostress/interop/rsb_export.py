@@ -15,7 +15,8 @@ which RoboStressBench adds the lettered options and its answer footer); ``box`` 
 (``xyxy`` in permille, the truth box); ``point`` -> ``mask`` (a binary mask of the pixels whose
 instance id is one of the truth's). Box and point instructions are robostress's full prompts,
 which state the permille answer format (RoboStressBench sends them bare). A stressed item gets
-one stress tag, its sub-type mapped by ``rsb_taxonomy.ROBOSTRESS_TO_RSB``; clean items have
+one stress tag, its sub-type mapped by ``rsb_taxonomy.ROBOSTRESS_TO_RSB`` (a compound item two, one
+per factor, and its single-factor twins' ids in the ``robostress`` block); clean items have
 ``stress: {}`` and no ``stress_tags``. Sample ids are ``000001``... in item order; the record's
 ``robostress`` block (ignored by RoboStressBench's loader) keeps the item's own ids.
 """
@@ -33,6 +34,7 @@ import numpy as np
 
 from robostress.benchmark.load import Benchmark
 from robostress.benchmark.verify import require_whole
+from robostress.core.records import COMPOUND_JOIN
 from robostress.errors import ConfigError, DataError
 from robostress.interop.rsb_taxonomy import to_rsb
 from robostress.questions.item import LETTERS, Item
@@ -51,14 +53,21 @@ def binary_mask(bench: Benchmark, item: Item) -> np.ndarray:
 
 
 def _stress(item: Item) -> tuple[dict[str, list[str]], list[str]]:
+    """RoboStressBench's stress block and tags of an item: one per factor (a compound item, whose
+    labels join its two factors with '+', gets both, as RoboStressBench's multi-tag samples do)."""
     if item.dimension == "none" or item.severity == 0:
         return {}, []
-    try:
-        letter, name = to_rsb(item.dimension, item.subtype)
-    except KeyError:
-        raise DataError(f"item {item.item_id}: stress {item.dimension}/{item.subtype} has no RoboStressBench "
-                        "name (rsb_taxonomy.RSB_TO_ROBOSTRESS)") from None
-    return {letter: [name]}, [f"{letter}__{name}"]
+    stress: dict[str, list[str]] = {}
+    tags = []
+    for dim, sub in zip(item.dimension.split(COMPOUND_JOIN), item.subtype.split(COMPOUND_JOIN), strict=True):
+        try:
+            letter, name = to_rsb(dim, sub)
+        except KeyError:
+            raise DataError(f"item {item.item_id}: stress {dim}/{sub} has no RoboStressBench "
+                            "name (rsb_taxonomy.RSB_TO_ROBOSTRESS)") from None
+        stress.setdefault(letter, []).append(name)
+        tags.append(f"{letter}__{name}")
+    return stress, tags
 
 
 def _gt(item: Item, mask_rel: str | None, encoding: str) -> dict[str, Any]:
@@ -114,6 +123,7 @@ def export_rsb(bench_dir: Path, out_dir: Path, *, mask_format: str = "png",
                                  "provenance": {"dataset": DATASET, "subcategory": SUBCATEGORY}},
                   "robostress": {"item_id": item.item_id, "frame_id": item.frame_id, "scene_id": item.scene_id,
                                  "clean_item_id": item.clean_item_id, "key": item.key,
+                                 **({"factor_item_ids": list(item.factor_item_ids)} if item.factor_item_ids else {}),
                                  "dimension": item.dimension, "subtype": item.subtype, "severity": item.severity,
                                  "ability": item.ability, "qtype": item.qtype, "format": item.format,
                                  "benchmark": bench.manifest.get("name"), "content_hash": bench.content_hash}}

@@ -167,7 +167,8 @@ def rescore(files: BundleFiles, board: Board, bench: Benchmark) -> tuple[list[Pr
         if rec.get("correct") != ok or not _close(rec.get("score"), val):
             differ += 1
         out.append(Prediction(
-            item_id=iid, clean_item_id=item.clean_item_id, frame_id=item.frame_id, scene_id=item.scene_id,
+            item_id=iid, clean_item_id=item.clean_item_id, factor_item_ids=item.factor_item_ids,
+            frame_id=item.frame_id, scene_id=item.scene_id,
             dimension=item.dimension, subtype=item.subtype, severity=item.severity, ability=item.ability,
             qtype=item.qtype, format=item.format, raw=raw, parsed=s.parsed,
             parse_error=None if error else s.parse_error, score=val, correct=ok, chance=float(s.chance),

@@ -161,6 +161,74 @@ class CorruptionError(Record):
 
 
 @dataclass(frozen=True)
+class InteractionCell(Record):
+    """Whether two factors interact: a compound's paired drop against the additive and the
+    multiplicative prediction from its two single-factor drops, on the same questions.
+
+    Every number is over quadruples: a compound item with its clean twin and its two single-factor
+    twin items, all four answered. Intervals resample scenes, then clean-twin families, drawing the
+    four outcomes of a quadruple together (``robostress.metrics.stats.cluster_bootstrap_draws``).
+    An interaction is positive when the combination hurts more than predicted.
+    """
+
+    n_quads: int
+    """Compound items with their clean twin and both single-factor twins answered."""
+    n_scenes: int
+    """Distinct scenes of the quadruples."""
+    n_clean_twins: int
+    """Distinct clean twins (families)."""
+    clean_accuracy: float
+    """Accuracy of the clean twins."""
+    a_accuracy: float
+    """Accuracy under the first factor alone (taxonomy order)."""
+    b_accuracy: float
+    """Accuracy under the second factor alone."""
+    compound_accuracy: float
+    """Accuracy under both factors at once."""
+    drop_a: float
+    """clean - a."""
+    drop_b: float
+    """clean - b."""
+    drop_compound: float
+    """clean - compound."""
+    drop_compound_ci95: tuple[float, float]
+    """95% interval of the compound's drop."""
+    additive: float
+    """drop_compound - (drop_a + drop_b): positive = super-additive."""
+    additive_ci95: tuple[float, float]
+    """95% interval of ``additive``."""
+    additive_se: float
+    """Bootstrap standard error of ``additive``."""
+    additive_mdi: float
+    """Minimum detectable additive interaction: 2.80 x additive_se (0 when not estimable)."""
+    multiplicative: float | None
+    """drop_compound - (clean - clean x (a / clean) x (b / clean)): the observed drop against the
+    product of the two accuracy ratios; positive = super-multiplicative (None when clean is 0)."""
+    multiplicative_ci95: tuple[float, float] | None
+    """95% interval of ``multiplicative`` (over resamples whose clean accuracy is not 0)."""
+    additive_flag: str
+    """'super-additive' or 'sub-additive' where the interval excludes 0, else 'not detected'."""
+    multiplicative_flag: str
+    """'super-multiplicative', 'sub-multiplicative' or 'not detected' (likewise)."""
+    combination_only_flips: float
+    """Share of quadruples right on the clean twin and under each factor alone, wrong under both."""
+
+
+@dataclass(frozen=True)
+class Interactions(Record):
+    """The interaction analysis of a run's compound items (absent from summary.json without them)."""
+
+    n_compound: int
+    """Compound items in the run."""
+    n_quads: int
+    """Of them, those with the clean twin and both single-factor twins answered."""
+    by_pair: Mapping[str, InteractionCell]
+    """Per dimension pair, e.g. 'lighting+viewpoint' (its sub-type and severity pairs pooled)."""
+    by_subtype_pair: Mapping[str, InteractionCell]
+    """Per dimension pair/sub-type pair, e.g. 'lighting+viewpoint/global_underexposure+small_scale'."""
+
+
+@dataclass(frozen=True)
 class Summary(Record):
     """The summary of one run (summary.json): cells, roll-ups, paired analyses, curves and CE.
 
@@ -238,6 +306,9 @@ class Summary(Record):
     """The dimension with the lowest stressed accuracy (None without stressed items)."""
     corruption_error: CorruptionError | None = field(default=None, metadata={"omit_none": True})
     """CE against a reference run (absent from the JSON when no reference was given)."""
+    interaction: Interactions | None = field(default=None, metadata={"omit_none": True})
+    """Compound items against their single-factor twins (absent without compound items; these
+    items are in none of the groups above, which hold single-factor stresses only)."""
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "summary") -> Summary:

@@ -65,14 +65,47 @@ def cluster_bootstrap(values: Sequence[float], scenes: Sequence[object], familie
         DataError: empty, non-finite or mismatched input.
     """
     x = _checked(values, resamples)
+    draws = _draws(x[:, None], scenes, families, seed, resamples)
+    means = draws.means[:, 0]
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return ClusterEstimate(float(x.mean()) + 0.0, float(lo) + 0.0, float(hi) + 0.0,
+                           float(means.std()) + 0.0, len(x), draws.n_scenes, draws.n_families)
+
+
+@dataclass(frozen=True)
+class ClusterDraws:
+    """Bootstrap means of several outcomes of the same items, drawn together (one resample draws
+    the same scenes and families for every column), so any function of them has an interval."""
+
+    means: np.ndarray  # resamples x columns: each column's mean in each resample
+    n_scenes: int  # distinct scenes: the top-level resampled unit
+    n_families: int  # distinct clean-twin families: the second-stage resampled unit
+
+
+def cluster_bootstrap_draws(values: np.ndarray, scenes: Sequence[object], families: Sequence[object], *,
+                            seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES) -> ClusterDraws:
+    """The two-stage cluster bootstrap of ``cluster_bootstrap`` over an items x columns array:
+    each resample's mean of every column (e.g. clean, factor A, factor B and compound outcomes of
+    the same questions, whose interaction is a function of the four means). With one column
+    it draws exactly what ``cluster_bootstrap`` draws.
+
+    Raises:
+        DataError: empty, non-finite or mismatched input.
+    """
+    x = np.asarray(values, float)
+    if x.ndim != 2 or x.shape[1] < 1:
+        raise DataError(f"a multi-column bootstrap needs an items x columns array, got shape {x.shape}")
+    _checked(x.reshape(-1), resamples)
+    return _draws(x, scenes, families, seed, resamples)
+
+
+def _draws(x: np.ndarray, scenes: Sequence[object], families: Sequence[object], seed: int,
+           resamples: int) -> ClusterDraws:
     if len(scenes) != len(x) or len(families) != len(x):
         raise DataError(f"{len(scenes)} scene and {len(families)} family labels for {len(x)} values")
     by_scene = _family_totals(x, scenes, families)
     means = _two_stage_means(np.random.default_rng(seed), by_scene, resamples)
-    lo, hi = np.percentile(means, [2.5, 97.5])
-    return ClusterEstimate(float(x.mean()) + 0.0, float(lo) + 0.0, float(hi) + 0.0,
-                           float(means.std()) + 0.0, len(x), len(by_scene),
-                           int(sum(int(f) for _, f in by_scene)))
+    return ClusterDraws(means, len(by_scene), int(sum(int(f) for _, f in by_scene)))
 
 
 def minimum_detectable_drop(se: float) -> float:
@@ -88,7 +121,7 @@ def minimum_detectable_drop(se: float) -> float:
     return MDD_FACTOR * float(se)
 
 
-def _checked(values: Sequence[float], resamples: int) -> np.ndarray:
+def _checked(values: Sequence[float] | np.ndarray, resamples: int) -> np.ndarray:
     x = np.asarray(values, float)
     if x.ndim != 1 or len(x) == 0:
         raise DataError(f"a bootstrap needs a non-empty 1-D sequence of values, got shape {x.shape}")
@@ -101,16 +134,19 @@ def _checked(values: Sequence[float], resamples: int) -> np.ndarray:
 
 def _family_totals(x: np.ndarray, scenes: Sequence[object],
                    families: Sequence[object]) -> list[tuple[np.ndarray, int]]:
-    """Per scene (sorted by label): its families as distinct (sum, size) kinds, a K x 3 array of
-    sum, size and how many of the scene's families are of that kind; and the family count."""
+    """Per scene (sorted by label): its families as distinct (sums, size) kinds, a K x (C + 2)
+    array of each of the C columns' sum, the size and how many of the scene's families are of
+    that kind; and the family count. ``x``: items, or items x C columns."""
+    x2 = x[:, None] if x.ndim == 1 else x
     _, s_code = np.unique(np.asarray([str(s) for s in scenes]), return_inverse=True)
     f_labels, f_code = np.unique(np.asarray([str(f) for f in families]), return_inverse=True)
     fam, inv = np.unique(s_code * len(f_labels) + f_code, return_inverse=True)
-    sums, sizes = np.bincount(inv, weights=x), np.bincount(inv).astype(float)
+    sums = np.stack([np.bincount(inv, weights=x2[:, j]) for j in range(x2.shape[1])], 1)
+    sizes = np.bincount(inv).astype(float)
     scene_of = fam // len(f_labels)
     out = []
     for s in np.unique(scene_of):
-        kinds, mult = np.unique(np.stack([sums[scene_of == s], sizes[scene_of == s]], 1), axis=0,
+        kinds, mult = np.unique(np.column_stack([sums[scene_of == s], sizes[scene_of == s]]), axis=0,
                                 return_counts=True)
         out.append((np.column_stack([kinds, mult]), int(mult.sum())))
     return out
@@ -118,18 +154,21 @@ def _family_totals(x: np.ndarray, scenes: Sequence[object],
 
 def _two_stage_means(g: np.random.Generator, by_scene: list[tuple[np.ndarray, int]],
                      resamples: int) -> np.ndarray:
-    """Bootstrap means: scene counts ~ Multinomial(S, 1/S); the c copies of a scene with F
-    families draw c * F families uniformly, i.e. Multinomial(c * F, kind multiplicity / F) counts
-    over its distinct (sum, size) kinds (exact: a family matters only through its kind)."""
+    """Bootstrap means (resamples x columns): scene counts ~ Multinomial(S, 1/S); the c copies of
+    a scene with F families draw c * F families uniformly, i.e. Multinomial(c * F, kind
+    multiplicity / F) counts over its distinct (sums, size) kinds (exact: a family matters only
+    through its kind)."""
     n_scenes = len(by_scene)
+    n_cols = by_scene[0][0].shape[1] - 2
     counts = g.multinomial(n_scenes, np.full(n_scenes, 1.0 / n_scenes), size=resamples)
-    num, den = np.zeros(resamples), np.zeros(resamples)
+    num, den = np.zeros((resamples, n_cols)), np.zeros(resamples)
     for j, (kinds, n_fam) in enumerate(by_scene):
         c = counts[:, j] * int(n_fam)
-        w = c[:, None] if len(kinds) == 1 else g.multinomial(c, kinds[:, 2] / n_fam)
-        num += w @ kinds[:, 0]
-        den += w @ kinds[:, 1]
-    return num / den
+        w = c[:, None] if len(kinds) == 1 else g.multinomial(c, kinds[:, -1] / n_fam)
+        for col in range(n_cols):  # one matrix-vector product per column: the sums of one column
+            num[:, col] += w @ kinds[:, col]  # are those of a one-column draw, to the last bit
+        den += w @ kinds[:, n_cols]
+    return num / den[:, None]
 
 
 def chance_band(chances: Sequence[float], z: float = Z95) -> tuple[float, float]:

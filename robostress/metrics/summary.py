@@ -3,6 +3,8 @@ roll-ups, paired analyses against clean twins, severity curves and corruption er
 
 Roll-ups are declared as tables of key tuples, never as per-category code. Clean items have
 severity 0 and dimension 'none'; a stressed item reaches its clean twin through clean_item_id.
+Compound items (two factors at once) are in no roll-up: they are analysed against their clean and
+single-factor twins in ``interaction`` (``robostress.metrics.interaction``).
 
 Every interval resamples scenes, then clean-twin families within each drawn scene (a two-stage
 cluster bootstrap, ``robostress.metrics.stats.cluster_bootstrap``): items of one scene share its
@@ -18,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from robostress.errors import DataError
+from robostress.metrics.interaction import interactions, is_compound
 from robostress.metrics.paired import ce_against, curves, key_of, paired_groups, pairs, split
 from robostress.metrics.records import (
     SUMMARY_SCHEMA_VERSION,
@@ -116,6 +119,10 @@ def validate(preds: Sequence[Prediction]) -> None:
         twin = seen.get(p.clean_item_id)
         if p.severity > 0 and twin is not None and twin.severity != 0:
             raise DataError(f"item {p.item_id!r}: its clean twin {p.clean_item_id!r} is a stressed item")
+        for f in p.factor_item_ids or ():
+            t = seen.get(f)
+            if t is not None and (t.severity == 0 or is_compound(t)):
+                raise DataError(f"compound item {p.item_id!r}: its factor twin {f!r} is not a single-factor item")
 
 
 def _worst(by_dim: dict[str, Cell]) -> WorstDimension | None:
@@ -143,9 +150,10 @@ def summarize(preds: Sequence[Prediction], reference: Sequence[Prediction] | Non
     """
     preds = list(preds)
     validate(preds)
-    subsets = {"clean": [p for p in preds if p.severity == 0],
-               "stressed": [p for p in preds if p.severity > 0]}
-    pp = pairs(preds)
+    single = [p for p in preds if not is_compound(p)]
+    subsets = {"clean": [p for p in single if p.severity == 0],
+               "stressed": [p for p in single if p.severity > 0]}
+    pp = pairs(single)
     rollups = {name: group(subsets[which], keys, seed, resamples) for name, (which, keys) in ROLLUPS.items()}
     paired = {name: paired_groups(pp, keys, seed, resamples) for name, keys in PAIRED.items()}
     curve_groups = {name: curves(pp, keys, seed, resamples) for name, keys in CURVES.items()}
@@ -167,4 +175,5 @@ def summarize(preds: Sequence[Prediction], reference: Sequence[Prediction] | Non
         macro_by_dimension=macro_by_dim,
         stressed_macro_over_dimensions=mean_defined(list(macro_by_dim.values())),
         worst_dimension=_worst(rollups["by_dimension"]),
-        corruption_error=ce_against(preds, list(reference)) if reference else None)
+        corruption_error=ce_against(single, [p for p in reference if not is_compound(p)]) if reference else None,
+        interaction=interactions(preds, derive_seed(seed, "interaction"), resamples))

@@ -116,11 +116,20 @@ def realise(spec: QuestionSpec, plan: ScenePlan, frame: Frame, arrays: FrameArra
     mc = spec.format == "mc"
     return Item(item_id=f"{frame.frame_id}/{spec.key}", key=spec.key, frame_id=frame.frame_id,
                 scene_id=frame.scene_id, clean_item_id=f"{frame.clean_frame_id}/{spec.key}", image=frame.image,
+                factor_item_ids=_factor_items(frame, spec.key),
                 dimension=frame.stress.dimension, subtype=frame.stress.subtype, severity=frame.stress.severity,
                 ability=spec.ability, qtype=spec.qtype, format=spec.format,  # type: ignore[arg-type]
                 question=spec.question, prompt=text, options=spec.options,
                 answer=LETTERS[spec.options.index(truth)] if mc else None,
                 truth={"option": truth} if mc else truth, prompt_version=prompt_version)
+
+
+def _factor_items(frame: Frame, key: str) -> tuple[str, str] | None:
+    """A compound frame's item ``key`` on each of its two single-factor twins."""
+    if frame.factor_frame_ids is None:
+        return None
+    a, b = frame.factor_frame_ids
+    return f"{a}/{key}", f"{b}/{key}"
 
 
 def generate_items(clean_plan: ScenePlan, clean_frame: Frame,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from robostress.core.records import Frozen
+from robostress.core.records import Frozen, OmitNone
 
 ITEM_SCHEMA_VERSION = 1
 ABILITIES: tuple[str, ...] = (
@@ -19,8 +19,11 @@ Format = Literal["mc", "box", "point"]
 LETTERS = "ABCDEFGH"
 
 
-class Item(Frozen):
-    """A question about one frame. Stressed items point at their clean twin item."""
+class Item(OmitNone):
+    """A question about one frame. Stressed items point at their clean twin item; compound items
+    also at their two single-factor twin items."""
+
+    omit_if_none: ClassVar[tuple[str, ...]] = ("factor_item_ids",)
 
     schema_version: int = ITEM_SCHEMA_VERSION
     item_id: str = Field(description="unique id: f'{frame_id}/{key}'")
@@ -28,6 +31,8 @@ class Item(Frozen):
     frame_id: str
     scene_id: str
     clean_item_id: str = Field(description="id of the clean twin item (itself when clean)")
+    factor_item_ids: tuple[str, str] | None = Field(
+        default=None, description="a compound item's single-factor twin items, in taxonomy order (None: not compound)")
     image: str = Field(description="image path relative to the benchmark root")
     dimension: str = Field(description="stress dimension of the frame ('none' when clean)")
     subtype: str = Field(description="stress sub-type of the frame ('none' when clean)")

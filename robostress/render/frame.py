@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 from pydantic import Field
 
-from robostress.core.records import Frozen, StressRecord
+from robostress.core.records import Frozen, OmitNone, StressRecord
 
 FRAME_SCHEMA_VERSION = 2
 
@@ -27,13 +28,17 @@ class ObjectGT(Frozen):
                                    "of its visible pixels to the mean of a ring around them (None: not seen)")
 
 
-class Frame(Frozen):
+class Frame(OmitNone):
     """One rendered image of a (possibly stressed) scene, with pointers to its ground truth."""
+
+    omit_if_none: ClassVar[tuple[str, ...]] = ("factor_frame_ids",)
 
     schema_version: int = FRAME_SCHEMA_VERSION
     frame_id: str
     scene_id: str
     clean_frame_id: str = Field(description="id of the clean twin (itself for a clean frame)")
+    factor_frame_ids: tuple[str, str] | None = Field(
+        default=None, description="a compound frame's two single-factor twins, in taxonomy order (None: not compound)")
     stress: StressRecord
     plan_hash: str = Field(description="content hash of the rendered ScenePlan")
     width: int

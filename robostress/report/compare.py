@@ -17,20 +17,35 @@ import io
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from robostress.errors import DataError
-from robostress.metrics import Gain, Headline, HeadlineCell, Summary, compare, summarize
+from robostress.metrics import (
+    Gain,
+    Headline,
+    HeadlineCell,
+    Interactions,
+    Summary,
+    compare,
+    summarize,
+)
 from robostress.metrics.runs import load_predictions
 from robostress.metrics.serial import Record
 from robostress.metrics.stats import BOOTSTRAP_RESAMPLES
 from robostress.render.io import write_atomic
 from robostress.report import html as H
 from robostress.report.compare_figures import dimension_ability_heatmap, overlaid_curves
+from robostress.report.figures import interaction_heatmap
 from robostress.report.markdown import render_blocks
-from robostress.report.tables import Block, pct
+from robostress.report.tables import (
+    INTERACTION_HEADER,
+    INTERACTION_HOW,
+    Block,
+    interaction_row,
+    pct,
+)
 from robostress.scoring.prediction import Prediction
 
 COMPARE_SCHEMA_VERSION = 1
@@ -82,6 +97,8 @@ class RunComparison(Record):
     """One per compared pair."""
     difference: str
     """What a difference means."""
+    interactions: Mapping[str, Interactions] | None = field(default=None, metadata={"omit_none": True})
+    """Run label -> its interaction analysis, for runs with compound items (absent when none has)."""
 
 
 def load_run(run_dir: Path, resamples: int = BOOTSTRAP_RESAMPLES) -> Run:
@@ -146,11 +163,19 @@ def comparison(runs: list[Run], pairs: str = "all", seed: int = 0,
         diffs.append(Difference(a=runs[i].label, b=runs[j].label, n_only_a=c.n_only_in_base,
                                 n_only_b=c.n_only_in_other, overall=c.overall,
                                 by_dimension={("clean" if k == "none" else k): v for k, v in c.by_dimension.items()}))
+    inter = {r.label: r.summary.interaction for r in runs if r.summary.interaction is not None}
     return RunComparison(schema_version=COMPARE_SCHEMA_VERSION, benchmark_hash=runs[0].benchmark_hash,
                          models={r.label: r.summary.headline() for r in runs}, pairs=pairs,
                          paired_differences=tuple(diffs),
                          difference="accuracy of b minus accuracy of a on the items both answered; 95% "
-                                    "two-stage cluster bootstrap (scenes, then clean-twin families)")
+                                    "two-stage cluster bootstrap (scenes, then clean-twin families)",
+                         interactions=inter or None)
+
+
+def interaction_rows(inter: Mapping[str, Interactions]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the interaction table: one row per model and dimension pair."""
+    rows = [[label, *interaction_row(pair, c)] for label, it in inter.items() for pair, c in it.by_pair.items()]
+    return ["model", "dimension pair", *INTERACTION_HEADER[1:]], rows
 
 
 def _ci(c: HeadlineCell) -> str:
@@ -260,6 +285,10 @@ def write_comparison(out_dir: Path, runs: list[Run], *, pairs: str = "all", seed
                          "tables and scene counts."),
               Block("h2", "Per dimension"), Block("table", header=dh, rows=dr),
               Block("h2", "Paired differences between models"), Block("table", header=ph, rows=pr)]
+    if comp.interactions:
+        ih, ir = interaction_rows(comp.interactions)
+        blocks += [Block("h2", "Interaction of two factors per model"), Block("p", INTERACTION_HOW),
+                   Block("table", header=ih, rows=ir)]
     figs = {}
     summaries = {r.label: r.summary for r in runs}
     if any(s.n_pairs for s in summaries.values()):
@@ -267,6 +296,8 @@ def write_comparison(out_dir: Path, runs: list[Run], *, pairs: str = "all", seed
     for i, r in enumerate(runs):
         slug = re.sub(r"[^A-Za-z0-9.+-]+", "_", r.label)[:60]
         figs[f"heatmap_{i}"] = dimension_ability_heatmap(r.summary, out_dir / f"figures/dimension_ability_{i:02d}_{slug}.png")
+        if r.summary.interaction is not None and r.summary.interaction.by_pair:
+            figs[f"interaction_{i}"] = interaction_heatmap(r.summary, out_dir / f"figures/interaction_{i:02d}_{slug}.png")
     lines = render_blocks(blocks) + ["Figures: " + ", ".join(f"`{p.relative_to(out_dir)}`" for p in figs.values()),
                                      "", "Tables: `tables/per_dimension.csv|tex`, `tables/paired_differences.csv|tex`.", ""]
     write_atomic(files["md"], "\n".join(lines).encode())

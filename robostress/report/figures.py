@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from robostress.metrics.records import Curve, Summary  # noqa: E402
+from robostress.stress.base import DIMENSIONS  # noqa: E402
 
 DPI = 110
 
@@ -178,6 +179,47 @@ def flip_bars(summary: Summary, path: Path) -> Path:
     return _save(fig, path)
 
 
+def interaction_grid(summary: Summary) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Dimensions, and dimension x dimension grids of the additive and multiplicative interactions
+    (pp, both triangles) and whether each is flagged (interval excludes 0); NaN: no compound."""
+    it = summary.interaction
+    pairs = it.by_pair if it is not None else {}
+    dims = [d for d in DIMENSIONS if any(d in k.split("+") for k in pairs)]
+    add, mult = np.full((len(dims), len(dims)), np.nan), np.full((len(dims), len(dims)), np.nan)
+    flag = np.zeros((2, len(dims), len(dims)), bool)
+    for k, c in pairs.items():
+        a, b = k.split("+")
+        for i, j in ((dims.index(a), dims.index(b)), (dims.index(b), dims.index(a))):
+            add[i, j] = 100 * c.additive
+            mult[i, j] = np.nan if c.multiplicative is None else 100 * c.multiplicative
+            flag[0, i, j] = c.additive_flag != "not detected"
+            flag[1, i, j] = c.multiplicative_flag != "not detected"
+    return dims, add, mult, flag
+
+
+def interaction_heatmap(summary: Summary, path: Path) -> Path:
+    """Dimension x dimension: the additive (left) and multiplicative (right) interaction of each
+    pair in percentage points (red: the combination hurts more than predicted); '*' where the 95%
+    interval excludes 0."""
+    dims, add, mult, flag = interaction_grid(summary)
+    lim = max(10.0, float(np.ceil(np.nanmax(np.abs(np.concatenate([add, mult])), initial=0) / 10) * 10))
+    cmap, norm = plt.get_cmap("RdBu_r"), plt.Normalize(-lim, lim)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 0.7 * len(dims) + 2.4), layout="constrained")
+    for ax, grid, flags, name in ((axes[0], add, flag[0], "additive"), (axes[1], mult, flag[1], "multiplicative")):
+        im = ax.imshow(grid, cmap=cmap, norm=norm, aspect="equal")
+        _annotate(ax, grid, cmap, norm, "{:+.0f}")
+        for (i, j), f in np.ndenumerate(flags):
+            if f:
+                ax.text(j + 0.32, i - 0.28, "*", ha="center", va="center", fontsize=11, color="black")
+        ax.set_xticks(range(len(dims)), dims, rotation=20, fontsize=9)
+        ax.set_yticks(range(len(dims)), dims, fontsize=9)
+        ax.set_title(f"{name}: observed - predicted drop (pp)", fontsize=10)
+        fig.colorbar(im, ax=ax, shrink=0.8, label="pp (red = worse than predicted)")
+    fig.suptitle(f"{summary.model}: interaction of two factors per dimension pair "
+                 "(* = 95% scene-bootstrap interval excludes 0)")
+    return _save(fig, path)
+
+
 @dataclass(frozen=True)
 class Figure:
     """One figure of a run's report, written to figures/<name>.png."""
@@ -190,6 +232,8 @@ class Figure:
     """Its heading in report.html."""
     caption: str
     """What it shows, in one sentence."""
+    shown: Callable[[Summary], bool] = lambda s: True
+    """Whether the run has what it shows (every figure needs stressed items paired with their twins)."""
 
 
 # the report's figures, in order: the one place that lists them (report.md names their files,
@@ -203,11 +247,17 @@ FIGURES: dict[str, Figure] = {f.name: f for f in (
            "Accuracy vs severity per dimension for each ability."),
     Figure("flips", flip_bars, "flips",
            "Shares of paired items flipping correct to wrong and wrong to correct, per dimension and sub-type."),
+    Figure("interaction", interaction_heatmap, "interaction of two factors",
+           "Per dimension pair, the compound's drop minus the additive and the multiplicative prediction.",
+           lambda s: s.interaction is not None and bool(s.interaction.by_pair)),
 )}
+
+
+def shown_figures(summary: Summary) -> list[str]:
+    """Names of the figures this summary gets, in registry order."""
+    return [n for n, f in FIGURES.items() if summary.n_pairs and f.shown(summary)]
 
 
 def all_figures(summary: Summary, out_dir: Path) -> dict[str, Path]:
     """Write every figure into ``out_dir`` (none when no stressed item has its clean twin)."""
-    if not summary.n_pairs:
-        return {}
-    return {name: fig.build(summary, out_dir / f"{name}.png") for name, fig in FIGURES.items()}
+    return {name: FIGURES[name].build(summary, out_dir / f"{name}.png") for name in shown_figures(summary)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from robostress.metrics.records import Summary
-from robostress.report.figures import FIGURES
+from robostress.report.figures import shown_figures
 from robostress.report.tables import Block, build_blocks
 
 
@@ -50,5 +50,5 @@ def to_markdown(summary: Summary, title: str, extra_rows: Mapping[str, Summary] 
     for sec in extra_sections or []:
         lines += [sec.rstrip("\n"), ""]
     if summary.n_pairs:
-        lines += ["Figures: " + ", ".join(f"`figures/{f}.png`" for f in FIGURES) + ".", ""]
+        lines += ["Figures: " + ", ".join(f"`figures/{f}.png`" for f in shown_figures(summary)) + ".", ""]
     return "\n".join(lines)

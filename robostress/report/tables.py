@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from robostress.metrics.records import Cell, Curve, PairedCell, Summary
+from robostress.metrics.records import (
+    Cell,
+    Curve,
+    InteractionCell,
+    Interactions,
+    PairedCell,
+    Summary,
+)
 
 HOW_TO_READ = (
     "How to read this: every stressed image is rendered from the same scene as its clean twin, so "
@@ -209,6 +216,55 @@ def _cells(s: Summary) -> list[Block]:
     return [Block("h2", "Per cell: dimension × sub-type × severity × ability"), Block("table", header=header, rows=rows)]
 
 
+INTERACTION_HOW = (
+    "A compound item asks the same question of a frame with two factors of two dimensions at once, "
+    "beside its clean twin and the frames with each factor alone: four answers to one question (a "
+    "quadruple). Drops are clean minus factor accuracy on the same quadruples. *Additive* = the "
+    "compound's drop minus (drop A + drop B); *multiplicative* = the compound's drop minus the drop "
+    "predicted by multiplying the two accuracy ratios (clean - clean x (A/clean) x (B/clean)). Positive "
+    "means the combination hurts more than predicted; a pair is flagged super- or sub- only where the 95% "
+    "interval (scenes, then clean-twin families, the four answers drawn together) excludes 0. MDI is the "
+    "minimum detectable additive interaction (2.80 x its standard error). Combination-only flips: right on "
+    "the clean twin and under each factor alone, wrong under both.")
+
+
+def interaction_ci(x: float | None, ci: tuple[float, float] | None) -> str:
+    """'+x [lo, hi]' in percentage points ('–' when undefined)."""
+    if x is None or ci is None:
+        return "–"
+    return f"{pct(x, True)} [{pct(ci[0], True)}, {pct(ci[1], True)}]"
+
+
+def interaction_row(name: str, c: InteractionCell) -> list[str]:
+    """One row of the interaction tables."""
+    return [name, f"{c.n_quads} ({c.n_scenes} sc){' †' if c.n_scenes < FEW_SCENES else ''}",
+            pct(c.clean_accuracy), pct(c.drop_a, True), pct(c.drop_b, True),
+            interaction_ci(c.drop_compound, c.drop_compound_ci95),
+            interaction_ci(c.additive, c.additive_ci95), c.additive_flag, pct(c.additive_mdi) if c.additive_mdi else "–",
+            interaction_ci(c.multiplicative, c.multiplicative_ci95), c.multiplicative_flag,
+            pct(c.combination_only_flips)]
+
+
+INTERACTION_HEADER = ["pair", "quadruples", "clean %", "drop A pp", "drop B pp", "compound drop pp [95% CI]",
+                      "additive pp [95% CI]", "additive", "MDI pp", "multiplicative pp [95% CI]",
+                      "multiplicative", "combination-only flips %"]
+
+
+def interaction_blocks(it: Interactions) -> list[Block]:
+    """The interaction tables: per dimension pair, then per sub-type pair."""
+    return [Block("h2", "Interaction of two factors (compound items vs their clean and single-factor twins)"),
+            Block("p", INTERACTION_HOW + f" {it.n_quads} of {it.n_compound} compound items have all three twins."),
+            Block("table", header=["dimension pair", *INTERACTION_HEADER[1:]],
+                  rows=[interaction_row(k, c) for k, c in it.by_pair.items()]),
+            Block("h2", "Interaction per sub-type pair (A first in taxonomy order)"),
+            Block("table", header=["dimension pair/sub-type pair", *INTERACTION_HEADER[1:]],
+                  rows=[interaction_row(k, c) for k, c in it.by_subtype_pair.items()])]
+
+
+def _interaction(s: Summary) -> list[Block]:
+    return interaction_blocks(s.interaction) if s.interaction is not None else []
+
+
 def _side_by_side(rows_in: Mapping[str, Summary]) -> list[Block]:
     dims = sorted({d for r in rows_in.values() for d in r.by_dimension})
     rows = []
@@ -244,6 +300,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("abilities", _abilities, False),
     Section("chance", _chance, False),
     Section("cells", _cells, True),
+    Section("interaction", _interaction, False),  # empty without compound items
 )
 
 

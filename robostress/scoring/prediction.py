@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
-from robostress.core.records import Frozen
+from robostress.core.records import OmitNone
 from robostress.questions.item import Item
 from robostress.scoring.score import ScoreResult
 
 PREDICTION_SCHEMA_VERSION = 1
 
 
-class Prediction(Frozen):
+class Prediction(OmitNone):
     """A model's answer to one item, parsed and scored."""
+
+    omit_if_none: ClassVar[tuple[str, ...]] = ("factor_item_ids",)
 
     schema_version: int = PREDICTION_SCHEMA_VERSION
     item_id: str
     clean_item_id: str
+    factor_item_ids: tuple[str, str] | None = Field(
+        default=None, description="a compound item's single-factor twin items (None: not compound)")
     frame_id: str
     scene_id: str
     dimension: str
@@ -51,7 +55,8 @@ class Prediction(Frozen):
         parse error is dropped (there was nothing to parse).
         """
         return cls(
-            item_id=item.item_id, clean_item_id=item.clean_item_id, frame_id=item.frame_id,
+            item_id=item.item_id, clean_item_id=item.clean_item_id, factor_item_ids=item.factor_item_ids,
+            frame_id=item.frame_id,
             scene_id=item.scene_id, dimension=item.dimension, subtype=item.subtype,
             severity=item.severity, ability=item.ability, qtype=item.qtype, format=item.format,
             raw=raw, parsed=scored.parsed, parse_error=None if error else scored.parse_error,

@@ -1,10 +1,12 @@
-"""Purity: a stressed plan differs from its clean twin only in fields its dimension owns."""
+"""Purity: a stressed plan differs from its clean twin only in fields its dimension owns (a compound:
+its two dimensions)."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from robostress.core.records import COMPOUND_JOIN
 from robostress.scene.plan import ScenePlan
 
 # Regular expressions over changed paths (see changed_paths) that each dimension may touch.
@@ -57,6 +59,7 @@ def changed_paths(clean: ScenePlan, stressed: ScenePlan) -> set[str]:
 
 
 def check_purity(dimension: str, clean: ScenePlan, stressed: ScenePlan) -> list[str]:
-    """Changed paths the dimension does not own (empty when the stress is pure)."""
-    owns = [re.compile(p) for p in DIMENSION_OWNS[dimension]]
+    """Changed paths the dimension does not own (empty when the stress is pure). A compound's
+    dimension ('lighting+viewpoint') owns what each of its dimensions owns, and nothing else."""
+    owns = [re.compile(p) for d in dimension.split(COMPOUND_JOIN) for p in DIMENSION_OWNS[d]]
     return sorted(p for p in changed_paths(clean, stressed) if not any(o.fullmatch(p) for o in owns))

@@ -32,7 +32,7 @@ def test_primary_configs_compose(name: str) -> None:
     ("renderer", sorted(p.stem for p in catalog_dir("renderers").glob("*.yaml"))),
     ("model", sorted(p.stem for p in (catalog_dir("agents") / "models").glob("*.yaml"))),
     ("agent", sorted(p.stem for p in catalog_dir("agents").glob("*.yaml"))),
-    ("benchmark", ["lab100", "mini", "standard", "train", "tiny"]),
+    ("benchmark", ["compound", "lab100", "mini", "standard", "train", "tiny"]),
 ])
 def test_every_group_option_composes(group: str, names: list[str]) -> None:
     assert names

@@ -66,3 +66,41 @@ def reference(model: str = "ref") -> list[Prediction]:
         ok = int(p.item_id.split("/")[1]) < 4
         out.append(p.model_copy(update={"correct": ok, "score": float(ok), "model": model}))
     return out
+
+
+# Compound runs: 6 scenes x 10 clean items, each with factor A, factor B and their compound.
+# super-additive pair (lighting+viewpoint): A wrong on items 0-1, B wrong on 2-3, the compound wrong
+#   on 0-5: c = 1, a = b = 0.8, ab = 0.4; additive = drop_ab - drop_a - drop_b = 0.6 - 0.2 - 0.2 = 0.2,
+#   multiplicative = a * b / c - ab = 0.24, combination-only flips 0.2 (items 4, 5).
+# additive pair (material+geometry): A wrong on 0-1, B wrong on 2-3, the compound wrong on 0-3:
+#   ab = 0.6; additive = 0 in every resample; multiplicative = 0.64 - 0.6 = 0.04 (> 0 in every
+#   resample that draws a wrong item under each factor).
+COMPOUND_PAIRS = {
+    "super": (("lighting", "global_underexposure", 2), ("viewpoint", "small_scale", 3), {0, 1}, {2, 3},
+              {0, 1, 2, 3, 4, 5}),
+    "additive": (("material", "dark_absorptive", 4), ("geometry", "occlusion", 4), {0, 1}, {2, 3}, {0, 1, 2, 3}),
+}
+
+
+def compound_run(model: str = "m", scenes: int = 6, families: int = 10) -> list[Prediction]:
+    """Clean, single-factor and compound predictions of ``COMPOUND_PAIRS`` (see above)."""
+    def mk(item: str, clean: str, scene: str, dim: str, sub: str, sev: int, ok: bool,
+           factors: tuple[str, str] | None = None) -> Prediction:
+        return Prediction(item_id=item, clean_item_id=clean, factor_item_ids=factors, frame_id=item.rsplit("/", 1)[0],
+                          scene_id=scene, dimension=dim, subtype=sub, severity=sev, ability="recognition",
+                          qtype="q", format="mc", raw="A", score=float(ok), correct=ok, chance=0.25, model=model)
+
+    out = []
+    for s in range(scenes):
+        sc = f"s{s}"
+        for f in range(families):
+            key = f"q{f}"
+            clean = f"{sc}/clean/{key}"
+            out.append(mk(clean, clean, sc, "none", "none", 0, True))
+            for (da, ta, sa), (db, tb, sb), wa, wb, wab in COMPOUND_PAIRS.values():
+                ia, ib = f"{sc}/{ta}/s{sa}/{key}", f"{sc}/{tb}/s{sb}/{key}"
+                out.append(mk(ia, clean, sc, da, ta, sa, f not in wa))
+                out.append(mk(ib, clean, sc, db, tb, sb, f not in wb))
+                out.append(mk(f"{sc}/{ta}/s{sa}+{tb}/s{sb}/{key}", clean, sc, f"{da}+{db}", f"{ta}+{tb}",
+                              max(sa, sb), f not in wab, (ia, ib)))
+    return out
