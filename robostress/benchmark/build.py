@@ -29,7 +29,7 @@ from robostress.benchmark.manifest import (
 from robostress.core.records import CLEAN, StressRecord
 from robostress.errors import ConfigError, LayoutError
 from robostress.lock import RunLock
-from robostress.questions import generate_items
+from robostress.questions import PROMPT_VERSION, generate_items
 from robostress.questions.item import ITEM_SCHEMA_VERSION
 from robostress.render.cache import FILES, RenderCache, cache_key
 from robostress.render.frame import FRAME_SCHEMA_VERSION, Frame, FrameArrays
@@ -354,26 +354,45 @@ class Builder:
             rf.arrays = None  # free memory: items are computed for this scene
         return out
 
+    def recipe(self) -> dict[str, Any]:
+        """What decides this build's content besides the scenes' code: the manifest's ``versions``
+        (but the prompt version, which the items carry), ``config`` and ``renderer``, as JSON values."""
+        cfg = self.cfg
+        return json.loads(json.dumps({
+            "versions": {"generator": GENERATOR_VERSION, "plan": PLAN_SCHEMA_VERSION,
+                         "frame": FRAME_SCHEMA_VERSION, "item": ITEM_SCHEMA_VERSION},
+            "config": {"family": cfg.family, "num_scenes": cfg.num_scenes, "seed": cfg.seed,
+                       "subtypes": cfg.subtype_names(), "severities": cfg.severities,
+                       "questions": cfg.questions, "shard": cfg.shard, "num_shards": cfg.num_shards,
+                       **({"compound": cfg.compound.describe()} if cfg.compound is not None else {})},
+            "renderer": self.renderer.describe()}))
+
+    def up_to_date(self, manifest: dict[str, Any]) -> bool:
+        """Whether a folder with ``manifest`` was built from this recipe (config, renderer settings
+        and versions, the prompt version included): a changed preset, renderer or question
+        generator is never mistaken for a finished build."""
+        r = self.recipe()
+        versions = dict(manifest.get("versions") or {})
+        prompt = versions.pop("prompt", None)
+        return (versions == r["versions"] and manifest.get("config") == r["config"]
+                and manifest.get("renderer") == r["renderer"]
+                and (prompt == PROMPT_VERSION if self.cfg.questions else True))
+
     def _manifest(self, plans: list[ScenePlan], frames: list[Frame], skipped: list[dict[str, Any]],
                   items: list[Any], dropped: list[Any]) -> dict[str, Any]:
         counts: Counter[str] = Counter()
         for f in frames:
             counts[f"{f.stress.dimension}/{f.stress.subtype}/s{f.stress.severity}"] += 1
         prompt_version = items[0].prompt_version if items else None
-        cfg = self.cfg
+        recipe = self.recipe()
         return {
             "schema_version": MANIFEST_SCHEMA_VERSION,
-            "name": cfg.name,
+            "name": self.cfg.name,
             "content_hash": content_hash(self.out, ["scenes.jsonl", "frames.jsonl", "items.jsonl"],
                                          frames),
-            "versions": {"generator": GENERATOR_VERSION, "plan": PLAN_SCHEMA_VERSION,
-                         "frame": FRAME_SCHEMA_VERSION, "item": ITEM_SCHEMA_VERSION,
-                         "prompt": prompt_version},
-            "config": {"family": cfg.family, "num_scenes": cfg.num_scenes, "seed": cfg.seed,
-                       "subtypes": cfg.subtype_names(), "severities": cfg.severities,
-                       "questions": cfg.questions, "shard": cfg.shard, "num_shards": cfg.num_shards,
-                       **({"compound": cfg.compound.describe()} if cfg.compound is not None else {})},
-            "renderer": self.renderer.describe(),
+            "versions": {**recipe["versions"], "prompt": prompt_version},
+            "config": recipe["config"],
+            "renderer": recipe["renderer"],
             "assets": _asset_provenance(plans),
             "counts": {"scenes": len(plans), "frames": len(frames), "skipped": len(skipped),
                        "skipped_scenes": len(self.scene_skips),

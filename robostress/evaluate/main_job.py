@@ -59,12 +59,10 @@ def preset(kind: str, name: str, overrides: dict[str, Any] | None = None) -> dic
 
 def ensure_benchmark(cfg: BuildConfig, out_dir: Path, cache_dir: Path, progress: bool) -> Benchmark:
     """Reuse the benchmark at ``out_dir`` if it was built from this config, else (re)build it."""
+    builder = Builder(cfg, out_dir, cache_dir)
     try:
         m = read_manifest(out_dir)
-        same = m["config"]["family"] == cfg.family and m["config"]["num_scenes"] == cfg.num_scenes \
-            and m["config"]["seed"] == cfg.seed and m["config"]["severities"] == cfg.severities \
-            and m["renderer"]["width"] == cfg.render.width and m["renderer"]["spp"] == cfg.render.spp
-        if same:
+        if builder.up_to_date(m):
             check = verify_benchmark(out_dir)
             if check.ok:
                 log.info("benchmark %s is up to date (%s)", out_dir, m["content_hash"][:12])
@@ -72,7 +70,7 @@ def ensure_benchmark(cfg: BuildConfig, out_dir: Path, cache_dir: Path, progress:
             log.warning("benchmark %s is damaged (%s); rebuilding it from the render cache", out_dir, check.brief(3))
     except (DataError, KeyError, TypeError):
         pass
-    Builder(cfg, out_dir, cache_dir).build(progress=progress)
+    builder.build(progress=progress)
     return Benchmark(out_dir)
 
 
