@@ -98,11 +98,12 @@ class CNNDetector:
     def save(self, path: Path) -> None:
         """Write the weights (npz, arrays and strings only) and a JSON card beside them."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        arrays = {f"t.{k}": v for k, v in self.t.items()}
         meta = {**self.meta, "none_bias": self.none_bias}
+        arrays: dict[str, np.ndarray] = {f"t.{k}": v for k, v in self.t.items()}
+        arrays.update(format=np.array(CNN_FORMAT), classes=np.array(self.classes),
+                      meta=np.array(json.dumps(meta, sort_keys=True)))
         with path.open("wb") as fh:
-            np.savez(fh, format=np.array(CNN_FORMAT), classes=np.array(self.classes),
-                     meta=np.array(json.dumps(meta, sort_keys=True)), **arrays)
+            np.savez(fh, **arrays)  # type: ignore[arg-type]
         path.with_suffix(".json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
     @classmethod

@@ -95,13 +95,16 @@ def evaluate_detector(bench: Benchmark, det: LearnedDetector | CNNDetector, out_
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     md = [f"# Detector {res['detector']} on {bench.root.name} ({len(y)} single-stress frames)", ""]
-    for kind, labels, truth, pred in (("dimension", dims, dim, [p.dimension for p in preds]),
-                                      ("dimension_severity_ge3", dims, [d for d, s in zip(dim, sev, strict=True) if s in (0, 3, 4, 5)],
-                                       [p.dimension for p, s in zip(preds, sev, strict=True) if s in (0, 3, 4, 5)]),
-                                      ("subtype", det.classes, y, [p.subtype for p in preds])):
+    keep = [s in (0, 3, 4, 5) for s in sev]
+    tables: list[tuple[str, list[str], list[str], list[str]]] = [
+        ("dimension", dims, dim, [p.dimension for p in preds]),
+        ("dimension_severity_ge3", dims, [d for d, k in zip(dim, keep, strict=True) if k],
+         [p.dimension for p, k in zip(preds, keep, strict=True) if k]),
+        ("subtype", list(det.classes), y, [p.subtype for p in preds])]
+    for kind, labels, truth, guess in tables:
         m = np.zeros((len(labels), len(labels)), dtype=int)
-        for t, p in zip(truth, pred, strict=True):
-            m[labels.index(t), labels.index(p)] += 1
+        for t, g in zip(truth, guess, strict=True):
+            m[labels.index(t), labels.index(g)] += 1
         res["confusion"][kind] = {"labels": labels, "counts": m.tolist()}
         md += [f"## {kind} (rows: true, columns: predicted; clean frames in every table)", "",
                "| true \\ predicted | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
