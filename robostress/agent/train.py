@@ -16,6 +16,7 @@ from robostress.agent.detector import LearnedDetector, features
 from robostress.agent.skills import SUBTYPE_SKILLS
 from robostress.benchmark.build import BuildConfig, Builder
 from robostress.benchmark.load import Benchmark
+from robostress.errors import DataError
 
 CLEAN_WEIGHT = 5  # clean frames are repeated so "none" is as common as a stressed sub-type
 
@@ -147,6 +148,8 @@ def _oof_logits(x: np.ndarray, f: np.ndarray, y: list[str], scenes: list[str], e
                 folds: int) -> tuple[list[str], np.ndarray]:
     """Out-of-fold logits: each scene's frames scored by a network that never saw that scene."""
     names = sorted(set(scenes))
+    if len(names) < folds:
+        raise DataError(f"fitting the detector's gates needs at least {folds} train scenes, got {len(names)}")
     fold = np.array([names.index(s) % folds for s in scenes])
     out = np.zeros((len(y), len(set(y) | {"none"})))
     classes: list[str] = []
