@@ -227,9 +227,10 @@ class TrainDetectorSchema:
     work_dir: str = opt(MISSING, "where the train split is built")
     cache_dir: str = opt(MISSING, "render cache (shared by builds)")
     out: Optional[str] = opt(None, "the detector weights file (.npz; null: the shipped file of `kind`)")
-    kind: str = opt("features", "features (statistics + logistic regression, builds the train split) or cnn")
+    kind: str = opt("features", "features (statistics + logistic regression, builds the train split) or cnn",
+                    choices=("features", "cnn"))
     train_benchmarks: list[str] = opt([], "kind=cnn: built train-split benchmarks to train on (the train preset's seed)")
-    epochs: int = opt(60, "kind=cnn: training epochs")
+    epochs: int = opt(60, "kind=cnn: training epochs", min=1)
     eval_benchmark: Optional[str] = opt(None, "a built benchmark to evaluate the detector on (null: none)")
     eval_out: Optional[str] = opt(None, "where the evaluation is written (null: <out>.eval)")
     progress: bool = opt(True, "show progress bars")

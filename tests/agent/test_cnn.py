@@ -125,3 +125,21 @@ def test_fitted_threshold_needs_a_detector_with_gates(tmp_path: Path) -> None:
         StressAwareAgent(create_model("classical"), tmp_path, detector="oracle", threshold="fitted")
     with pytest.raises(ConfigError, match="number or 'fitted'"):
         StressAwareAgent(create_model("classical"), tmp_path, detector="oracle", threshold="auto")
+
+
+@pytest.mark.slow
+def test_train_detector_cnn_refuses_before_any_work(tiny_bench: Benchmark, tmp_path: Path) -> None:
+    """One line and exit 2 for each mistake; an evaluation benchmark (seed 0) is never trained on."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    cases = [(["kind=cnn"], "give train_benchmarks=[benchmarks/train-prior]"),
+             (["kind=svm"], "kind must be one of features, cnn"),
+             (["kind=cnn", f"train_benchmarks=[{tmp_path}/none]"], "no benchmark there"),
+             (["kind=cnn", f"train_benchmarks=[{tiny_bench.root}]"], "has seed 0, not the train split's 900000")]
+    for args, message in cases:
+        r = subprocess.run([sys.executable, "-m", "robostress.cli.main", "train-detector", *args], env=env,
+                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
