@@ -53,6 +53,17 @@ def test_shipped_cnn_loads_and_classifies_tiny_frames(tiny_bench: Benchmark) -> 
         assert d.dimension in ("none", "material", "lighting", "viewpoint", "geometry")
 
 
+@pytest.mark.skipif(not DEFAULT_CNN_WEIGHTS.exists(), reason="no shipped CNN detector weights")
+def test_evaluate_detector_writes_confusion_counts_for_the_cnn(tiny_bench: Benchmark, tmp_path: Path) -> None:
+    from robostress.agent.train import evaluate_detector
+
+    res = evaluate_detector(tiny_bench, CNNDetector.load(), tmp_path, progress=False)
+    counts = np.array(res["confusion"]["dimension"]["counts"])
+    assert counts.sum() == res["frames"] == len(tiny_bench.frames)
+    assert np.array(res["confusion"]["subtype"]["counts"]).sum() == res["frames"]
+    assert "| true \\ predicted | none |" in (tmp_path / "detector_confusion.md").read_text()
+
+
 def _write(path: Path, **arrays: object) -> Path:
     with path.open("wb") as fh:
         np.savez(fh, **arrays)  # type: ignore[arg-type]
