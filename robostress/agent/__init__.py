@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from robostress.agent.agent import StressAwareAgent
+from robostress.agent.cnn import CNNDetector
 from robostress.agent.detector import Detection, LearnedDetector, OracleDetector, features
 from robostress.agent.skills import SKILLS, SUBTYPE_SKILLS, Edit, Transform
 from robostress.errors import ConfigError
@@ -23,5 +24,5 @@ def build_agent(base: Model, cfg: dict[str, Any], work_dir: Path) -> Model:
     return StressAwareAgent(base, work_dir, **cfg)
 
 
-__all__ = ["SKILLS", "SUBTYPE_SKILLS", "Detection", "Edit", "LearnedDetector", "OracleDetector",
+__all__ = ["SKILLS", "SUBTYPE_SKILLS", "CNNDetector", "Detection", "Edit", "LearnedDetector", "OracleDetector",
            "StressAwareAgent", "Transform", "build_agent", "features"]

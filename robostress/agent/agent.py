@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from robostress.agent.cnn import CNNDetector
 from robostress.agent.detector import Detection, LearnedDetector, OracleDetector, VLMDetector
 from robostress.agent.skills import SKILLS, SKILLS_VERSION, SUBTYPE_SKILLS, Edit, Transform
 from robostress.errors import ConfigError
@@ -44,11 +45,13 @@ class StressAwareAgent(Model):
 
     name = "stress_aware"
 
-    def __init__(self, base: Model, work_dir: Path, *, detector: str = "learned", threshold: float = 0.4,
+    def __init__(self, base: Model, work_dir: Path, *, detector: str = "learned", threshold: float | str = 0.4,
                  edit: bool = True, drop_skill: str | None = None, images: str = "auto",
                  weights: str | None = None, label: str = "agent") -> None:
-        if detector not in ("learned", "oracle", "vlm"):
-            raise ConfigError(f"agent detector must be 'learned', 'oracle' or 'vlm', got {detector!r}")
+        if detector not in ("learned", "cnn", "oracle", "vlm"):
+            raise ConfigError(f"agent detector must be 'learned', 'cnn', 'oracle' or 'vlm', got {detector!r}")
+        if isinstance(threshold, str) and threshold != "fitted":
+            raise ConfigError(f"agent threshold must be a number or 'fitted', got {threshold!r}")
         if drop_skill is not None:
             SKILLS.get(drop_skill)  # ConfigError naming the skills if unknown
         if images not in ("auto", "both", "edited"):
@@ -59,13 +62,32 @@ class StressAwareAgent(Model):
         self.detector: Any
         if detector == "learned":
             self.detector = LearnedDetector.load(weights) if weights else LearnedDetector.load()
+        elif detector == "cnn":
+            self.detector = CNNDetector.load(weights) if weights else CNNDetector.load()
         elif detector == "vlm":
             self.detector = VLMDetector(base)
         else:
             self.detector = OracleDetector()
+        self.thresholds = self._thresholds(threshold)
         self._detections: dict[str, Detection] = {}
         self._cache: dict[tuple[str, str], tuple[str, Edit, float]] = {}
         self.decoded_images = 0  # images read from disk (once per distinct image per batch)
+
+    def _thresholds(self, threshold: float | str) -> dict[str, float]:
+        """The confidence each skill needs: one number for all, or the detector's own gates
+        (fitted on held-out scenes of the train split, in its weights file)."""
+        skills = sorted(set(SUBTYPE_SKILLS.values()))
+        if threshold != "fitted":
+            return {k: float(threshold) for k in skills}
+        fitted = getattr(self.detector, "meta", {}).get("thresholds")
+        if not isinstance(fitted, dict):
+            raise ConfigError(f"agent threshold 'fitted' needs a detector whose weights carry fitted gates "
+                              f"(detector: cnn); {self.detector_kind!r} has none")
+        return {k: float(fitted.get(k, 1.01)) for k in skills}
+
+    def _confidence(self, det: Detection, skill: str) -> float:
+        """Fitted gates were fitted on the skill's confidence; one number gates the top class."""
+        return skill_confidence(det, skill) if self.threshold == "fitted" else det.confidence
 
     def describe(self) -> dict[str, Any]:
         """The base model plus every agent setting (part of the run fingerprint)."""
@@ -73,7 +95,8 @@ class StressAwareAgent(Model):
         return {"backend": self.name, "base": self.base.describe(), "detector": self.detector_kind,
                 "detector_sha": meta.get("sha"), "threshold": self.threshold, "edit": self.edit,
                 "drop_skill": self.drop_skill, "images": self.images, "skills": SUBTYPE_SKILLS,
-                "skills_version": SKILLS_VERSION}
+                "skills_version": SKILLS_VERSION,
+                **({"thresholds": self.thresholds} if self.threshold == "fitted" else {})}
 
     def _detect(self, r: Request, rgb: np.ndarray) -> Detection:
         if isinstance(self.detector, OracleDetector):
@@ -111,8 +134,8 @@ class StressAwareAgent(Model):
             why = f"no edit for {det.subtype}"
         elif skill == self.drop_skill:
             why = f"skill {skill} removed (ablation)"
-        elif det.confidence < self.threshold:
-            why = f"detector unsure ({det.confidence:.2f} < {self.threshold})"
+        elif (conf := self._confidence(det, skill)) < self.thresholds[skill]:
+            why = f"detector unsure ({conf:.2f} < {self.thresholds[skill]:.2f} for {skill})"
         else:
             why = _needed(skill, rgb)
         edit_trace: dict[str, Any] = {"step": "edit", "skill": skill}
@@ -166,6 +189,14 @@ class StressAwareAgent(Model):
     def close(self) -> None:
         """Close the base model."""
         self.base.close()
+
+
+def skill_confidence(det: Detection, skill: str) -> float:
+    """How sure the detector is that ``skill`` answers the image's stress: the summed probability
+    of every sub-type the skill answers (under- and overexposure both call for exposure_gamma)."""
+    answered = [s for s, k in SUBTYPE_SKILLS.items() if k == skill]
+    summed = sum(det.probs.get(s, 0.0) for s in answered)
+    return max(det.confidence, summed) if det.subtype in answered else summed
 
 
 def _map_back(r: Request, text: str, tf: Transform) -> str:

@@ -307,6 +307,10 @@ def _train_detector_checks(cfg: DictConfig) -> None:
     _build_checks(cfg)
     if cfg.eval_benchmark:
         _need_benchmark(str(cfg.eval_benchmark), "eval_benchmark")
+    if cfg.kind == "cnn" and not cfg.train_benchmarks:
+        raise ConfigError("kind=cnn trains on built train-split benchmarks: give train_benchmarks=[benchmarks/train-prior]")
+    for i, path in enumerate(cfg.train_benchmarks if cfg.kind == "cnn" else ()):
+        _need_benchmark(str(path), f"train_benchmarks[{i}]")
 
 
 def _leakage_checks(cfg: DictConfig) -> None:

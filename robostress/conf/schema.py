@@ -226,9 +226,13 @@ class TrainDetectorSchema:
     renderer: RendererSchema = MISSING
     work_dir: str = opt(MISSING, "where the train split is built")
     cache_dir: str = opt(MISSING, "render cache (shared by builds)")
-    out: str = opt(MISSING, "the detector weights file (.npz)")
+    out: Optional[str] = opt(None, "the detector weights file (.npz; null: the shipped file of `kind`)")
+    kind: str = opt("features", "features (statistics + logistic regression, builds the train split) or cnn",
+                    choices=("features", "cnn"))
+    train_benchmarks: list[str] = opt([], "kind=cnn: built train-split benchmarks to train on (the train preset's seed)")
+    epochs: int = opt(60, "kind=cnn: training epochs", min=1)
     eval_benchmark: Optional[str] = opt(None, "a built benchmark to evaluate the detector on (null: none)")
-    eval_out: str = opt(MISSING, "where the evaluation is written")
+    eval_out: Optional[str] = opt(None, "where the evaluation is written (null: <out>.eval)")
     progress: bool = opt(True, "show progress bars")
 
 
