@@ -97,7 +97,11 @@ class CompoundDesign:
                     subtypes: Iterable[str] | str = "all") -> CompoundDesign:
         """A validated design; ConfigError naming the bad value. ``subtypes``: the build's sub-types."""
         known = [s.subtype for s in all_stresses()]
-        names = known if subtypes == "all" else [s for s in known if s in set(subtypes)]
+        asked = known if subtypes == "all" else [subtypes] if isinstance(subtypes, str) else list(subtypes)
+        for n in asked:  # an unknown name is the first thing wrong, as in the build's own check
+            if n not in known:
+                raise ConfigError(f"unknown stress sub-type {n!r}; choose from: {', '.join(known)}")
+        names = [s for s in known if s in set(asked)]
         by_dim = {d: tuple(s for s in names if get_stress(s).dimension == d) for d in DIMENSIONS}
         if pairs == "all":  # every pair the build's sub-types allow
             want = tuple(p for p in DIMENSION_PAIRS if by_dim[p[0]] and by_dim[p[1]])

@@ -150,3 +150,12 @@ def test_a_design_on_some_subtypes_pairs_only_those() -> None:
 def test_bad_designs_are_config_errors(kw, msg) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ConfigError, match=msg):
         CompoundDesign.from_config(**kw)
+
+
+def test_the_design_names_an_unknown_sub_type_first_and_reads_one_name_as_one() -> None:
+    from robostress.stress.compound import CompoundDesign
+
+    with pytest.raises(ConfigError, match="unknown stress sub-type 'fog'"):
+        CompoundDesign.from_config("all", subtypes=["occlusion", "fog"])
+    with pytest.raises(ConfigError, match="no dimension pair to build"):  # not its letters
+        CompoundDesign.from_config("all", subtypes="occlusion")
