@@ -39,6 +39,8 @@ def build(cfg: dict[str, Any]) -> Any:
         return nn.Sequential(nn.Conv2d(i, o, 3, s, 1, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True))
 
     class Reader(nn.Module):  # type: ignore[misc]
+        coords: Any  # 2 x G x G cell centres in [0, 1] (a buffer)
+
         def __init__(self) -> None:
             super().__init__()
             self.use_image = bool(cfg.get("image", True))

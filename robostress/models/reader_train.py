@@ -29,7 +29,14 @@ import yaml
 
 from robostress.benchmark.load import Benchmark
 from robostress.errors import ConfigError
-from robostress.models.reader import READER_VERSION, _torch, collate, images_tensor, prepare_image, save_weights
+from robostress.models.reader import (
+    READER_VERSION,
+    _torch,
+    collate,
+    images_tensor,
+    prepare_image,
+    save_weights,
+)
 from robostress.models.reader_net import GRID, build
 from robostress.models.reader_text import ItemText, Vocab, build_vocab, read_item, words
 from robostress.questions.base import desc
@@ -152,7 +159,7 @@ def _losses(net: Any, data: Data, vocab: Vocab, frames: list[int], by_frame: dic
             out["mc"] = fnn.cross_entropy(res["scores"][mc], y)
         pl = [k for k, j in enumerate(sel) if data.items[j][3] is not None]
         if pl:
-            t = torch.as_tensor(np.stack([data.items[sel[k]][3] for k in pl]))
+            t = torch.as_tensor(np.stack([np.asarray(data.items[sel[k]][3]) for k in pl]))
             p = res["place"][pl]
             out["place"] = (-(t * torch.log_softmax(p.flatten(1), 1).view_as(p)).sum((1, 2))
                             / t.sum((1, 2)).clamp(min=1e-3)).mean() * 0.3
@@ -262,7 +269,7 @@ def plot_curve(curve: list[dict[str, Any]], path: Path) -> None:
     ep = [r["epoch"] for r in curve]
     for k in ("total", "mc", "ground", "depth", "place"):
         if k in curve[0]:
-            ax.plot(ep, [r.get(k) for r in curve], label=k)
+            ax.plot(ep, [float(r.get(k, float("nan"))) for r in curve], label=k)
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ho = [(r["epoch"], r["heldout_mc"]["_all"]) for r in curve if "heldout_mc" in r]

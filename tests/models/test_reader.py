@@ -13,7 +13,13 @@ from robostress.benchmark.load import Benchmark
 from robostress.errors import ConfigError
 from robostress.evaluate.runner import request_for
 from robostress.models.base import create_model
-from robostress.models.reader import WEIGHTS, peak_box, peak_point, read_safetensors, write_safetensors
+from robostress.models.reader import (
+    WEIGHTS,
+    peak_box,
+    peak_point,
+    read_safetensors,
+    write_safetensors,
+)
 from robostress.models.reader_text import read_item
 from robostress.render.renderer import RenderSettings
 from robostress.scoring.score import parse_answer
