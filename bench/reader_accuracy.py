@@ -35,9 +35,10 @@ def main(runs: list[Path], from_scene: int = 0) -> None:
     names = list(preds)
     clean = {m: [r for r in rows if r["severity"] == 0 and r["subtype"] == "none"] for m, rows in preds.items()}
     types = sorted({r["qtype"] for r in clean[names[0]]})
-    head = "| type | n | " + " | ".join(f"{m} %" for m in names) + " | " + " | ".join(f"{names[0]} - {m} pp" for m in names[1:]) + " |"
+    head = "| type | n | chance % | " + " | ".join(f"{m} %" for m in names) + f" | {names[0]} - chance pp | " + \
+        " | ".join(f"{names[0]} - {m} pp" for m in names[1:]) + " |"
     print(head)
-    print("|" + "---|" * (2 + 2 * len(names) - 1))
+    print("|" + "---|" * (4 + 2 * len(names) - 1))
     for t in [*types, "all"]:
         cells, accs = [], []
         for m in names:
@@ -45,8 +46,10 @@ def main(runs: list[Path], from_scene: int = 0) -> None:
             p, se, n = _acc(rows)
             accs.append(p)
             cells.append(f"{100 * p:.1f} ± {100 * se:.1f}")
-        n = len([r for r in clean[names[0]] if t in ("all", r["qtype"])])
-        print(f"| {t} | {n} | " + " | ".join(cells) + " | " + " | ".join(f"{100 * (accs[0] - a):+.1f}" for a in accs[1:]) + " |")
+        first = [r for r in clean[names[0]] if t in ("all", r["qtype"])]
+        ch = sum(r["chance"] for r in first) / len(first)
+        print(f"| {t} | {len(first)} | {100 * ch:.1f} | " + " | ".join(cells) + f" | {100 * (accs[0] - ch):+.1f} | "
+              + " | ".join(f"{100 * (accs[0] - a):+.1f}" for a in accs[1:]) + " |")
     print()
     rows = preds[names[0]]
     by_item = {r["item_id"]: r for r in rows}

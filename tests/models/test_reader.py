@@ -90,7 +90,6 @@ def test_shipped_weights_answer_in_the_reply_formats(clean_train: Benchmark) -> 
     assert model.describe()["weights_sha256"]
 
 
-@pytest.mark.slow
 def test_a_few_steps_lower_the_loss(clean_train: Benchmark, tmp_path: Path) -> None:
     from robostress.models.reader_train import load_data, train
 
