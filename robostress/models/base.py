@@ -72,6 +72,7 @@ BUILTINS = {  # name -> (module of robostress.models, class); imported only when
     "oracle": ("baselines", "Oracle"), "random": ("baselines", "Random"), "blind": ("baselines", "Blind"),
     "classical": ("classical", "Classical"), "prior": ("prior", "Prior"), "vllm": ("vllm_server", "VLLMServer"),
     "openai": ("openai_api", "OpenAIChat"), "vllm_offline": ("vllm_offline", "VLLMOffline"), "hf": ("hf", "HFModel"),
+    "reader": ("reader", "Reader"), "reader_blind": ("reader", "ReaderBlind"),
 }
 _seen_entry_points: set[tuple[str, str]] = set()
 

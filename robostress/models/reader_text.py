@@ -1,0 +1,109 @@
+"""What ``reader`` reads from an item's text: words, the object names it mentions, a point it names.
+
+Pure Python (no torch), shared by training and inference. The question's numbers that name a point
+("at the point (361, 377) in permille") become a numeric feature, not words, so the network can
+look there; object names ("the green ketchup bottle", "ramekins") become mention spans that the
+network grounds in the image. Only the question, the options, the question type and the format
+are read, never an item's truth or answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from robostress.core.colour import PALETTE
+from robostress.scene.assets import asset_catalog
+from robostress.scene.objects import CATEGORIES
+
+PAD, UNK = "<pad>", "<unk>"
+MAX_MENTIONS = 3  # object names read from a question or an option (ordering names three)
+MAX_OPTIONS = 8
+_POINT = re.compile(r"\((\d+(?:\.\d+)?),\s*(\d+(?:\.\d+)?)\)")
+_WORD = re.compile(r"[a-z]+|\d+")
+
+
+@functools.cache
+def _mention_pattern() -> re.Pattern[str]:
+    """An article (or 'many'), an optional colour, then a category, singular or plural ('many
+    ramekins'); the article keeps verbs such as 'can' from reading as objects."""
+    real = asset_catalog()
+    cats = sorted({*CATEGORIES, *real.categories}, key=len, reverse=True)
+    colours = sorted({*PALETTE, *(a.color for a in real.assets.values() if a.color)}, key=len, reverse=True)
+    c = "|".join(map(re.escape, colours))
+    k = "|".join(map(re.escape, cats))
+    return re.compile(rf"\b(?:the|a|an|many) (?:({c}) )?({k})(?:es|s)?\b")
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words and integers of a text."""
+    return _WORD.findall(text.lower())
+
+
+def mentions(text: str) -> list[list[str]]:
+    """Object names a text mentions, in order, as word lists ('green ketchup bottle'), at most
+    ``MAX_MENTIONS``."""
+    out = []
+    for m in _mention_pattern().finditer(text.lower()):
+        out.append(words(" ".join(g for g in m.groups() if g)))
+    return out[:MAX_MENTIONS]
+
+
+@dataclass(frozen=True)
+class ItemText:
+    """The text features of one item."""
+
+    qtype: str
+    format: str
+    words: tuple[str, ...]  # the question's words, a named point replaced by '<pt>'
+    point: tuple[float, float] | None  # a point the question names, in [0, 1] of width and height
+    mentions: tuple[tuple[str, ...], ...]  # object names in the question
+    options: tuple[tuple[str, ...], ...]  # each option's words
+    option_mentions: tuple[tuple[tuple[str, ...], ...], ...]  # object names in each option
+
+
+def read_item(qtype: str, fmt: str, question: str, options: Iterable[str]) -> ItemText:
+    """The text features of an item (its question type, format, question and option texts)."""
+    m = _POINT.search(question)
+    point = (float(m.group(1)) / 1000.0, float(m.group(2)) / 1000.0) if m else None
+    q = _POINT.sub(" pt ", question)
+    opts = list(options)[:MAX_OPTIONS]
+    return ItemText(qtype, fmt, tuple("<pt>" if w == "pt" else w for w in words(q)), point,
+                    tuple(tuple(x) for x in mentions(q)), tuple(tuple(words(o)) for o in opts),
+                    tuple(tuple(tuple(x) for x in mentions(o)) for o in opts))
+
+
+def build_vocab(texts: Iterable[ItemText], names: Iterable[Iterable[str]] = (),
+                qtypes: Iterable[str] = ()) -> dict[str, list[str]]:
+    """Word and question-type vocabularies of training texts (sorted: a rebuild is identical)."""
+    c: Counter[str] = Counter()
+    types: set[str] = set(qtypes)
+    for t in texts:
+        types.add(t.qtype)
+        c.update(t.words)
+        for o in t.options:
+            c.update(o)
+    for n in names:
+        c.update(n)
+    return {"words": [PAD, UNK, *sorted(w for w in c if w not in (PAD, UNK))], "qtypes": sorted(types)}
+
+
+class Vocab:
+    """Maps words and question types to ids (unknown ones to ``<unk>`` / the last type id)."""
+
+    def __init__(self, table: dict[str, list[str]]) -> None:
+        self.words = list(table["words"])
+        self.qtypes = list(table["qtypes"])
+        self._w = {w: i for i, w in enumerate(self.words)}
+        self._q = {q: i for i, q in enumerate(self.qtypes)}
+
+    def ids(self, ws: Iterable[str]) -> list[int]:
+        """Word ids (1 = unknown)."""
+        return [self._w.get(w, 1) for w in ws]
+
+    def qtype(self, q: str) -> int:
+        """Question-type id; an unknown type gets the extra id ``len(qtypes)``."""
+        return self._q.get(q, len(self.qtypes))
