@@ -4,7 +4,10 @@ agent, and write one per-dimension report comparing them.
 The sanity rows (``SANITY_MODELS``, the ``sanity_models`` of ``conf/run.yaml``) anchor the report:
 ``oracle`` must be perfect, ``random`` sits on chance, and the two text-only rows, ``blind`` (fixed
 rules) and ``prior`` (answer priors fitted on the train split), show how much of the benchmark
-can be answered without looking at the image.
+can be answered without looking at the image. ``reader`` (a small VLM trained here on clean
+train-split frames, docs/reader.md) is the witness that the images carry the answers and that the
+stresses hurt a model that reads them; ``reader_blind``, its text-only twin, the strongest
+text-only attacker. Both need torch (the README's install has it).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from robostress.report import ablation_section, agent_section
 from robostress.report.compare import Run, write_comparison
 
 log = logging.getLogger(__name__)
-SANITY_MODELS = ("oracle", "random", "blind", "prior")
+SANITY_MODELS = ("oracle", "random", "blind", "prior", "reader", "reader_blind")
 HEAVY_BACKENDS = ("hf", "vllm_offline")  # loading weights twice costs too much: these fail in evaluate
 CE_REFERENCE = "classical"  # the weight-free reference model of corruption error (docs/measures.md)
 
