@@ -198,9 +198,7 @@ def _print_ratios(cells: dict[tuple[str, int], dict[str, list[float]]],
 
 def cost(a: argparse.Namespace) -> None:
     from robostress.benchmark.build import BuildConfig, Builder
-    from robostress.render.renderer import RenderSettings
-
-    from robostress.render.renderer import RENDERER_VERSION
+    from robostress.render.renderer import RENDERER_VERSION, RenderSettings
 
     configs = [("r8: raw 2x12, unchanged pixels", dict(PIPELINES[0][1])),
                (f"{RENDERER_VERSION}: the default", {})]
