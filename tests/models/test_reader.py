@@ -88,6 +88,10 @@ def test_shipped_weights_answer_in_the_reply_formats(clean_train: Benchmark) -> 
         assert r.error is None, r.error
         assert parse_answer(it, r.text).error is None, (it.item_id, r.text)
     assert model.describe()["weights_sha256"]
+    alone = [model.generate([request_for(it, clean_train)])[0].text for it in items]
+    halves = [r.text for k in range(0, len(items), 3)
+              for r in model.generate([request_for(it, clean_train) for it in items[k:k + 3]])]
+    assert alone == halves == [r.text for r in replies]  # the answers do not move with the batch
 
 
 def test_a_few_steps_lower_the_loss(clean_train: Benchmark, tmp_path: Path) -> None:
