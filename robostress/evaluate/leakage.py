@@ -2,7 +2,7 @@
 
 ``leakage(bench_dir)`` scores the text-only baselines (``prior``, fitted on the train split, and
 the fixed ``blind``) on every multiple-choice item and measures how evenly the truth is spread
-over letters and over answer values; ``print_leakage(bench_dir)`` prints it as a table. Answer
+over letters and over answer values; ``format_rows(leakage(bench_dir))`` is it as a table. Answer
 values are the truths with object names abstracted (``robostress.models.prior.normalise``):
 '<1>' is the first object the question names, '<x>' one it does not name; an object's kind as
 the answer of 'what is X resting on or in?' counts as one value, 'an object' (against 'the table').
@@ -191,10 +191,3 @@ def sampled_header(family: str, train_scenes: int, test_scenes: int) -> str:
     """The line above the table of ``sampled_leakage``."""
     return (f"{family}: prior fitted on {train_scenes} train scenes, scored on {test_scenes} held-out clean scenes "
             "(box rasteriser)")
-
-
-def print_leakage(bench_dir: Path | str, clean_only: bool = False) -> list[LeakRow]:
-    """Print the table for a benchmark folder and return its rows."""
-    rows = leakage(bench_dir, clean_only)
-    print(format_rows(rows))
-    return rows

@@ -248,14 +248,13 @@ class Reader(Model):
             with torch.no_grad():
                 res = self.net(feats, depth, collate([read_item(it.qtype, it.format, it.question, it.options)],
                                                      [0], self.vocab))
-            k = 0
             if it.format == "mc":
-                out.append(Response(text=LETTERS[int(res["scores"][k].argmax())]))
+                out.append(Response(text=LETTERS[int(res["scores"][0].argmax())]))
             elif it.format == "box":
-                out.append(Response(text=permille_json(peak_box(res["ground"][k].numpy()))))
+                out.append(Response(text=permille_json(peak_box(res["ground"][0].numpy()))))
             else:
                 key = "place" if it.qtype == "placement" else "ground"
-                out.append(Response(text=permille_json(peak_point(res[key][k].numpy()))))
+                out.append(Response(text=permille_json(peak_point(res[key][0].numpy()))))
         return out
 
     def describe(self) -> dict[str, Any]:
