@@ -12,7 +12,7 @@ from robostress.agent.skills import SKILLS, SUBTYPE_SKILLS, Edit, Transform
 from robostress.errors import ConfigError
 from robostress.models.base import Model
 
-AGENT_KEYS = {"detector", "threshold", "edit", "drop_skill", "images", "weights"}
+AGENT_KEYS = {"detector", "threshold", "edit", "drop_skill", "images", "weights", "skills"}
 
 
 def build_agent(base: Model, cfg: dict[str, Any], work_dir: Path) -> Model:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -47,7 +48,7 @@ class StressAwareAgent(Model):
 
     def __init__(self, base: Model, work_dir: Path, *, detector: str = "learned", threshold: float | str = 0.4,
                  edit: bool = True, drop_skill: str | None = None, images: str = "auto",
-                 weights: str | None = None, label: str = "agent") -> None:
+                 weights: str | None = None, label: str = "agent", skills: dict[str, str] | None = None) -> None:
         if detector not in ("learned", "cnn", "oracle", "vlm"):
             raise ConfigError(f"agent detector must be 'learned', 'cnn', 'oracle' or 'vlm', got {detector!r}")
         if isinstance(threshold, str) and threshold != "fitted":
@@ -56,6 +57,7 @@ class StressAwareAgent(Model):
             SKILLS.get(drop_skill)  # ConfigError naming the skills if unknown
         if images not in ("auto", "both", "edited"):
             raise ConfigError(f"agent images must be auto, both or edited, got {images!r}")
+        self.skills = skill_map(skills)
         self.base, self.work_dir, self.detector_kind = base, Path(work_dir), detector
         self.batch_hint = base.batch_hint  # a GPU engine underneath still gets GPU-sized batches
         self.threshold, self.edit, self.drop_skill, self.images, self.label = threshold, edit, drop_skill, images, label
@@ -76,7 +78,7 @@ class StressAwareAgent(Model):
     def _thresholds(self, threshold: float | str) -> dict[str, float]:
         """The confidence each skill needs: one number for all, or the detector's own gates
         (fitted on held-out scenes of the train split, in its weights file)."""
-        skills = sorted(set(SUBTYPE_SKILLS.values()))
+        skills = sorted(set(self.skills.values()))
         if threshold != "fitted":
             return {k: float(threshold) for k in skills}
         fitted = getattr(self.detector, "meta", {}).get("thresholds")
@@ -87,14 +89,14 @@ class StressAwareAgent(Model):
 
     def _confidence(self, det: Detection, skill: str) -> float:
         """Fitted gates were fitted on the skill's confidence; one number gates the top class."""
-        return skill_confidence(det, skill) if self.threshold == "fitted" else det.confidence
+        return skill_confidence(det, skill, self.skills) if self.threshold == "fitted" else det.confidence
 
     def describe(self) -> dict[str, Any]:
         """The base model plus every agent setting (part of the run fingerprint)."""
         meta = getattr(self.detector, "meta", {})
         return {"backend": self.name, "base": self.base.describe(), "detector": self.detector_kind,
                 "detector_sha": meta.get("sha"), "threshold": self.threshold, "edit": self.edit,
-                "drop_skill": self.drop_skill, "images": self.images, "skills": SUBTYPE_SKILLS,
+                "drop_skill": self.drop_skill, "images": self.images, "skills": self.skills,
                 "skills_version": SKILLS_VERSION,
                 **({"thresholds": self.thresholds} if self.threshold == "fitted" else {})}
 
@@ -126,7 +128,7 @@ class StressAwareAgent(Model):
         t0 = time.perf_counter()
         det = self._detect(r, rgb)
         trace: dict[str, Any] = {"step": "detect", **det.as_dict()}
-        skill = SUBTYPE_SKILLS.get(det.subtype, "identity")
+        skill = self.skills.get(det.subtype, "identity")
         why = None
         if not self.edit:
             why = "editing disabled (detect-only ablation)"
@@ -141,13 +143,15 @@ class StressAwareAgent(Model):
         edit_trace: dict[str, Any] = {"step": "edit", "skill": skill}
         if why is None:
             path, e, change = self._edited(r.images[0], rgb, skill)
+            single = self.images == "edited" or (self.images == "auto" and self.base.name in SINGLE_IMAGE)
             if change < MIN_CHANGE:
                 why = f"edit changes the image too little ({change:.2f})"
+            elif single and (moved := _points_on_edited(r, e.transform)) is None:
+                why = "the question's point lies outside the edited image"
             else:
                 edit_trace.update(applied=True, change=round(change, 3), image=Path(path).name, **e.info)
-                single = self.images == "edited" or (self.images == "auto" and self.base.name in SINGLE_IMAGE)
                 if single:
-                    new = replace(r, images=(path,) + r.images[1:])
+                    new = replace(moved, images=(path,) + r.images[1:])
                     transform = e.transform
                 else:
                     note = (f"The first image is the original. The second is an edited copy ({skill}) made to "
@@ -191,10 +195,44 @@ class StressAwareAgent(Model):
         self.base.close()
 
 
-def skill_confidence(det: Detection, skill: str) -> float:
+def skill_map(overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """Which skill answers which sub-type: ``SUBTYPE_SKILLS`` with an agent preset's ``skills``
+    entries (sub-type: skill) over it; unknown sub-types or skills are refused."""
+    out = dict(SUBTYPE_SKILLS)
+    for sub, skill in (overrides or {}).items():
+        if sub not in out:
+            raise ConfigError(f"agent skills: unknown sub-type {sub!r}; known: {sorted(out)}")
+        SKILLS.get(str(skill))  # ConfigError naming the skills if unknown
+        out[sub] = str(skill)
+    return out
+
+
+POINT_IN_TEXT = re.compile(r"\((\d+), (\d+)\)")  # 'at the point (361, 377)': permille, as the templates write it
+
+
+def _points_on_edited(r: Request, tf: Transform) -> Request | None:
+    """``r`` with every point its question names moved onto the edited image (the question speaks
+    of the original's coordinates), or None if a point falls outside the edited image."""
+    if r.item is None or not POINT_IN_TEXT.search(r.prompt + r.item.question):
+        return r
+    outside = False
+
+    def move(m: re.Match[str]) -> str:
+        nonlocal outside
+        x, y = tf.to_edited(float(m.group(1)), float(m.group(2)))
+        outside |= not (0 <= x <= 1000 and 0 <= y <= 1000)
+        return f"({int(round(x))}, {int(round(y))})"
+
+    prompt, question = POINT_IN_TEXT.sub(move, r.prompt), POINT_IN_TEXT.sub(move, r.item.question)
+    if outside:
+        return None
+    return replace(r, prompt=prompt, item=r.item.model_copy(update={"question": question, "prompt": prompt}))
+
+
+def skill_confidence(det: Detection, skill: str, skills: dict[str, str] | None = None) -> float:
     """How sure the detector is that ``skill`` answers the image's stress: the summed probability
     of every sub-type the skill answers (under- and overexposure both call for exposure_gamma)."""
-    answered = [s for s, k in SUBTYPE_SKILLS.items() if k == skill]
+    answered = [s for s, k in (skills or SUBTYPE_SKILLS).items() if k == skill]
     summed = sum(det.probs.get(s, 0.0) for s in answered)
     return max(det.confidence, summed) if det.subtype in answered else summed
 

@@ -34,6 +34,17 @@ class Transform:
         x0, y0, x1, y1 = self.crop
         return x0 + x / 1000 * (x1 - x0), y0 + y / 1000 * (y1 - y0)
 
+    def to_edited(self, x: float, y: float) -> tuple[float, float]:
+        """A permille point of the original image in the edited image's permille (the inverse of
+        ``to_original``); outside [0, 1000] when the edit cropped the point away."""
+        x0, y0, x1, y1 = self.crop
+        x, y = (x - x0) / (x1 - x0) * 1000, (y - y0) / (y1 - y0) * 1000
+        if self.rotate_deg:
+            a = math.radians(self.rotate_deg)
+            dx, dy = x - 500.0, y - 500.0
+            x, y = 500 + dx * math.cos(a) - dy * math.sin(a), 500 + dx * math.sin(a) + dy * math.cos(a)
+        return x, y
+
 
 @dataclass(frozen=True)
 class Edit:
@@ -125,6 +136,28 @@ def zoom_crop(rgb: np.ndarray, margin: float = 0.1) -> Edit:
     return Edit(out, Transform(crop=box), info={"zoom": round(w / side, 3), "crop_permille": [round(b, 1) for b in box]})
 
 
+CENTER_ZOOM = 1.3  # small_scale's smallest distance factor (severity 1): a zoom that crops nothing of the clean view
+
+
+@SKILLS.register("center_zoom")
+def center_zoom(rgb: np.ndarray, zoom: float = CENTER_ZOOM) -> Edit:
+    """Crop the central 1/``zoom`` of the image and upscale it to the full size.
+
+    ``small_scale`` dollies the camera back along its view direction (and widens the field of
+    view), so the clean view shrinks about the image centre to its central 1/f, with f between
+    1.3 (severity 1) and 3.5 (severity 5): a zoom of at most f brings the objects back towards
+    their clean size without cropping anything the clean frame showed. The default, 1.3, is safe
+    at every severity; a grounding answer is mapped back by the crop."""
+    h, w = rgb.shape[:2]
+    cw, ch = w / zoom, h / zoom
+    ax, ay = (w - cw) / 2, (h - ch) / 2
+    # pixel centres at i + 0.5: the crop's edges [ax, ax + cw] land exactly on [0, w] (no rounding of the box)
+    m = np.float32([[zoom, 0, zoom * (0.5 - ax) - 0.5], [0, zoom, zoom * (0.5 - ay) - 0.5]])
+    out = cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    box = (1000 * ax / w, 1000 * ay / h, 1000 * (ax + cw) / w, 1000 * (ay + ch) / h)
+    return Edit(out, Transform(crop=box), info={"zoom": zoom})
+
+
 def estimate_roll(rgb: np.ndarray) -> float:
     """Dominant deviation (degrees) of long straight edges from horizontal, in [-45, 45]."""
     edges = cv2.Canny(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), 50, 150)
@@ -179,3 +212,16 @@ SUBTYPE_SKILLS: dict[str, str] = {
         "extreme_viewpoint", "truncated_out_of_frame", "occlusion", "nonrigid_deformation", "stacked_layout",
         "cluttered_layout")},
 }
+
+# Skills an agent preset may map to a sub-type besides the default map (``skills:`` in
+# agents/*.yaml): the detector's gates are fitted for them too (``robostress.agent.train.fit_gate``).
+OPTIONAL_SKILLS: dict[str, tuple[str, ...]] = {"center_zoom": ("small_scale",)}
+
+
+def gated_skills() -> dict[str, tuple[str, ...]]:
+    """Every edit skill a gate is fitted for, with the sub-types it answers."""
+    out: dict[str, list[str]] = {}
+    for sub, skill in SUBTYPE_SKILLS.items():
+        if skill != "identity":
+            out.setdefault(skill, []).append(sub)
+    return {**{k: tuple(v) for k, v in out.items()}, **OPTIONAL_SKILLS}

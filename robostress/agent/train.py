@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from robostress.agent.cnn import CNNDetector, fit_cnn, prepare
 from robostress.agent.detector import LearnedDetector, features
-from robostress.agent.skills import SUBTYPE_SKILLS
+from robostress.agent.skills import gated_skills
 from robostress.benchmark.build import BuildConfig, Builder
 from robostress.benchmark.load import Benchmark
 from robostress.errors import DataError
@@ -186,16 +186,16 @@ def fit_gate(classes: list[str], logits: np.ndarray, y: list[str], *, clean_targ
     z = logits.copy()
     z[:, none] += bias
     p = _softmax(z)
-    skill_of = np.array([SUBTYPE_SKILLS.get(c, "identity") for c in classes])
-    true_skill = np.array([SUBTYPE_SKILLS.get(v, "identity") for v in y])
+    top = np.array(classes)[p.argmax(1)]
+    truth = np.array(y)
     thresholds: dict[str, float] = {}
-    for skill in sorted(set(SUBTYPE_SKILLS.values()) - {"identity"}):
-        conf = p[:, skill_of == skill].sum(1)
-        picked = skill_of[p.argmax(1)] == skill
+    for skill, subs in sorted(gated_skills().items()):
+        conf = p[:, [classes.index(c) for c in subs if c in classes]].sum(1)
+        picked = np.isin(top, subs)
         thresholds[skill] = 1.01
         for t in np.arange(0.3, 1.0, 0.05):
             sel = picked & (conf >= t)
-            if sel.sum() >= 5 and np.mean(true_skill[sel] == skill) >= precision:
+            if sel.sum() >= 5 and np.mean(np.isin(truth[sel], subs)) >= precision:
                 thresholds[skill] = round(float(t), 2)
                 break
     return float(bias), thresholds
