@@ -1,7 +1,8 @@
 """The stress-aware agent: detect the stress, edit the image with the matching skill, reason.
 
 It wraps any backend. VLM backends get a two-image message (original, then edited) with a line
-saying what was edited; weight-free backends (which read one image) follow a documented rule:
+saying what was edited; backends that read one image (``Model.reads_one_image``: the weight-free
+ones and ``reader``) follow a documented rule:
 they answer on the edited image when an edit was applied, else on the original. Grounding
 answers given on a zoomed or de-rotated image are mapped back to the original's coordinates.
 Every step is recorded in ``Response.extra['agent_trace']``.
@@ -22,18 +23,21 @@ import numpy as np
 
 from robostress.agent.cnn import CNNDetector
 from robostress.agent.detector import Detection, LearnedDetector, OracleDetector, VLMDetector
-from robostress.agent.skills import SKILLS, SKILLS_VERSION, SUBTYPE_SKILLS, Edit, Transform
+from robostress.agent.skills import SKILLS, SKILLS_VERSION, SUBTYPE_SKILLS, Edit, Transform, exposure_factor, gated_skills
 from robostress.errors import ConfigError
 from robostress.models.base import Model, Request, Response
 from robostress.render.io import encode_rgb, read_rgb, write_atomic
 from robostress.scoring.parse import parse_box, parse_point
 
-SINGLE_IMAGE = {"classical", "oracle", "random", "blind", "prior"}
 MIN_CHANGE = 1.0  # mean absolute change (of 255) below which an edit is not worth showing
 
 
 def _needed(skill: str, rgb: np.ndarray) -> str | None:
     """Safety rule: why an edit is unnecessary for this image (None if it may help)."""
+    if skill == "exposure_linear":
+        k = exposure_factor(rgb)
+        if 2 ** -0.25 <= k <= 2 ** 0.25:
+            return f"already well exposed (factor {k:.2f}, within a quarter stop)"
     if skill == "exposure_gamma":
         med = float(np.median(rgb.mean(-1))) / 255
         if 0.3 <= med <= 0.65:
@@ -58,6 +62,8 @@ class StressAwareAgent(Model):
         if images not in ("auto", "both", "edited"):
             raise ConfigError(f"agent images must be auto, both or edited, got {images!r}")
         self.skills = skill_map(skills)
+        # the edited image alone, or the original and the edited one (part of the fingerprint)
+        self._single = images == "edited" or (images == "auto" and base.reads_one_image)
         self.base, self.work_dir, self.detector_kind = base, Path(work_dir), detector
         self.batch_hint = base.batch_hint  # a GPU engine underneath still gets GPU-sized batches
         self.threshold, self.edit, self.drop_skill, self.images, self.label = threshold, edit, drop_skill, images, label
@@ -85,7 +91,11 @@ class StressAwareAgent(Model):
         if not isinstance(fitted, dict):
             raise ConfigError(f"agent threshold 'fitted' needs a detector whose weights carry fitted gates "
                               f"(detector: cnn); {self.detector_kind!r} has none")
-        return {k: float(fitted.get(k, 1.01)) for k in skills}
+        # a gate depends only on the sub-types its skill answers (fit_gate): a skill the card
+        # predates takes the gate of a skill answering the same ones
+        groups = gated_skills()
+        same = {k: next((o for o in fitted if groups.get(o) == groups.get(k) and k in groups), None) for k in skills}
+        return {k: float(fitted[k] if k in fitted else fitted[same[k]] if same[k] else 1.01) for k in skills}
 
     def _confidence(self, det: Detection, skill: str) -> float:
         """Fitted gates were fitted on the skill's confidence; one number gates the top class."""
@@ -97,6 +107,7 @@ class StressAwareAgent(Model):
         return {"backend": self.name, "base": self.base.describe(), "detector": self.detector_kind,
                 "detector_sha": meta.get("sha"), "threshold": self.threshold, "edit": self.edit,
                 "drop_skill": self.drop_skill, "images": self.images, "skills": self.skills,
+                "sent": "edited" if self._single else "both",
                 "skills_version": SKILLS_VERSION,
                 **({"thresholds": self.thresholds} if self.threshold == "fitted" else {})}
 
@@ -143,7 +154,7 @@ class StressAwareAgent(Model):
         edit_trace: dict[str, Any] = {"step": "edit", "skill": skill}
         if why is None:
             path, e, change = self._edited(r.images[0], rgb, skill)
-            single = self.images == "edited" or (self.images == "auto" and self.base.name in SINGLE_IMAGE)
+            single = self._single
             if change < MIN_CHANGE:
                 why = f"edit changes the image too little ({change:.2f})"
             elif single and (moved := _points_on_edited(r, e.transform)) is None:

@@ -15,6 +15,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from robostress.core.colour import linear_to_srgb8, luminance, srgb_to_linear
 from robostress.registry import Registry
 
 
@@ -70,6 +71,35 @@ def exposure_gamma(rgb: np.ndarray, target: float = 0.45) -> Edit:
     gamma = float(np.clip(math.log(target) / math.log(med), 0.25, 4.0))
     lut = np.clip(255.0 * (np.arange(256) / 255.0) ** gamma + 0.5, 0, 255).astype(np.uint8)
     return Edit(cv2.LUT(rgb, lut), info={"gamma": round(gamma, 4), "median_before": round(med, 4)})
+
+
+# Linear-luminance percentiles (2nd to 50th) of a clean robot-lab frame: the medians over the
+# 60 clean frames of the train split's `train-prior` build (seed 900000, never an evaluation
+# scene): `luminance` of each frame, np.percentile, then the median over frames.
+CLEAN_LUMINANCE = {50: 0.4985, 25: 0.3652, 10: 0.3035, 5: 0.1794, 2: 0.073}
+CLIPPED = 0.98  # a percentile at or above this linear luminance is clipped: it says nothing of the exposure
+
+
+def exposure_factor(rgb: np.ndarray) -> float:
+    """The factor that brings the frame's linear luminance back to a clean frame's: the highest
+    of the 50th to 2nd percentiles that is not clipped, against the clean frames' value (an
+    overexposed frame's median is clipped from 1 EV on, its 10th percentile at 2.2 EV). 1/16 to 64."""
+    lum = luminance(rgb)
+    for q in sorted(CLEAN_LUMINANCE, reverse=True):
+        v = float(np.percentile(lum, q))
+        if v < CLIPPED:
+            return float(np.clip(CLEAN_LUMINANCE[q] / max(v, 1e-4), 1 / 16, 64.0))
+    return 1 / 16
+
+
+@SKILLS.register("exposure_linear")
+def exposure_linear(rgb: np.ndarray) -> Edit:
+    """Scale the linear radiance by ``exposure_factor``: the exact inverse of a global exposure
+    stress (every emitter scaled by 2^EV) on the pixels it did not clip, where ``exposure_gamma``
+    bends the tone curve towards a fixed grey (its target, 0.45 sRGB, is darker than a clean
+    lab frame's median, about 0.74: at overexposure s2 it cost `reader` 15 points)."""
+    k = exposure_factor(rgb)
+    return Edit(linear_to_srgb8(srgb_to_linear(rgb) * k), info={"factor": round(k, 4), "ev": round(math.log2(k), 3)})
 
 
 @SKILLS.register("local_tonemap")
@@ -215,7 +245,8 @@ SUBTYPE_SKILLS: dict[str, str] = {
 
 # Skills an agent preset may map to a sub-type besides the default map (``skills:`` in
 # agents/*.yaml): the detector's gates are fitted for them too (``robostress.agent.train.fit_gate``).
-OPTIONAL_SKILLS: dict[str, tuple[str, ...]] = {"center_zoom": ("small_scale",)}
+OPTIONAL_SKILLS: dict[str, tuple[str, ...]] = {"center_zoom": ("small_scale",),
+                                               "exposure_linear": ("global_underexposure", "global_overexposure")}
 
 
 def gated_skills() -> dict[str, tuple[str, ...]]:

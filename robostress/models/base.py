@@ -52,6 +52,7 @@ class Model(abc.ABC):
 
     name: str = "model"
     batch_hint: int | None = None  # items per generate() call a GPU engine wants; the runner sends at least this many
+    reads_one_image: bool = False  # True: answers from a request's first image only (the agent then sends it the edited one)
 
     @abc.abstractmethod
     def generate(self, requests: Sequence[Request]) -> list[Response]:

@@ -21,6 +21,7 @@ class Oracle(WeightFree):
     """Answers the truth: a sanity check of questions, parsing and scoring."""
 
     name = "oracle"
+    reads_one_image = True
 
     def answer(self, item: Item, request: Request) -> str:
         """The correct letter, box or point."""
@@ -38,6 +39,7 @@ class Random(WeightFree):
     from the samplers of ``robostress.scoring.chance``, which also compute every item's chance."""
 
     name = "random"
+    reads_one_image = True
 
     def answer(self, item: Item, request: Request) -> str:
         """A random letter, box or point."""
@@ -66,6 +68,7 @@ class Blind(WeightFree):
     """
 
     name = "blind"
+    reads_one_image = True
 
     def answer(self, item: Item, request: Request) -> str:
         """The prior's favourite option, a central box, or a point low in the middle."""

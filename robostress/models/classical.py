@@ -259,6 +259,7 @@ class Classical(Model):
     """OpenCV heuristics answering robostress questions from pixels (deterministic)."""
 
     name = "classical"
+    reads_one_image = True
 
     def __init__(self, seed: int = 0, **unused: Any) -> None:
         if unused:

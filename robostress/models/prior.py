@@ -132,6 +132,7 @@ class Prior(WeightFree):
     """Text-only answers from answer priors fitted on the train split (see the module docstring)."""
 
     name = "prior"
+    reads_one_image = True
 
     def __init__(self, seed: int = 0, table: str | None = None, **unused: Any) -> None:
         super().__init__(seed, **unused)

@@ -200,6 +200,7 @@ class Reader(Model):
     """The trained reader: encodes each frame once, then answers its items (see module doc)."""
 
     name = "reader"
+    reads_one_image = True
     default_weights = "reader.safetensors"
 
     def __init__(self, seed: int = 0, weights: str | None = None, threads: int = 1, **unused: Any) -> None:

@@ -52,6 +52,24 @@ def test_each_skill_brings_its_stress_closer_to_the_clean_twin(pairs_bench: Benc
     assert np.mean(after) > np.mean(before), (subtype, np.mean(before), np.mean(after))
 
 
+@pytest.mark.parametrize(("subtype", "skill"), [("global_underexposure", "exposure_linear"),
+                                                ("global_overexposure", "exposure_linear")])
+@pytest.mark.slow
+def test_each_optional_skill_brings_its_stress_closer_to_the_clean_twin(pairs_bench: Benchmark, subtype: str,
+                                                                         skill: str) -> None:
+    from robostress.agent.skills import OPTIONAL_SKILLS
+
+    assert subtype in OPTIONAL_SKILLS[skill]
+    before, after = [], []
+    for f in pairs_bench.frames.values():
+        if f.stress.subtype == subtype:
+            clean = pairs_bench.image(pairs_bench.frames[f.clean_frame_id].image)
+            st = pairs_bench.image(f.image)
+            before.append(psnr(st, clean))
+            after.append(psnr(SKILLS.get(skill)(st).image, clean))
+    assert before and np.mean(after) > np.mean(before), (subtype, np.mean(before), np.mean(after))
+
+
 def test_skills_are_deterministic_and_transforms_invert() -> None:
     rng = np.random.default_rng(0)
     img = rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)

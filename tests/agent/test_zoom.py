@@ -74,7 +74,8 @@ def test_center_zoom_enlarges_about_the_centre_and_maps_back() -> None:
 class _Echo(Model):
     """Records what it was asked; answers the centre of the image."""
 
-    name = "classical"  # a single-image model: the agent sends it the edited image
+    name = "echo"
+    reads_one_image = True  # the agent sends it the edited image alone
 
     def __init__(self) -> None:
         self.seen: list[Request] = []
@@ -130,6 +131,19 @@ def test_a_point_answer_on_the_zoomed_image_is_mapped_back(tiny_bench: Benchmark
     assert corner == pytest.approx((115.4, 115.4), abs=0.1)
 
 
+def test_models_that_read_one_image_get_the_edited_one_alone(tmp_path: Path) -> None:
+    """reader reads one image, like the weight-free models: an agent that sent it the original
+    first and the edit second changed none of its answers (lab16, before this rule)."""
+    for name in ("classical", "oracle", "random", "blind", "prior"):
+        assert create_model(name).reads_one_image, name
+    from robostress.models.reader import Reader
+
+    assert Reader.reads_one_image
+    two = StressAwareAgent(_Echo(), tmp_path, detector="oracle", images="both")
+    one = StressAwareAgent(_Echo(), tmp_path, detector="oracle")
+    assert two.describe()["sent"] == "both" and one.describe()["sent"] == "edited"
+
+
 def test_skill_map_override_is_checked_and_leaves_the_default_agent_unchanged(tmp_path: Path) -> None:
     plain = StressAwareAgent(create_model("classical"), tmp_path, detector="oracle")
     assert plain.describe()["skills"] == SUBTYPE_SKILLS and SUBTYPE_SKILLS["small_scale"] == "identity"
@@ -152,3 +166,19 @@ def test_fit_gate_fits_the_optional_zoom_skill() -> None:
     z[60:, 0] += 3.0
     _, gates = fit_gate(classes, z, y)
     assert gates["center_zoom"] <= 0.9 and gates["exposure_gamma"] <= 0.9 and gates["highlight_suppress"] > 1
+
+
+def test_exposure_linear_undoes_a_linear_exposure_change(tiny_bench: Benchmark) -> None:
+    """A frame scaled in linear light by 2^-ev (every emitter scaled, nothing clipped) gives back the
+    factor 2^ev against the unscaled frame, and the edits of both land on the same pixels."""
+    from robostress.agent.skills import exposure_factor, exposure_linear
+    from robostress.core.colour import linear_to_srgb8, srgb_to_linear
+
+    clean = tiny_bench.image(next(f for f in tiny_bench.frames.values() if f.stress.severity == 0).image)
+    for ev in (1.0, 2.0, 3.0):
+        dark = linear_to_srgb8(srgb_to_linear(clean) * 2 ** -ev)
+        assert np.log2(exposure_factor(dark) / exposure_factor(clean)) == pytest.approx(ev, abs=0.1)
+        diff = np.abs(exposure_linear(dark).image.astype(int) - exposure_linear(clean).image.astype(int))
+        assert np.median(diff) <= 2 + ev, (ev, np.median(diff))  # 8-bit rounding of the dark frame grows with ev
+    white = np.full((8, 8, 3), 255, np.uint8)
+    assert exposure_factor(white) == pytest.approx(1 / 16)  # every percentile clipped: the strongest cut
