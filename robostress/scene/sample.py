@@ -12,7 +12,15 @@ from robostress.scene.assets import asset_catalog, load_asset, texture_mean_rgb
 from robostress.scene.camera import project
 from robostress.scene.catalogue import asset_material, is_carrier, small_footprint
 from robostress.scene.collision import robot_collides
-from robostress.scene.family import SURFACES, FamilySpec, SupportSpec, load_family
+from robostress.scene.family import (
+    SURFACES,
+    FamilySpec,
+    ScenerySpec,
+    SupportSpec,
+    environment_name,
+    load_family,
+    with_environment,
+)
 from robostress.scene.objects import get_category, world_extent
 from robostress.scene.placement import MARGIN, clears_above, contain_one, stack_one
 from robostress.scene.plan import (
@@ -24,6 +32,7 @@ from robostress.scene.plan import (
     Room,
     SceneObject,
     ScenePlan,
+    Scenery,
     Support,
 )
 from robostress.scene.robot import fingertip_center, solve_reach
@@ -258,8 +267,25 @@ def _lights(spec: FamilySpec, g: np.random.Generator) -> tuple[Light, ...]:
     kl = spec.key_light
     pos = np.asarray(kl.position) + g.uniform(-kl.jitter, kl.jitter, 3) * np.array([1, 1, 0.3])
     return (Light(id="key", kind="area", role="key", position=tuple(map(float, pos)),  # type: ignore[arg-type]
-                  target=spec.supports[0].center, size=kl.size, intensity=kl.intensity),
-            Light(id="ambient", kind="ambient", role="ambient", intensity=spec.ambient_intensity))
+                  target=spec.supports[0].center, size=kl.size, intensity=kl.intensity, color=kl.color),
+            Light(id="ambient", kind="ambient", role="ambient", intensity=spec.ambient_intensity,
+                  color=spec.ambient_color))
+
+
+def _scenery(s: ScenerySpec) -> Scenery:
+    material = _surface(s.color, s.texture, s.uv_scale) if s.kind == "box" else None
+    return Scenery(id=s.id, kind=s.kind, asset=s.asset, position=s.position, yaw_deg=s.yaw_deg,
+                   scale=s.scale, size=s.size, material=material)
+
+
+def scene_spec(family: str | FamilySpec, seed: int, index: int) -> FamilySpec:
+    """The family a scene is sampled from: a multi-environment family with the environment scene
+    ``index`` draws (each of its environments once in every run of that many scenes)."""
+    spec = load_family(family) if isinstance(family, str) else family
+    if not spec.environments:
+        return spec
+    env = latin_draw(spec.environments, index, seed, spec.name, "environment")
+    return with_environment(spec, load_family(env))
 
 
 def scene_id(family: str, seed: int, index: int) -> str:
@@ -269,7 +295,7 @@ def scene_id(family: str, seed: int, index: int) -> str:
 
 def sample_scene(family: str | FamilySpec, seed: int, index: int = 0) -> ScenePlan:
     """A clean scene of ``family``, fully determined by (family, seed, index)."""
-    spec = load_family(family) if isinstance(family, str) else family
+    spec = scene_spec(family, seed, index)
     g = rng(seed, spec.name, index, "scene")
     n = int(g.integers(spec.object_count[0], spec.object_count[1] + 1))
     error: LayoutError | None = None
@@ -324,6 +350,8 @@ def sample_scene(family: str | FamilySpec, seed: int, index: int = 0) -> ScenePl
     wall = _surface(spec.wall_color, spec.wall_texture, 4.0) if spec.wall_color else None
     room = Room(floor=_surface(spec.floor_color, spec.floor_texture, 6.0), wall=wall, wall_y=spec.wall_y,
                 side_x=spec.side_x)
+    env = spec.environment
     return ScenePlan(scene_id=scene_id(spec.name, seed, index), family=spec.name, seed=seed, room=room,
                      supports=supports, objects=tuple(objects), lights=lights, camera=cam,
-                     gripper=gripper, robot=robot, targets=tuple(targets))
+                     gripper=gripper, robot=robot, targets=tuple(targets), environment=environment_name(spec),
+                     scenery=tuple(_scenery(s) for s in env.scenery) if env is not None and env.scenery else None)
