@@ -46,9 +46,9 @@ from robostress.render.io import (
 from robostress.render.renderer import Renderer, RenderSettings, frame_objects
 from robostress.scene.assets import asset_catalog, load_asset
 from robostress.scene.family import load_family
-from robostress.scene.scenery import environment_manifest
 from robostress.scene.plan import PLAN_SCHEMA_VERSION, ScenePlan
 from robostress.scene.sample import sample_scene, scene_id
+from robostress.scene.scenery import environment_manifest
 from robostress.seeding import derive_seed
 from robostress.stress.base import all_stresses, apply_stress, check_severity
 from robostress.stress.compound import CompoundDesign, apply_compound

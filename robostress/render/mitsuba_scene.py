@@ -15,7 +15,7 @@ import numpy as np
 from robostress.scene.assets import srgb_to_linear, texture_image
 from robostress.scene.camera import look_at_vectors
 from robostress.scene.objects import box_mesh, gripper_meshes, world_mesh
-from robostress.scene.plan import Camera, Light, Material, Scenery, ScenePlan, Texture
+from robostress.scene.plan import Camera, Light, Material, ScenePlan, Scenery, Texture
 from robostress.scene.robot import robot_parts
 from robostress.scene.scenery import load_scenery, scenery_world_mesh
 

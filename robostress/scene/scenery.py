@@ -41,7 +41,7 @@ from robostress.scene.assets import (
     write_ply,
 )
 from robostress.scene.objects import Mesh, box_mesh
-from robostress.scene.plan import Scenery, ScenePlan
+from robostress.scene.plan import ScenePlan, Scenery
 
 SCENERY_FORMAT = "s1"  # bump when the conversion changes the cached mesh or texture
 SCENERY_TEXTURE_PX = 1024
