@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from robostress.catalog import catalog_entry, yaml_problem
 from robostress.core.colour import PALETTE
 from robostress.errors import ConfigError
-from robostress.scene.assets import asset_catalog
+from robostress.scene.assets import AssetCatalog, asset_catalog, full_catalog
 from robostress.scene.objects import get_category
 from robostress.scene.scenery import scenery_catalog
 
@@ -118,6 +118,8 @@ class FamilySpec(_Strict):
     wall_texture: str | None = None
     side_x: float | None = Field(default=None, description="|x| of side walls (None: none)")
     real_assets: bool = Field(default=False, description="categories are real textured asset categories")
+    extra_assets: bool = Field(default=False, description="real assets come from the object catalog and the "
+                               "extra catalog (scenes/assets/extra.yaml: more objects and categories)")
     duplicate_prob: float = Field(default=0.0, ge=0, le=1, description="P(a second instance of a category)")
     stack_prob: float = Field(default=0.0, ge=0, le=1, description="P(one object rests on another in a clean scene)")
     contain_prob: float = Field(
@@ -168,6 +170,11 @@ def with_environment(spec: FamilySpec, env: FamilySpec) -> FamilySpec:
     return spec.model_copy(update={**update, "environments": ()})
 
 
+def family_catalog(spec: FamilySpec) -> AssetCatalog:
+    """The real-asset catalog a family draws its objects from."""
+    return full_catalog() if spec.extra_assets else asset_catalog()
+
+
 def load_family(name: str) -> FamilySpec:
     """The family ``name`` from ``scenes/<name>.yaml``, working directory first (ConfigError if unknown or invalid)."""
     path = catalog_entry("scenes", name)
@@ -200,7 +207,7 @@ def _check(spec: FamilySpec, where: str) -> None:
     if (spec.camera is None) == (not spec.cameras):
         raise ConfigError(f"{where}: give exactly one of 'camera' or 'cameras'")
     if spec.real_assets:
-        known = asset_catalog().categories
+        known = family_catalog(spec).categories
         bad = [c for c in spec.categories if c not in known]
         if bad:
             raise ConfigError(f"{where}: unknown real-asset categories {bad}; the catalog has {sorted(known)}")

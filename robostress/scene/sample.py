@@ -18,6 +18,7 @@ from robostress.scene.family import (
     ScenerySpec,
     SupportSpec,
     environment_name,
+    family_catalog,
     load_family,
     with_environment,
 )
@@ -58,7 +59,7 @@ def _draws(spec: FamilySpec, g: np.random.Generator, n: int, index: int, seed: i
         colours = list(g.permutation(spec.palette))
         return [("", None, _material(colours[k], PALETTE)) for k in range(n)]
 
-    cat = asset_catalog()
+    cat = family_catalog(spec)
     k = len(spec.categories)
     start = index * spec.object_count[0]  # consecutive scenes overlap, never leave a gap
     cats = [spec.categories[int(rng(seed, spec.name, "categories", (start + j) // k).permutation(k)[(start + j) % k])]
