@@ -14,7 +14,7 @@ import json
 import math
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,8 @@ from robostress.scene.assets import (
     _mean_rgb,
     _source_paths,
     _version,
+    extra_catalog,
+    load_asset,
     read_msh,
     read_ply,
     simplify,
@@ -184,10 +186,11 @@ def scenery_world_mesh(s: Scenery) -> Mesh:
     return Mesh(v.astype(np.float32), f.astype(np.uint32), uv.astype(np.float32))
 
 
-def environment_manifest(plans: Iterable[ScenePlan]) -> dict[str, Any]:
+def environment_manifest(plans: Sequence[ScenePlan]) -> dict[str, Any]:
     """The manifest's record of the environments a build's scenes were drawn in: per environment
-    its scene count and the provenance and licence of each scenery mesh it shows. Empty when no
-    plan names an environment, so a build of a plain family (lab_tabletop) keeps its manifest."""
+    its scene count and the provenance and licence of each scenery mesh it shows, and the
+    provenance of the extra catalog's objects the scenes hold. Empty when no plan names an
+    environment, so a build of a plain family (lab_tabletop) keeps its manifest."""
     scenes: Counter[str] = Counter()
     meshes: dict[str, set[str]] = {}
     for p in plans:
@@ -197,8 +200,11 @@ def environment_manifest(plans: Iterable[ScenePlan]) -> dict[str, Any]:
         meshes.setdefault(p.environment, set()).update(s.asset for s in p.scenery or () if s.asset)
     if not scenes:
         return {}
+    extra = extra_catalog().assets  # the manifest's "assets" lists the object catalog's only
+    shown = sorted({o.asset for p in plans for o in p.objects if o.asset in extra})
     return {"environments": {e: {"scenes": scenes[e], "scenery": scenery_provenance(sorted(meshes[e])),
-                                 "surfaces": ENV_SURFACES_LICENCE} for e in sorted(scenes)}}
+                                 "surfaces": ENV_SURFACES_LICENCE} for e in sorted(scenes)},
+            **({"extra_assets": {a: load_asset(a).provenance for a in shown}} if shown else {})}
 
 
 ENV_SURFACES_LICENCE = ("floor, wall and support textures: LIBERO's assets/textures "
