@@ -8,7 +8,7 @@ import numpy as np
 
 from robostress.core.colour import PALETTE, lab, linear_to_srgb8
 from robostress.errors import LayoutError
-from robostress.scene.assets import asset_catalog, load_asset, texture_mean_rgb
+from robostress.scene.assets import AssetCatalog, asset_catalog, load_asset, texture_mean_rgb
 from robostress.scene.camera import project
 from robostress.scene.catalogue import asset_material, is_carrier, small_footprint
 from robostress.scene.collision import robot_collides
@@ -84,6 +84,8 @@ def _draws(spec: FamilySpec, g: np.random.Generator, n: int, index: int, seed: i
             c, a = options[int(g.integers(len(options)))]
             cats.append(c)
             picks.append(a)
+    if spec.extra_assets:  # (no draw in families without: the lab's scenes stay as they were)
+        _one_large(spec, g, cat, cats, picks)
     if spec.require_stack and not any(is_carrier(a) for a in picks):  # something large enough to stack on
         j = 1 if cats.count(cats[0]) > 1 else len(cats) - 1  # not one of a category's several instances
         carriers = sorted(a for a, s in cat.assets.items() if s.category in spec.categories and is_carrier(a)
@@ -93,6 +95,25 @@ def _draws(spec: FamilySpec, g: np.random.Generator, n: int, index: int, seed: i
     if spec.featured_colour:
         cats, picks = _feature_colour(spec, g, cats, picks, index, seed)
     return [(c, a, asset_material(a)) for c, a in zip(cats, picks, strict=True)]
+
+
+LARGE_FOOTPRINT = 0.03  # m^2: a cabinet, a shelf, a mini fridge; two or three of them leave no room
+
+
+def _one_large(spec: FamilySpec, g: np.random.Generator, cat: AssetCatalog, cats: list[str], picks: list[str]) -> None:
+    """At most one large object a scene (in place): each further one becomes a smaller object of a
+    category not yet in the scene (the extra catalog's cabinets, shelves and fridge cover 0.04 m^2
+    each; three of them with six more objects did not fit a lab table in 200 layouts)."""
+    def large(a: str) -> bool:
+        s = load_asset(a).size
+        return s[0] * s[1] >= LARGE_FOOTPRINT
+
+    for j in [j for j, a in enumerate(picks) if large(a)][1:]:
+        small = sorted(a for a, s in cat.assets.items()
+                       if s.category in spec.categories and s.category not in cats and not large(a))
+        if small:
+            picks[j] = small[int(g.integers(len(small)))]
+            cats[j] = cat.assets[picks[j]].category
 
 
 def featurable_assets(spec: FamilySpec) -> list[str]:
