@@ -9,8 +9,8 @@ import pytest
 
 from robostress.scene import assets as A
 from robostress.scene.assets import asset_catalog, extra_catalog, full_catalog, load_asset
-from robostress.scene.containers import can_hold, is_container
 from robostress.scene.catalogue import catalogue_object
+from robostress.scene.containers import can_hold, is_container
 from robostress.scene.family import family_catalog, load_family
 from robostress.scene.objects import get_category
 from robostress.scene.sample import sample_scene
