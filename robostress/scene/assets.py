@@ -139,6 +139,10 @@ class ExtraAssetSpec(AssetSpec):
     parts: bool = Field(default=False, description="merge every visual geom of the MJCF (a moka pot's body and "
                         "handle, a wine bottle's glass, cork and label), their textures packed side by side")
     scale: float = Field(default=1.0, gt=0, description="multiplies the MJCF's size (a part-merged asset)")
+    qpos: dict[str, float] = Field(default_factory=dict, description="joint positions that pose an articulated "
+                                   "asset (a drawer pulled out: its slide joint in metres; a door: its hinge in radians)")
+    state: Literal["open", "closed"] | None = Field(default=None, description="an articulated asset's state, "
+                                                   "for questions (None: not articulated)")
 
 
 class ExtraCatalog(_Strict):
@@ -354,7 +358,7 @@ def load_asset(asset_id: str) -> AssetMesh:
         xml = (root / spec.xml).resolve()
         if not xml.is_relative_to(root.resolve()) or not xml.is_file():
             raise ConfigError(f"asset file {spec.xml!r} not found in {spec.package} (is the package version right?)")
-        parts = visual_parts(xml, root)
+        parts = visual_parts(xml, root, spec.qpos)
         files = [xml, *dict.fromkeys(p for q in parts for p in (q.mesh, q.texture) if p is not None)]
     else:
         xml, msh, png, scale = _source_paths(spec)
@@ -368,8 +372,8 @@ def load_asset(asset_id: str) -> AssetMesh:
     folder = _cache_root() / key[:2] / key
     if not (folder / "meta.json").is_file():
         if isinstance(spec, ExtraAssetSpec) and spec.parts:
-            v, uv, f, tex = _merge_parts(parts)
-            _store(spec, v * spec.scale, uv, f, tex, folder)
+            pv, puv, pf, ptex = _merge_parts(parts)
+            _store(spec, pv * spec.scale, puv, pf, ptex, folder)
         else:
             _convert(spec, msh, png, scale, folder)
     v, uv, f = read_ply(folder / "mesh.ply")

@@ -5,6 +5,7 @@ material's texture file or flat colour. Read as plain XML; MuJoCo is not needed.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,12 +38,23 @@ def quat_matrix(q: np.ndarray) -> np.ndarray:
                      [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
 
 
-def visual_parts(xml: Path, root: Path) -> list[VisualPart]:
+def axis_rotation(axis: np.ndarray, angle: float) -> np.ndarray:
+    """Rotation matrix of ``angle`` radians about the unit vector ``axis`` (Rodrigues)."""
+    k = axis / np.linalg.norm(axis)
+    kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    return np.eye(3) + np.sin(angle) * kx + (1 - np.cos(angle)) * kx @ kx
+
+
+def visual_parts(xml: Path, root: Path, qpos: Mapping[str, float] | None = None) -> list[VisualPart]:
     """The visual mesh geoms (``contype="0"`` or ``group="1"``) of an MJCF object, in file order.
 
     Files are resolved beside the MJCF and must lie inside ``root`` (the package's asset folder).
-    Nested bodies' poses (pos, quat) are composed; joints stay at zero (a door closed).
+    Nested bodies' poses (pos, quat) are composed; a joint named in ``qpos`` moves its body (a
+    slide joint along its axis by qpos metres, a hinge about its axis by qpos radians); every other
+    joint stays at zero (a drawer or door closed).
     """
+    qpos = dict(qpos or {})
+    known: set[str] = set()
     try:
         tree = ET.parse(xml)
     except ET.ParseError as e:
@@ -67,6 +79,16 @@ def visual_parts(xml: Path, root: Path) -> list[VisualPart]:
             raise DataError(f"{xml}: a body oriented other than by quat is not supported")
         pos = pos + rot @ _floats(body.get("pos"), [0, 0, 0])
         rot = rot @ quat_matrix(_floats(body.get("quat"), [1, 0, 0, 0]))
+        for j in body.findall("joint"):
+            known.add(str(j.get("name")))
+            q = qpos.get(str(j.get("name")), 0.0)
+            axis = rot @ _floats(j.get("axis"), [0, 0, 1])
+            if j.get("type") == "slide":
+                pos = pos + axis * q
+            elif j.get("type", "hinge") == "hinge" and q:
+                turn = axis_rotation(axis, q)
+                pivot = pos + rot @ _floats(j.get("pos"), [0, 0, 0])
+                pos, rot = pivot + turn @ (pos - pivot), turn @ rot
         for g in body.findall("geom"):
             if g.get("type") != "mesh" or not (g.get("contype") == "0" or g.get("group") == "1"):
                 continue
@@ -84,4 +106,6 @@ def visual_parts(xml: Path, root: Path) -> list[VisualPart]:
         walk(top, np.eye(3), np.zeros(3))
     if not parts:
         raise DataError(f"{xml}: no visual mesh geoms")
+    if set(qpos) - known:
+        raise DataError(f"{xml}: no joint(s) {sorted(set(qpos) - known)} to pose")
     return parts

@@ -8,7 +8,13 @@ import numpy as np
 
 from robostress.core.colour import PALETTE, lab, linear_to_srgb8
 from robostress.errors import LayoutError
-from robostress.scene.assets import AssetCatalog, asset_catalog, load_asset, texture_mean_rgb
+from robostress.scene.assets import (
+    AssetCatalog,
+    asset_catalog,
+    asset_spec,
+    load_asset,
+    texture_mean_rgb,
+)
 from robostress.scene.camera import project
 from robostress.scene.catalogue import asset_material, is_carrier, small_footprint
 from robostress.scene.collision import robot_collides
@@ -86,6 +92,8 @@ def _draws(spec: FamilySpec, g: np.random.Generator, n: int, index: int, seed: i
             picks.append(a)
     if spec.extra_assets:  # (no draw in families without: the lab's scenes stay as they were)
         _one_large(spec, g, cat, cats, picks)
+        state = latin_draw(("open", "closed"), index, seed, spec.name, "state")
+        picks[:] = [_in_state(cat, a, state) for a in picks]
     if spec.require_stack and not any(is_carrier(a) for a in picks):  # something large enough to stack on
         j = 1 if cats.count(cats[0]) > 1 else len(cats) - 1  # not one of a category's several instances
         carriers = sorted(a for a, s in cat.assets.items() if s.category in spec.categories and is_carrier(a)
@@ -95,6 +103,24 @@ def _draws(spec: FamilySpec, g: np.random.Generator, n: int, index: int, seed: i
     if spec.featured_colour:
         cats, picks = _feature_colour(spec, g, cats, picks, index, seed)
     return [(c, a, asset_material(a)) for c, a in zip(cats, picks, strict=True)]
+
+
+ARTICULATED_YAW = 40.0  # deg: an articulated object's front turns at most this far from facing -y
+
+
+def articulated(asset_id: str) -> bool:
+    """Whether a real asset is an articulated object posed open or closed (its ``state``)."""
+    return getattr(asset_spec(asset_id), "state", None) is not None
+
+
+def _in_state(cat: AssetCatalog, asset_id: str, state: str) -> str:
+    """The open or closed twin of an articulated asset (the same MJCF posed otherwise); any other
+    asset as it is. A Latin square over scene index draws the state, so articulated objects are
+    open and closed about equally often."""
+    spec = cat.assets[asset_id]
+    if getattr(spec, "state", None) in (None, state):
+        return asset_id
+    return next(a for a, s in sorted(cat.assets.items()) if s.xml == spec.xml and getattr(s, "state", None) == state)
 
 
 LARGE_FOOTPRINT = 0.03  # m^2: a cabinet, a shelf, a mini fridge; two or three of them leave no room
@@ -181,8 +207,11 @@ def _place(spec: FamilySpec, g: np.random.Generator, n: int, index: int = 0, see
             wy = min(spec.workspace[1], sup.size[1]) / 2
             x = sup.center[0] + g.uniform(-wx, wx)
             y = sup.center[1] + g.uniform(-wy, wy)
+            yaw = g.uniform(0, 360)
+            if asset is not None and articulated(asset):  # its drawers or door toward the cameras (-y)
+                yaw = (yaw - 180.0) * ARTICULATED_YAW / 180.0
             obj = SceneObject(id=f"obj{k:02d}", category=cat.name, material=material, asset=asset,
-                              position=(float(x), float(y), sup.center[2]), yaw_deg=float(g.uniform(0, 360)),
+                              position=(float(x), float(y), sup.center[2]), yaw_deg=float(yaw),
                               tipped=bool(cat.can_tip and g.random() < spec.tipped_prob), size=size,  # type: ignore[arg-type]
                               support_id=sup.id)
             (cx, cy), r, _, zmax = world_extent(obj)
