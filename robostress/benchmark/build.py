@@ -48,6 +48,7 @@ from robostress.scene.assets import asset_catalog, load_asset
 from robostress.scene.family import load_family
 from robostress.scene.plan import PLAN_SCHEMA_VERSION, ScenePlan
 from robostress.scene.sample import sample_scene, scene_id
+from robostress.scene.scenery import environment_manifest
 from robostress.seeding import derive_seed
 from robostress.stress.base import all_stresses, apply_stress, check_severity
 from robostress.stress.compound import CompoundDesign, apply_compound
@@ -394,6 +395,7 @@ class Builder:
             "config": recipe["config"],
             "renderer": recipe["renderer"],
             "assets": _asset_provenance(plans),
+            **environment_manifest(plans),  # (issue 24) only where scenes name an environment
             "counts": {"scenes": len(plans), "frames": len(frames), "skipped": len(skipped),
                        "skipped_scenes": len(self.scene_skips),
                        "items": len(items), "dropped": len(dropped),

@@ -15,8 +15,9 @@ import numpy as np
 from robostress.scene.assets import srgb_to_linear, texture_image
 from robostress.scene.camera import look_at_vectors
 from robostress.scene.objects import box_mesh, gripper_meshes, world_mesh
-from robostress.scene.plan import Camera, Light, Material, ScenePlan, Texture
+from robostress.scene.plan import Camera, Light, Material, ScenePlan, Scenery, Texture
 from robostress.scene.robot import robot_parts
+from robostress.scene.scenery import load_scenery, scenery_world_mesh
 
 ROOM_HALF_EXTENT = 6.0  # metres: the floor and wall reach past any camera we place
 GT_SEP = ":"  # shape ids of multi-part entities: "<entity>:<part>"
@@ -273,6 +274,8 @@ def scene_dict(plan: ScenePlan, width: int, height: int, sampler: dict[str, Any]
         d["caster:" + c.id] = {"type": "rectangle", "flip_normals": True,
                                "to_world": T().translate(list(c.center)) @ T().scale([c.size[0] / 2, c.size[1] / 2, 1]),
                                "bsdf": {"type": "diffuse", "reflectance": _rgb((0.0, 0.0, 0.0))}}
+    for sc in plan.scenery or ():  # an environment's background pieces: part of the room (id 0)
+        d["room:" + sc.id] = mesh_shape("room:" + sc.id, scenery_world_mesh(sc), _scenery_bsdf(sc))
     if plan.robot is not None:
         b = plan.robot.position  # the arm stands on a dark pedestal that reaches the floor
         d["robot:pedestal"] = mesh_shape("robot:pedestal", box_mesh((0.2, 0.2, b[2]), (b[0], b[1], b[2] / 2)),
@@ -287,3 +290,27 @@ def scene_dict(plan: ScenePlan, width: int, height: int, sampler: dict[str, Any]
             key = "gripper" + GT_SEP + part
             d[key] = mesh_shape(key, m, GRIPPER_BSDF)
     return d
+
+
+# --- environment scenery (issue 24): plans without scenery never reach this code ---------------
+
+
+def _scenery_bsdf(sc: Scenery) -> dict[str, Any]:
+    """A box's surface material, or a scenery mesh's own texture (diffuse, shared between frames)."""
+    if sc.kind == "box":
+        assert sc.material is not None
+        return material_bsdf(sc.material)
+    return {"type": "diffuse", "reflectance": _scenery_bitmap(str(sc.asset))}
+
+
+def _scenery_bitmap(asset: str) -> Any:
+    import mitsuba as mi
+
+    key = mi.variant() + "|scenery|" + asset
+    if key not in _SCENERY_BITMAPS:
+        img = np.ascontiguousarray(srgb_to_linear(load_scenery(asset).texture), np.float32)
+        _SCENERY_BITMAPS[key] = mi.load_dict({"type": "bitmap", "data": mi.TensorXf(img), "raw": True})
+    return _SCENERY_BITMAPS[key]
+
+
+_SCENERY_BITMAPS: dict[str, Any] = {}

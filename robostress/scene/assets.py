@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from robostress.catalog import catalog_file, yaml_problem
 from robostress.errors import ConfigError, DataError
+from robostress.scene.mjcf import VisualPart, visual_parts
 
 ASSET_FORMAT = "a1"  # bump when the conversion changes the cached mesh or texture
 TEXTURE_PX = 512
@@ -121,11 +122,87 @@ def _asset_catalog(path: Path, mtime_ns: int) -> AssetCatalog:
 
 
 def asset_spec(asset_id: str) -> AssetSpec:
-    """The catalog entry of ``asset_id`` (ConfigError listing the assets if unknown)."""
+    """The catalog entry of ``asset_id``, the object catalog's or else the extra catalog's
+    (ConfigError listing the assets if unknown)."""
     cat = asset_catalog()
-    if asset_id not in cat.assets:
-        raise ConfigError(f"unknown asset {asset_id!r}; choose one of: {', '.join(sorted(cat.assets))}")
-    return cat.assets[asset_id]
+    if asset_id in cat.assets:
+        return cat.assets[asset_id]
+    extra = extra_catalog()
+    if asset_id not in extra.assets:
+        raise ConfigError(f"unknown asset {asset_id!r}; choose one of: {', '.join(sorted([*cat.assets, *extra.assets]))}")
+    return extra.assets[asset_id]
+
+
+class ExtraAssetSpec(AssetSpec):
+    """An asset of the extra catalog ``scenes/assets/extra.yaml``."""
+
+    parts: bool = Field(default=False, description="merge every visual geom of the MJCF (a moka pot's body and "
+                        "handle, a wine bottle's glass, cork and label), their textures packed side by side")
+    scale: float = Field(default=1.0, gt=0, description="multiplies the MJCF's size (a part-merged asset)")
+    qpos: dict[str, float] = Field(default_factory=dict, description="joint positions that pose an articulated "
+                                   "asset (a drawer pulled out: its slide joint in metres; a door: its hinge in radians)")
+    state: Literal["open", "closed"] | None = Field(default=None, description="an articulated asset's state, "
+                                                   "for questions (None: not articulated)")
+
+
+class ExtraCatalog(_Strict):
+    """The ``scenes/assets/extra.yaml`` catalog: more objects and categories for the families that
+    set ``extra_assets`` (issue 24). Kept apart from the object catalog on purpose: questions,
+    stresses and the manifest enumerate that one as a whole (option pools, clutter, provenance),
+    so the lab family's plans, questions and manifests stay as they were."""
+
+    schema_version: int = Field(description="catalog format version")
+    categories: dict[str, CategoryInfo] = Field(description="categories the object catalog does not have")
+    assets: dict[str, ExtraAssetSpec]
+
+
+def extra_catalog() -> ExtraCatalog:
+    """The parsed extra catalog, ``./scenes/assets/extra.yaml`` first (ConfigError if malformed)."""
+    path = catalog_file("scenes", "assets/extra.yaml")
+    if not path.is_file():
+        return ExtraCatalog(schema_version=1, categories={}, assets={})
+    return _extra_catalog(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _extra_catalog(path: Path, mtime_ns: int) -> ExtraCatalog:
+    try:
+        cat = ExtraCatalog.model_validate(yaml.safe_load(path.read_text()))
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML ({yaml_problem(e)})") from None
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise ConfigError(f"{path}: invalid extra asset catalog field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
+    base = asset_catalog()
+    if cat.schema_version != 1:
+        raise ConfigError(f"{path}: unknown extra asset catalog schema_version {cat.schema_version} (this robostress reads 1)")
+    clash = sorted((set(cat.assets) & set(base.assets)) | (set(cat.categories) & set(base.categories)))
+    if clash:
+        raise ConfigError(f"{path}: {clash} are already in the object catalog")
+    for aid, a in cat.assets.items():
+        if a.category not in cat.categories and a.category not in base.categories:
+            raise ConfigError(f"{path}: asset {aid!r} has unknown category {a.category!r}")
+    return cat
+
+
+def full_catalog() -> AssetCatalog:
+    """The object catalog with the extra catalog's categories and assets added (what a family
+    with ``extra_assets`` draws from)."""
+    base, extra = asset_catalog(), extra_catalog()
+    if not _FULL or _FULL[0][0] is not base or _FULL[0][1] is not extra:
+        full = AssetCatalog(schema_version=1, categories={**base.categories, **extra.categories},
+                            assets={**base.assets, **extra.assets})
+        _FULL[:] = [(base, extra, full)]
+    return _FULL[0][2]
+
+
+_FULL: list[tuple[AssetCatalog, ExtraCatalog, AssetCatalog]] = []
+
+
+def category_info(category: str) -> CategoryInfo:
+    """A real category's affordances, the object catalog's or else the extra catalog's (KeyError if neither)."""
+    base = asset_catalog().categories
+    return base[category] if category in base else extra_catalog().categories[category]
 
 
 def assets_available() -> bool:
@@ -275,16 +352,30 @@ def _version(package: str) -> str:
 def load_asset(asset_id: str) -> AssetMesh:
     """The converted asset (converted on first use, then read from the asset cache)."""
     spec = asset_spec(asset_id)
-    xml, msh, png, scale = _source_paths(spec)
+    if isinstance(spec, ExtraAssetSpec) and spec.parts:
+        root = _package_dir(spec.module, spec.package, spec.assets_dir)
+        assert root is not None
+        xml = (root / spec.xml).resolve()
+        if not xml.is_relative_to(root.resolve()) or not xml.is_file():
+            raise ConfigError(f"asset file {spec.xml!r} not found in {spec.package} (is the package version right?)")
+        parts = visual_parts(xml, root, spec.qpos)
+        files = [xml, *dict.fromkeys(p for q in parts for p in (q.mesh, q.texture) if p is not None)]
+    else:
+        xml, msh, png, scale = _source_paths(spec)
+        files = [xml, msh, png]
     h = hashlib.sha256(ASSET_FORMAT.encode() + spec.model_dump_json().encode())
-    for p in (xml, msh, png):
+    for p in files:
         h.update(hashlib.sha256(p.read_bytes()).digest())
     key = h.hexdigest()
     prov = {"package": spec.package, "version": _version(spec.package), "path": spec.xml,
             "licence": spec.licence, "sha256": key}
     folder = _cache_root() / key[:2] / key
     if not (folder / "meta.json").is_file():
-        _convert(spec, msh, png, scale, folder)
+        if isinstance(spec, ExtraAssetSpec) and spec.parts:
+            pv, puv, pf, ptex = _merge_parts(parts)
+            _store(spec, pv * spec.scale, puv, pf, ptex, folder)
+        else:
+            _convert(spec, msh, png, scale, folder)
     v, uv, f = read_ply(folder / "mesh.ply")
 
     tex = cv2.imread(str(folder / "texture.png"), cv2.IMREAD_COLOR)
@@ -302,14 +393,49 @@ def load_asset(asset_id: str) -> AssetMesh:
 
 def _convert(spec: AssetSpec, msh: Path, png: Path, scale: np.ndarray, folder: Path) -> None:
     v, uv, f = read_msh(msh)
-    v = (v * scale) @ _UP_ROT[spec.up].T
+    _store(spec, v * scale, uv, f, _texture_px(png), folder)
+
+
+PART_TILE = 256  # texels per side of one part's tile in a multi-part asset's texture (one part: TEXTURE_PX)
+PART_MARGIN = 2  # texels kept clear at a tile's edges (no bleeding between parts)
+
+
+def _merge_parts(parts: list[VisualPart]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One mesh and one texture from an MJCF's visual parts: each part posed in the object frame,
+    its texture (or flat colour) a tile of a row of tiles, its uv squeezed into its tile."""
+    n = len(parts)
+    t = TEXTURE_PX if n == 1 else PART_TILE
+    m = PART_MARGIN / t
+    tex = np.zeros((t, n * t, 3), np.uint8)
+    vs, uvs, fs, off = [], [], [], 0
+    for i, p in enumerate(parts):
+        v, uv, f = read_msh(p.mesh)
+        if p.texture is not None:
+            img = cv2.imread(str(p.texture), cv2.IMREAD_COLOR)
+            if img is None:
+                raise DataError(f"{p.texture}: unreadable texture")
+            tex[:, i * t:(i + 1) * t] = cv2.resize(img, (t, t), interpolation=cv2.INTER_AREA)[..., ::-1]
+            inner = np.clip(uv, 0.0, 1.0) * (1 - 2 * m) + m
+        else:
+            srgb = np.clip(np.asarray(p.rgba[:3]), 0, 1) ** (1 / 2.2) * 255
+            tex[:, i * t:(i + 1) * t] = np.round(srgb).astype(np.uint8)
+            inner = np.full_like(uv, 0.5)
+        vs.append((v * p.scale) @ p.rot.T + p.pos)
+        uvs.append(np.stack([(i + inner[:, 0]) / n, inner[:, 1]], 1))
+        fs.append(f + off)
+        off += len(v)
+    return np.concatenate(vs), np.concatenate(uvs), np.concatenate(fs), tex
+
+
+def _store(spec: AssetSpec, v: np.ndarray, uv: np.ndarray, f: np.ndarray, tex: np.ndarray, folder: Path) -> None:
+    """Upright, turn, simplify and recentre a scaled mesh; write it with its texture to the cache."""
+    v = v @ _UP_ROT[spec.up].T
     a = math.radians(spec.yaw_deg)
     rz = np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1.0]])
     v = v @ rz.T
     v, uv, f = simplify(v, uv, f)
     lo, hi = v.min(0), v.max(0)
     v = v - np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]])
-    tex = _texture_px(png)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".tmp{os.getpid()}"
     tmp.mkdir(exist_ok=True)

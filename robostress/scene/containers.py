@@ -26,7 +26,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from robostress.scene.assets import asset_catalog, load_asset
+from robostress.scene.assets import asset_catalog, category_info, extra_catalog, load_asset
 from robostress.scene.camera import project
 from robostress.scene.catalogue import catalogue_object
 from robostress.scene.objects import get_category, object_mesh, world_extent
@@ -150,7 +150,7 @@ def is_container(o: SceneObject) -> bool:
     if o.asset is None:
         return False  # the procedural library's bowls are closed lathe shells
 
-    return asset_catalog().categories[o.category].container
+    return category_info(o.category).container
 
 
 @lru_cache(maxsize=64)
@@ -161,12 +161,24 @@ def can_hold(category: str) -> bool:
     catalogue as where something rests (a scene's own bowl, a little smaller or its content a
     little smaller than the catalogue's, may hold something and be offered)."""
     cat = asset_catalog()
+    if category not in cat.categories:  # (issue 24) a category of the extra catalog: its own assets
+        return category_info(category).container and _extra_can_hold(category)
     if not cat.categories[category].container:
         return False
     things = [a for a, s in cat.assets.items() if not cat.categories[s.category].container]
     probe = catalogue_object(min(things, key=lambda a: (load_asset(a).size[0] * load_asset(a).size[1], a)))
     return any(fit_inside(catalogue_object(a), probe) is not None
                for a, s in sorted(cat.assets.items()) if s.category == category)
+
+
+def _extra_can_hold(category: str) -> bool:
+    """``can_hold`` for a category of the extra catalog: one of its assets holds the object
+    catalog's smallest object."""
+    cat = asset_catalog()
+    things = [a for a, s in cat.assets.items() if not cat.categories[s.category].container]
+    probe = catalogue_object(min(things, key=lambda a: (load_asset(a).size[0] * load_asset(a).size[1], a)))
+    return any(fit_inside(catalogue_object(a), probe) is not None
+               for a, s in sorted(extra_catalog().assets.items()) if s.category == category)
 
 
 def inside(item: SceneObject, support: SceneObject) -> bool:

@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from robostress.errors import ConfigError
-from robostress.scene.assets import asset_catalog, load_asset
+from robostress.scene.assets import asset_catalog, extra_catalog, load_asset
 from robostress.scene.plan import Deformation, Gripper, SceneObject, Vec3
 
 SEGMENTS = 40  # lathe resolution: smooth silhouettes at 512 px
@@ -73,6 +73,11 @@ def get_category(name: str) -> CategorySpec:
     if name in cat.categories:
         c = cat.categories[name]
         sizes = np.array([_asset_size(a) for a, s in cat.assets.items() if s.category == name] or [(0.1,) * 3])
+        return CategorySpec(name, tuple(float(x) for x in sizes.mean(0)), c.flat_top, c.can_tip, c.plural)  # type: ignore[arg-type]
+    extra = extra_catalog()  # (issue 24) categories only the extra catalog has: sized over its assets
+    if name in extra.categories:
+        c = extra.categories[name]
+        sizes = np.array([_asset_size(a) for a, s in extra.assets.items() if s.category == name] or [(0.1,) * 3])
         return CategorySpec(name, tuple(float(x) for x in sizes.mean(0)), c.flat_top, c.can_tip, c.plural)  # type: ignore[arg-type]
     raise ConfigError(f"unknown object category {name!r}; choose one of: "
                       f"{', '.join(all_categories())}") from None

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from robostress.core.records import Frozen
+from robostress.core.records import Frozen, OmitNone
 
 PLAN_SCHEMA_VERSION = 2
 
@@ -169,8 +169,28 @@ class Robot(Frozen):
                            description="distance between the two fingers, metres (0 = closed)")
 
 
-class ScenePlan(Frozen):
-    """Everything needed to render a scene and to derive exact ground truth."""
+class Scenery(Frozen):
+    """A static piece of an environment's background (a kitchen unit, a shelf, a cabinet body):
+    rendered as part of the room (instance id 0), never an object questions or stresses touch."""
+
+    id: str = Field(description="unique within the plan, e.g. 'kitchen_unit'")
+    kind: Literal["mesh", "box"] = Field(description="a scenery-catalog mesh, or a textured box")
+    asset: str | None = Field(default=None, description="scenery-catalog id of a mesh (scenes/assets/scenery.yaml)")
+    position: Vec3 = Field(description="world position of the centre of its base, metres")
+    yaw_deg: float = Field(default=0.0, description="rotation about the world z axis")
+    scale: Vec3 = Field(default=(1.0, 1.0, 1.0), description="a mesh's scale on top of the catalog's")
+    size: Vec3 = Field(default=(0.0, 0.0, 0.0), description="a box's extent (x, y, z) before yaw, metres")
+    material: Material | None = Field(default=None, description="a box's surface (a mesh has its own texture)")
+
+
+class ScenePlan(OmitNone):
+    """Everything needed to render a scene and to derive exact ground truth.
+
+    ``environment`` and ``scenery`` are left out of the JSON while None, so a plan of a family
+    without an environment (lab_tabletop) serialises, and hashes, exactly as before they existed.
+    """
+
+    omit_if_none: ClassVar[tuple[str, ...]] = ("environment", "scenery")
 
     schema_version: int = PLAN_SCHEMA_VERSION
     scene_id: str
@@ -185,6 +205,9 @@ class ScenePlan(Frozen):
     gripper: Gripper | None = Field(default=None, description="the gripper's fingertip frame (questions use it)")
     robot: Robot | None = Field(default=None, description="a posed arm whose hand is the gripper (rendered)")
     targets: tuple[str, ...] = Field(description="ids of the objects stresses focus on")
+    environment: str | None = Field(default=None, description="the environment it was drawn in "
+                                    "('lab', 'kitchen', 'study'; None: the family's own room)")
+    scenery: tuple[Scenery, ...] | None = Field(default=None, description="the environment's static background pieces")
 
     def object(self, object_id: str) -> SceneObject:
         """Return the object with ``object_id`` (KeyError if absent)."""

@@ -8,11 +8,26 @@ import numpy as np
 
 from robostress.core.colour import PALETTE, lab, linear_to_srgb8
 from robostress.errors import LayoutError
-from robostress.scene.assets import asset_catalog, load_asset, texture_mean_rgb
+from robostress.scene.assets import (
+    AssetCatalog,
+    asset_catalog,
+    asset_spec,
+    load_asset,
+    texture_mean_rgb,
+)
 from robostress.scene.camera import project
 from robostress.scene.catalogue import asset_material, is_carrier, small_footprint
 from robostress.scene.collision import robot_collides
-from robostress.scene.family import SURFACES, FamilySpec, SupportSpec, load_family
+from robostress.scene.family import (
+    SURFACES,
+    FamilySpec,
+    ScenerySpec,
+    SupportSpec,
+    environment_name,
+    family_catalog,
+    load_family,
+    with_environment,
+)
 from robostress.scene.objects import get_category, world_extent
 from robostress.scene.placement import MARGIN, clears_above, contain_one, stack_one
 from robostress.scene.plan import (
@@ -24,6 +39,7 @@ from robostress.scene.plan import (
     Room,
     SceneObject,
     ScenePlan,
+    Scenery,
     Support,
 )
 from robostress.scene.robot import fingertip_center, solve_reach
@@ -49,7 +65,7 @@ def _draws(spec: FamilySpec, g: np.random.Generator, n: int, index: int, seed: i
         colours = list(g.permutation(spec.palette))
         return [("", None, _material(colours[k], PALETTE)) for k in range(n)]
 
-    cat = asset_catalog()
+    cat = family_catalog(spec)
     k = len(spec.categories)
     start = index * spec.object_count[0]  # consecutive scenes overlap, never leave a gap
     cats = [spec.categories[int(rng(seed, spec.name, "categories", (start + j) // k).permutation(k)[(start + j) % k])]
@@ -74,6 +90,10 @@ def _draws(spec: FamilySpec, g: np.random.Generator, n: int, index: int, seed: i
             c, a = options[int(g.integers(len(options)))]
             cats.append(c)
             picks.append(a)
+    if spec.extra_assets:  # (no draw in families without: the lab's scenes stay as they were)
+        _one_large(spec, g, cat, cats, picks)
+        state = latin_draw(("open", "closed"), index, seed, spec.name, "state")
+        picks[:] = [_in_state(cat, a, state) for a in picks]
     if spec.require_stack and not any(is_carrier(a) for a in picks):  # something large enough to stack on
         j = 1 if cats.count(cats[0]) > 1 else len(cats) - 1  # not one of a category's several instances
         carriers = sorted(a for a, s in cat.assets.items() if s.category in spec.categories and is_carrier(a)
@@ -83,6 +103,43 @@ def _draws(spec: FamilySpec, g: np.random.Generator, n: int, index: int, seed: i
     if spec.featured_colour:
         cats, picks = _feature_colour(spec, g, cats, picks, index, seed)
     return [(c, a, asset_material(a)) for c, a in zip(cats, picks, strict=True)]
+
+
+ARTICULATED_YAW = 40.0  # deg: an articulated object's front turns at most this far from facing -y
+
+
+def articulated(asset_id: str) -> bool:
+    """Whether a real asset is an articulated object posed open or closed (its ``state``)."""
+    return getattr(asset_spec(asset_id), "state", None) is not None
+
+
+def _in_state(cat: AssetCatalog, asset_id: str, state: str) -> str:
+    """The open or closed twin of an articulated asset (the same MJCF posed otherwise); any other
+    asset as it is. A Latin square over scene index draws the state, so articulated objects are
+    open and closed about equally often."""
+    spec = cat.assets[asset_id]
+    if getattr(spec, "state", None) in (None, state):
+        return asset_id
+    return next(a for a, s in sorted(cat.assets.items()) if s.xml == spec.xml and getattr(s, "state", None) == state)
+
+
+LARGE_FOOTPRINT = 0.03  # m^2: a cabinet, a shelf, a mini fridge; two or three of them leave no room
+
+
+def _one_large(spec: FamilySpec, g: np.random.Generator, cat: AssetCatalog, cats: list[str], picks: list[str]) -> None:
+    """At most one large object a scene (in place): each further one becomes a smaller object of a
+    category not yet in the scene (the extra catalog's cabinets, shelves and fridge cover 0.04 m^2
+    each; three of them with six more objects did not fit a lab table in 200 layouts)."""
+    def large(a: str) -> bool:
+        s = load_asset(a).size
+        return s[0] * s[1] >= LARGE_FOOTPRINT
+
+    for j in [j for j, a in enumerate(picks) if large(a)][1:]:
+        small = sorted(a for a, s in cat.assets.items()
+                       if s.category in spec.categories and s.category not in cats and not large(a))
+        if small:
+            picks[j] = small[int(g.integers(len(small)))]
+            cats[j] = cat.assets[picks[j]].category
 
 
 def featurable_assets(spec: FamilySpec) -> list[str]:
@@ -150,8 +207,11 @@ def _place(spec: FamilySpec, g: np.random.Generator, n: int, index: int = 0, see
             wy = min(spec.workspace[1], sup.size[1]) / 2
             x = sup.center[0] + g.uniform(-wx, wx)
             y = sup.center[1] + g.uniform(-wy, wy)
+            yaw = g.uniform(0, 360)
+            if asset is not None and articulated(asset):  # its drawers or door toward the cameras (-y)
+                yaw = (yaw - 180.0) * ARTICULATED_YAW / 180.0
             obj = SceneObject(id=f"obj{k:02d}", category=cat.name, material=material, asset=asset,
-                              position=(float(x), float(y), sup.center[2]), yaw_deg=float(g.uniform(0, 360)),
+                              position=(float(x), float(y), sup.center[2]), yaw_deg=float(yaw),
                               tipped=bool(cat.can_tip and g.random() < spec.tipped_prob), size=size,  # type: ignore[arg-type]
                               support_id=sup.id)
             (cx, cy), r, _, zmax = world_extent(obj)
@@ -258,8 +318,25 @@ def _lights(spec: FamilySpec, g: np.random.Generator) -> tuple[Light, ...]:
     kl = spec.key_light
     pos = np.asarray(kl.position) + g.uniform(-kl.jitter, kl.jitter, 3) * np.array([1, 1, 0.3])
     return (Light(id="key", kind="area", role="key", position=tuple(map(float, pos)),  # type: ignore[arg-type]
-                  target=spec.supports[0].center, size=kl.size, intensity=kl.intensity),
-            Light(id="ambient", kind="ambient", role="ambient", intensity=spec.ambient_intensity))
+                  target=spec.supports[0].center, size=kl.size, intensity=kl.intensity, color=kl.color),
+            Light(id="ambient", kind="ambient", role="ambient", intensity=spec.ambient_intensity,
+                  color=spec.ambient_color))
+
+
+def _scenery(s: ScenerySpec) -> Scenery:
+    material = _surface(s.color, s.texture, s.uv_scale) if s.kind == "box" else None
+    return Scenery(id=s.id, kind=s.kind, asset=s.asset, position=s.position, yaw_deg=s.yaw_deg,
+                   scale=s.scale, size=s.size, material=material)
+
+
+def scene_spec(family: str | FamilySpec, seed: int, index: int) -> FamilySpec:
+    """The family a scene is sampled from: a multi-environment family with the environment scene
+    ``index`` draws (each of its environments once in every run of that many scenes)."""
+    spec = load_family(family) if isinstance(family, str) else family
+    if not spec.environments:
+        return spec
+    env = latin_draw(spec.environments, index, seed, spec.name, "environment")
+    return with_environment(spec, load_family(env))
 
 
 def scene_id(family: str, seed: int, index: int) -> str:
@@ -269,7 +346,7 @@ def scene_id(family: str, seed: int, index: int) -> str:
 
 def sample_scene(family: str | FamilySpec, seed: int, index: int = 0) -> ScenePlan:
     """A clean scene of ``family``, fully determined by (family, seed, index)."""
-    spec = load_family(family) if isinstance(family, str) else family
+    spec = scene_spec(family, seed, index)
     g = rng(seed, spec.name, index, "scene")
     n = int(g.integers(spec.object_count[0], spec.object_count[1] + 1))
     error: LayoutError | None = None
@@ -324,6 +401,8 @@ def sample_scene(family: str | FamilySpec, seed: int, index: int = 0) -> ScenePl
     wall = _surface(spec.wall_color, spec.wall_texture, 4.0) if spec.wall_color else None
     room = Room(floor=_surface(spec.floor_color, spec.floor_texture, 6.0), wall=wall, wall_y=spec.wall_y,
                 side_x=spec.side_x)
+    env = spec.environment
     return ScenePlan(scene_id=scene_id(spec.name, seed, index), family=spec.name, seed=seed, room=room,
                      supports=supports, objects=tuple(objects), lights=lights, camera=cam,
-                     gripper=gripper, robot=robot, targets=tuple(targets))
+                     gripper=gripper, robot=robot, targets=tuple(targets), environment=environment_name(spec),
+                     scenery=tuple(_scenery(s) for s in env.scenery) if env is not None and env.scenery else None)
