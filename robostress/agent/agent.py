@@ -23,7 +23,15 @@ import numpy as np
 
 from robostress.agent.cnn import CNNDetector
 from robostress.agent.detector import Detection, LearnedDetector, OracleDetector, VLMDetector
-from robostress.agent.skills import SKILLS, SKILLS_VERSION, SUBTYPE_SKILLS, Edit, Transform, exposure_factor, gated_skills
+from robostress.agent.skills import (
+    SKILLS,
+    SKILLS_VERSION,
+    SUBTYPE_SKILLS,
+    Edit,
+    Transform,
+    exposure_factor,
+    gated_skills,
+)
 from robostress.errors import ConfigError
 from robostress.models.base import Model, Request, Response
 from robostress.render.io import encode_rgb, read_rgb, write_atomic
