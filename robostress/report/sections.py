@@ -1,5 +1,6 @@
-"""Markdown sections that the main job adds to its report: the agent's paired gains over the same
-model without it, and the skill ablations (both from ``robostress.metrics.compare``)."""
+"""Markdown sections added to a report: the agent's paired gains over the same model without it,
+the skill ablations (both from ``robostress.metrics.compare``), and the results per environment
+of a multi-environment build."""
 
 from __future__ import annotations
 
@@ -48,3 +49,24 @@ def ablation_section(ablations: Sequence[tuple[str, Comparison]]) -> str:
                      f"{100 * o.gain_ci95[1]:+.2f}] | "
                      + " | ".join(f"{100 * (g.gain if g else 0):+.2f}" for g in dims) + " |")
     return "\n".join(table)
+
+
+def environment_section(rows: Sequence[Any]) -> str:
+    """Markdown: clean accuracy per environment and each dimension's paired drop there (issue 24;
+    ``robostress.metrics.environment.by_environment`` rows)."""
+    dims = sorted({d for r in rows for d in r.paired_by_dimension})
+    lines = ["## Per environment: clean accuracy and each dimension's paired drop (95% scene-bootstrap CI)", "",
+             "| environment | scenes | clean acc % [95% CI] | " + " | ".join(f"{d} drop pp" for d in dims) + " |",
+             "|---|---|---|" + "---|" * len(dims)]
+    for r in rows:
+        c = r.clean
+        acc = "n/a" if c.accuracy is None else f"{100 * c.accuracy:.1f} [{100 * c.ci95[0]:.1f}, {100 * c.ci95[1]:.1f}]"
+        cells = []
+        for d in dims:
+            g = r.paired_by_dimension.get(d)
+            cells.append("n/a" if g is None else
+                         f"{_signed(g.drop)} [{_signed(g.drop_ci95[0])}, {_signed(g.drop_ci95[1])}]")
+        lines.append(f"| {r.environment} | {r.n_scenes} | {acc} | " + " | ".join(cells) + " |")
+    lines += ["", "A drop is the clean twins' accuracy minus the stressed items' on the same questions; "
+              "with few scenes an environment's interval is wide."]
+    return "\n".join(lines)

@@ -1,0 +1,56 @@
+"""The report of a multi-environment build has a per-environment section (issue 24): clean
+accuracy and each dimension's paired drop per environment, computed from the scenes' plans."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from robostress.benchmark.build import Builder
+from robostress.benchmark.load import Benchmark
+from robostress.evaluate.evaluate import evaluate
+from robostress.evaluate.main_job import preset
+from robostress.metrics.environment import by_environment
+from robostress.metrics.runs import load_predictions
+from robostress.scene import assets as A
+from tests.conftest import tiny_config
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not A.assets_available(), reason="asset packages not installed")]
+
+
+@pytest.fixture(scope="module")
+def household(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Path:
+    out = tmp_path_factory.mktemp("household") / "b"
+    cfg = tiny_config(family="household", num_scenes=3, subtypes=["global_underexposure", "small_scale"],
+                      severities=[5])
+    Builder(cfg, out, cache_dir).build(progress=False)
+    return out
+
+
+def test_report_has_a_row_per_environment_that_matches_its_scenes(household: Path, tmp_path: Path) -> None:
+    bench = Benchmark(household)
+    env_of = {sid: p.environment for sid, p in bench.scenes.items()}
+    assert sorted(env_of.values()) == ["kitchen", "lab_tabletop", "study"]  # household draws each once in three
+    run = tmp_path / "run"
+    evaluate(household, preset("model", "classical"), run, progress=False)
+    preds = load_predictions(run / "predictions.jsonl")
+    rows = {r.environment: r for r in by_environment(preds, env_of)}
+    assert sorted(rows) == ["kitchen", "lab_tabletop", "study"]
+    for env, r in rows.items():
+        clean = [p.correct for p in preds if p.severity == 0 and env_of[p.scene_id] == env]
+        assert r.n_scenes == 1 and r.clean.n == len(clean) and r.clean.accuracy == pytest.approx(np.mean(clean))
+        assert set(r.paired_by_dimension) == {"lighting", "viewpoint"}
+        d = r.paired_by_dimension["lighting"]
+        assert d.drop == pytest.approx(d.clean_accuracy - d.stressed_accuracy)
+    md = (run / "report.md").read_text()
+    assert "## Per environment" in md
+    for env in rows:
+        assert f"| {env} | 1 | {100 * rows[env].clean.accuracy:.1f} [" in md
+
+
+def test_a_lab_build_has_no_environment_section(tiny_bench: Benchmark, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    evaluate(tiny_bench.root, preset("model", "random"), run, progress=False)
+    assert "Per environment" not in (run / "report.md").read_text()
