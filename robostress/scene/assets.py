@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import cv2
 import numpy as np
@@ -102,19 +102,30 @@ def asset_catalog() -> AssetCatalog:
     return _asset_catalog(path, path.stat().st_mtime_ns if path.is_file() else 0)
 
 
-@lru_cache(maxsize=4)
-def _asset_catalog(path: Path, mtime_ns: int) -> AssetCatalog:
+C = TypeVar("C", bound=BaseModel)
+
+
+def parse_catalog(path: Path, model: type[C], what: str) -> C:
+    """A YAML catalog file validated as ``model`` (its ``schema_version`` must be 1); one
+    ConfigError naming the file and the problem otherwise. ``what`` names it in messages."""
     if not path.is_file():
-        raise ConfigError(f"the asset catalog {path} is missing from this robostress installation")
+        raise ConfigError(f"the {what} {path} is missing from this robostress installation")
     try:
-        cat = AssetCatalog.model_validate(yaml.safe_load(path.read_text()))
+        cat = model.model_validate(yaml.safe_load(path.read_text()))
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML ({yaml_problem(e)})") from None
     except ValidationError as e:
         err = e.errors()[0]
-        raise ConfigError(f"{path}: invalid asset catalog field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
-    if cat.schema_version != 1:
-        raise ConfigError(f"{path}: unknown asset catalog schema_version {cat.schema_version} (this robostress reads 1)")
+        raise ConfigError(f"{path}: invalid {what} field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
+    version = getattr(cat, "schema_version", None)
+    if version != 1:
+        raise ConfigError(f"{path}: unknown {what} schema_version {version} (this robostress reads 1)")
+    return cat
+
+
+@lru_cache(maxsize=4)
+def _asset_catalog(path: Path, mtime_ns: int) -> AssetCatalog:
+    cat = parse_catalog(path, AssetCatalog, "asset catalog")
     for aid, a in cat.assets.items():
         if a.category not in cat.categories:
             raise ConfigError(f"{path}: asset {aid!r} has unknown category {a.category!r}")
@@ -166,16 +177,8 @@ def extra_catalog() -> ExtraCatalog:
 
 @lru_cache(maxsize=4)
 def _extra_catalog(path: Path, mtime_ns: int) -> ExtraCatalog:
-    try:
-        cat = ExtraCatalog.model_validate(yaml.safe_load(path.read_text()))
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML ({yaml_problem(e)})") from None
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise ConfigError(f"{path}: invalid extra asset catalog field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
+    cat = parse_catalog(path, ExtraCatalog, "extra asset catalog")
     base = asset_catalog()
-    if cat.schema_version != 1:
-        raise ConfigError(f"{path}: unknown extra asset catalog schema_version {cat.schema_version} (this robostress reads 1)")
     clash = sorted((set(cat.assets) & set(base.assets)) | (set(cat.categories) & set(base.categories)))
     if clash:
         raise ConfigError(f"{path}: {clash} are already in the object catalog")
@@ -376,8 +379,13 @@ def load_asset(asset_id: str) -> AssetMesh:
             _store(spec, pv * spec.scale, puv, pf, ptex, folder)
         else:
             _convert(spec, msh, png, scale, folder)
-    v, uv, f = read_ply(folder / "mesh.ply")
+    return read_cached_mesh(folder, asset_id, prov, "asset")
 
+
+def read_cached_mesh(folder: Path, mesh_id: str, prov: dict[str, str], what: str) -> AssetMesh:
+    """A converted mesh from its cache folder (mesh.ply, texture.png, meta.json); DataError
+    naming the folder when a file is corrupt."""
+    v, uv, f = read_ply(folder / "mesh.ply")
     tex = cv2.imread(str(folder / "texture.png"), cv2.IMREAD_COLOR)
     if tex is None:
         raise DataError(f"{folder}: corrupt cached texture; delete the folder to convert again")
@@ -385,8 +393,8 @@ def load_asset(asset_id: str) -> AssetMesh:
         meta = json.loads((folder / "meta.json").read_text())
         size, mean_rgb = tuple(meta["size"]), tuple(meta["mean_rgb"])
     except (OSError, ValueError, KeyError, TypeError):
-        raise DataError(f"{folder}: corrupt cached asset meta.json; delete the folder to convert again") from None
-    return AssetMesh(id=asset_id, vertices=v.astype(np.float32), faces=f.astype(np.uint32),
+        raise DataError(f"{folder}: corrupt cached {what} meta.json; delete the folder to convert again") from None
+    return AssetMesh(id=mesh_id, vertices=v.astype(np.float32), faces=f.astype(np.uint32),
                      uv=uv.astype(np.float32), texture=np.ascontiguousarray(tex[..., ::-1]),
                      size=size, mean_rgb=mean_rgb, provenance=prov)
 

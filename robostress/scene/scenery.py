@@ -21,10 +21,9 @@ from typing import Any
 
 import cv2
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from robostress.catalog import catalog_file, yaml_problem
+from robostress.catalog import catalog_file
 from robostress.errors import ConfigError, DataError
 from robostress.scene.assets import (
     _UP_ROT,
@@ -37,8 +36,9 @@ from robostress.scene.assets import (
     _version,
     extra_catalog,
     load_asset,
+    parse_catalog,
+    read_cached_mesh,
     read_msh,
-    read_ply,
     simplify,
     write_ply,
 )
@@ -85,18 +85,7 @@ def scenery_catalog() -> SceneryCatalog:
 
 @lru_cache(maxsize=4)
 def _scenery_catalog(path: Path, mtime_ns: int) -> SceneryCatalog:
-    if not path.is_file():
-        raise ConfigError(f"the scenery catalog {path} is missing from this robostress installation")
-    try:
-        cat = SceneryCatalog.model_validate(yaml.safe_load(path.read_text()))
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML ({yaml_problem(e)})") from None
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise ConfigError(f"{path}: invalid scenery catalog field '{'.'.join(map(str, err['loc']))}': {err['msg']}") from None
-    if cat.schema_version != 1:
-        raise ConfigError(f"{path}: unknown scenery catalog schema_version {cat.schema_version} (this robostress reads 1)")
-    return cat
+    return parse_catalog(path, SceneryCatalog, "scenery catalog")
 
 
 def scenery_spec(scenery_id: str) -> SceneryAssetSpec:
@@ -126,18 +115,7 @@ def load_scenery(scenery_id: str) -> AssetMesh:
     folder = _cache_root() / "scenery" / key[:2] / key
     if not (folder / "meta.json").is_file():
         _convert(spec, msh, png, scale * spec.scale, folder)
-    v, uv, f = read_ply(folder / "mesh.ply")
-    tex = cv2.imread(str(folder / "texture.png"), cv2.IMREAD_COLOR)
-    if tex is None:
-        raise DataError(f"{folder}: corrupt cached texture; delete the folder to convert again")
-    try:
-        meta = json.loads((folder / "meta.json").read_text())
-        size, mean_rgb = tuple(meta["size"]), tuple(meta["mean_rgb"])
-    except (OSError, ValueError, KeyError, TypeError):
-        raise DataError(f"{folder}: corrupt cached scenery meta.json; delete the folder to convert again") from None
-    return AssetMesh(id=scenery_id, vertices=v.astype(np.float32), faces=f.astype(np.uint32),
-                     uv=uv.astype(np.float32), texture=np.ascontiguousarray(tex[..., ::-1]),
-                     size=size, mean_rgb=mean_rgb, provenance=prov)
+    return read_cached_mesh(folder, scenery_id, prov, "scenery")
 
 
 def _convert(spec: SceneryAssetSpec, msh: Path, png: Path, scale: np.ndarray, folder: Path) -> None:
