@@ -58,7 +58,7 @@ BAD: list[tuple[list[str], str]] = [
     (["build", "benchmark.severities=[1,9]"], "benchmark.severities=[1,9] is not allowed: severities are stressed levels 1..5"),
     (["build", "benchmark.severities=high"], "benchmark.severities must be a list"),
     (["build", "benchmark.subtypes=[fog]"], "unknown stress sub-type 'fog'"),
-    (["build", "benchmark.family=moonbase"], "unknown scene 'moonbase'; choose one of: kitchen_shelf, lab_tabletop, tabletop"),
+    (["build", "benchmark.family=moonbase"], "unknown scene 'moonbase'; choose one of: household, kitchen, kitchen_shelf, lab_tabletop, study, tabletop"),
     (["build", "benchmark=huge"], "unknown benchmark 'huge'; choose one of: compound, lab100, mini, standard, tiny, train"),
     (["build", "renderer=gpu"], "unknown renderer 'gpu'; choose one of: auto, cuda, llvm, preview, scalar"),
     (["build", "renderer.sampler=sobol"], "renderer.sampler must be one of orthogonal, multijitter"),
