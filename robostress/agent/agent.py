@@ -102,8 +102,8 @@ class StressAwareAgent(Model):
         # a gate depends only on the sub-types its skill answers (fit_gate): a skill the card
         # predates takes the gate of a skill answering the same ones
         groups = gated_skills()
-        same = {k: next((o for o in fitted if groups.get(o) == groups.get(k) and k in groups), None) for k in skills}
-        return {k: float(fitted[k] if k in fitted else fitted[same[k]] if same[k] else 1.01) for k in skills}
+        by_group = {groups[o]: v for o, v in fitted.items() if o in groups}
+        return {k: float(fitted.get(k, by_group.get(groups.get(k), 1.01))) for k in skills}
 
     def _confidence(self, det: Detection, skill: str) -> float:
         """Fitted gates were fitted on the skill's confidence; one number gates the top class."""
@@ -162,14 +162,13 @@ class StressAwareAgent(Model):
         edit_trace: dict[str, Any] = {"step": "edit", "skill": skill}
         if why is None:
             path, e, change = self._edited(r.images[0], rgb, skill)
-            single = self._single
             if change < MIN_CHANGE:
                 why = f"edit changes the image too little ({change:.2f})"
-            elif single and (moved := _points_on_edited(r, e.transform)) is None:
+            elif self._single and (moved := _points_on_edited(r, e.transform)) is None:
                 why = "the question's point lies outside the edited image"
             else:
                 edit_trace.update(applied=True, change=round(change, 3), image=Path(path).name, **e.info)
-                if single:
+                if self._single:
                     new = replace(moved, images=(path,) + r.images[1:])
                     transform = e.transform
                 else:
