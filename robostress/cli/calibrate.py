@@ -10,7 +10,8 @@ from omegaconf import DictConfig
 from robostress.cli.common import checked, log, user_errors
 
 CONFIG = "calibrate"
-HELP = "Refit the weights question types draw their options by, on the train split (about 4 min)."
+HELP = ("Refit the weights question types draw their options by and the acceptance factors of the types "
+        "whose question text would give the answer away, on the train split (about 11 min).")
 
 
 @hydra.main(config_path="../conf", config_name=CONFIG, version_base="1.3")
@@ -19,6 +20,8 @@ def main(cfg: DictConfig) -> None:
     """Entry point: refit, write the table, print each type's fit."""
     checked(CONFIG, cfg)
     from robostress.evaluate.calibrate import (  # deferred: keeps `robostress --help` fast
+        acceptance_path,
+        format_acceptance,
         format_fit,
         refit,
     )
@@ -27,6 +30,7 @@ def main(cfg: DictConfig) -> None:
     )
 
     out = Path(cfg.out) if cfg.out is not None else WEIGHT_TABLE
-    table = refit(int(cfg.num_scenes), out=out, progress=bool(cfg.progress))
+    table, accepted = refit(int(cfg.num_scenes), out=out, progress=bool(cfg.progress))
     print(format_fit(table))
-    log.info("weights written to %s", out)
+    print(format_acceptance(accepted))
+    log.info("weights written to %s, acceptance factors to %s", out, acceptance_path(out))

@@ -18,7 +18,10 @@ target, with the draw (weighted, without replacement: the Gumbel top-k of log-we
 noise) simulated with a fixed set of noise draws. Refit after any change to scene sampling or
 to how these types choose::
 
-    robostress calibrate          # about 4 min: 1000 train scenes
+    robostress calibrate          # about 18 min: 1000 train scenes
+
+The same command fits the acceptance factors of ``robostress.questions.acceptance`` (``fit_acceptance``):
+the types whose answers the question's own text would otherwise give away.
 """
 
 from __future__ import annotations
@@ -35,8 +38,10 @@ from tqdm import tqdm
 import robostress.questions.generate  # noqa: F401 - registers every question type
 from robostress.benchmark.build import GENERATOR_VERSION
 from robostress.models.prior_fit import CONF
+from robostress.questions import acceptance
 from robostress.questions.base import QUESTION_TYPES, FrameContext, Slots
 from robostress.questions.boxes import box_render
+from robostress.questions.generate import plan_questions
 from robostress.questions.weighting import WEIGHT_TABLE, Sample, clear_cache
 from robostress.scene.sample import sample_scene
 from robostress.seeding import rng
@@ -107,6 +112,35 @@ def calibrate(recs: Sequence[Sample], iterations: int = ITERATIONS, draws: int =
             dict(zip(kinds, map(float, target), strict=True)))
 
 
+def acceptance_records(family: str, seed: int, num_scenes: int, progress: bool = True
+                       ) -> dict[str, list[acceptance.Record]]:
+    """Per type kept by fitted acceptance, the record of every question of ``num_scenes`` scenes,
+    none left out (box-rendered, as ``samples``)."""
+    recs: list[tuple[str, acceptance.Record]] = []
+    for i in tqdm(range(num_scenes), desc=f"acceptance of {family}", disable=not progress):
+        plan = sample_scene(family, seed, i)
+        frame, arrays = box_render(plan)
+        plan_questions(plan, frame, seed, arrays, i, records=recs)
+    out: dict[str, list[acceptance.Record]] = {}
+    for qtype, r in recs:
+        out.setdefault(qtype, []).append(r)
+    return out
+
+
+def fit_acceptance(families: list[str], seed: int, num_scenes: int, out: Path = acceptance.ACCEPTANCE_TABLE,
+                   progress: bool = True) -> dict[str, Any]:
+    """Fit each family's acceptance factors on ``num_scenes`` scenes of seed ``seed`` (the train
+    split) and write the table ``acceptance.entry_for`` reads."""
+    fams = {fam: {"seed": seed, "num_scenes": num_scenes,
+                  "types": {qt: acceptance.fit(r) for qt, r in sorted(acceptance_records(fam, seed, num_scenes, progress).items())}}
+            for fam in families}
+    table = {"generator": GENERATOR_VERSION, "families": fams}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
+    acceptance.clear_cache()
+    return table
+
+
 def fit_weights(families: list[str], seed: int, num_scenes: int, out: Path = WEIGHT_TABLE,
                 progress: bool = True) -> dict[str, Any]:
     """Calibrate each family's weights on ``num_scenes`` scenes of seed ``seed`` (the train split)
@@ -133,11 +167,20 @@ def misfit(entry: dict[str, Any], min_target: float = 10.0) -> dict[str, float]:
     return {k: abs(entry["expected_offers"][k] - t) / t for k, t in entry["target_offers"].items() if t >= min_target}
 
 
-def refit(num_scenes: int = 1000, out: Path = WEIGHT_TABLE, progress: bool = True) -> dict[str, Any]:
-    """Refit the shipped table on ``num_scenes`` lab scenes of the train split (1000 by default:
-    each kind's weight rests on its truth count, and 300 scenes left it noisy)."""
+def refit(num_scenes: int = 1000, out: Path = WEIGHT_TABLE, progress: bool = True
+          ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Refit the shipped tables on ``num_scenes`` lab scenes of the train split (1000 by default:
+    each kind's weight rests on its truth count, and 300 scenes left it noisy): the option
+    weights (written to ``out``) and the acceptance factors (``acceptance.json`` beside it);
+    returns both tables."""
     seed = int(yaml.safe_load((CONF / "benchmark" / "train.yaml").read_text())["seed"])
-    return fit_weights(["lab_tabletop"], seed, num_scenes, out=out, progress=progress)
+    table = fit_weights(["lab_tabletop"], seed, num_scenes, out=out, progress=progress)
+    return table, fit_acceptance(["lab_tabletop"], seed, num_scenes, out=acceptance_path(out), progress=progress)
+
+
+def acceptance_path(weights: Path) -> Path:
+    """Where ``refit`` writes the acceptance factors: beside the option weights."""
+    return weights.with_name(acceptance.ACCEPTANCE_TABLE.name)
 
 
 def format_fit(table: dict[str, Any], family: str = "lab_tabletop") -> str:
@@ -154,3 +197,13 @@ def format_fit(table: dict[str, Any], family: str = "lab_tabletop") -> str:
                 lines.append(f"    {k:28s} weight {v:8.3f}  offers {e['expected_offers'][k]:7.1f} "
                              f"(target {e['target_offers'][k]:7.1f})")
     return "\n".join(lines)
+
+
+def format_acceptance(table: dict[str, Any], family: str = "lab_tabletop") -> str:
+    """Per type of ``family``: questions, cells, the share kept, and the largest excess of a kind's
+    share as the truth in a cell of 20 questions or more over one in k, before and after (a table
+    of ``fit_acceptance``)."""
+    return "\n".join(
+        f"{qtype:12s} {e['records']:5d} questions, {len(e['factors']):3d} cells; kept {100 * e['kept']:.0f} %; "
+        f"largest excess of a truth's share in a cell {100 * e['share_max'][0]:.0f} -> {100 * e['share_max'][1]:.0f} points"
+        for qtype, e in table["families"][family]["types"].items())

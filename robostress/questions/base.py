@@ -83,6 +83,7 @@ from robostress.scene.objects import world_extent
 from robostress.scene.plan import SceneObject, ScenePlan
 
 if TYPE_CHECKING:
+    from robostress.questions.acceptance import Record
     from robostress.scene.family import FamilySpec
 from robostress.core.colour import PALETTE
 from robostress.errors import ConfigError
@@ -164,6 +165,11 @@ class QuestionType:
         except Drop:
             return False
         return True
+
+    def acceptance_key(self, spec: QuestionSpec, ctx: FrameContext, truth: str) -> Record | None:
+        """What a question of a type kept by fitted acceptance shows (``robostress.questions.
+        acceptance``), its options in proposal order; None: the type keeps every question."""
+        return None
 
     def first_defined(self, specs: list[QuestionSpec], ctx: FrameContext) -> list[QuestionSpec]:
         """The first candidate whose truth is defined on ``ctx`` (none if none is)."""

@@ -13,12 +13,12 @@ order, truth recomputed on that frame's plan and ground truth, or dropped with t
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from robostress.errors import DataError
-from robostress.questions import grounding, planning, recognition, spatial, state  # noqa: F401 (register)
+from robostress.questions import acceptance, grounding, planning, recognition, spatial, state  # noqa: F401 (register)
 from robostress.questions.base import QUESTION_TYPES, Drop, FrameContext, QuestionSpec, Slots
 from robostress.questions.item import ABILITIES, LETTERS, DroppedItem, Item
 from robostress.questions.templates import PROMPT_VERSION, prompt
@@ -30,7 +30,8 @@ NOT_ON_CLEAN = "undefined on the clean twin"
 
 
 def plan_questions(clean_plan: ScenePlan, clean_frame: Frame, seed: int,
-                   arrays: FrameArrays | None = None, ordinal: int | None = None) -> list[QuestionSpec]:
+                   arrays: FrameArrays | None = None, ordinal: int | None = None,
+                   records: list[tuple[str, acceptance.Record]] | None = None) -> list[QuestionSpec]:
     """The question set of a scene, chosen on its clean twin (deterministic in seed and scene id).
 
     Args:
@@ -42,6 +43,9 @@ def plan_questions(clean_plan: ScenePlan, clean_frame: Frame, seed: int,
         ordinal: the scene's position in its benchmark (``Builder`` passes it): balanced draws
             are then uniform over any run of consecutive scenes; without it a stable hash of the
             scene id stands in (uniform within a scene, random across scenes).
+        records: when given, every question a fitted acceptance would decide on is kept and its
+            (type, ``acceptance.Record``) appended here (``robostress.evaluate.calibrate``
+            fits the acceptance from them, ``robostress.questions.acceptance``).
 
     Returns:
         Specs grouped by ability (in ``ABILITIES`` order); multiple-choice options in their
@@ -59,12 +63,29 @@ def plan_questions(clean_plan: ScenePlan, clean_frame: Frame, seed: int,
     keys = [s.key for s in specs]
     if len(keys) != len(set(keys)):
         raise AssertionError(f"duplicate question keys in {clean_plan.scene_id}: {keys}")
-    return _balance(specs, ctx, rng(seed, clean_plan.scene_id, "answer-slots"))
+    return _balance(specs, ctx, rng(seed, clean_plan.scene_id, "answer-slots"),
+                    lambda key: float(rng(seed, clean_plan.scene_id, "acceptance", key).random()), records)
 
 
-def _balance(specs: list[QuestionSpec], ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
-    """Leave out questions undefined on the clean twin; put each clean answer in a balanced slot
-    (per question type and option count), the wrong options around it in a seeded order."""
+def _kept(s: QuestionSpec, ctx: FrameContext, right: str, draw: Callable[[str], float],
+          records: list[tuple[str, acceptance.Record]] | None) -> bool:
+    """Whether a question survives its type's fitted acceptance (``robostress.questions.acceptance``)."""
+    key = QUESTION_TYPES.get(s.qtype).acceptance_key(s, ctx, right)
+    if key is None:
+        return True
+    if records is not None:
+        records.append((s.qtype, key))
+        return True
+    entry = acceptance.entry_for(ctx.plan.family, s.qtype)
+    return entry is None or draw(s.key) < acceptance.acceptance(entry, key)
+
+
+def _balance(specs: list[QuestionSpec], ctx: FrameContext, g: np.random.Generator,
+             draw: Callable[[str], float] = lambda key: 0.0,
+             records: list[tuple[str, acceptance.Record]] | None = None) -> list[QuestionSpec]:
+    """Leave out questions undefined on the clean twin and those their type's fitted acceptance
+    leaves out (``_kept``); put each clean answer in a balanced slot (per question type and option
+    count), the wrong options around it in a seeded order."""
     asked: Counter[tuple[str, int]] = Counter()
     out = []
     for s in specs:
@@ -79,6 +100,8 @@ def _balance(specs: list[QuestionSpec], ctx: FrameContext, g: np.random.Generato
             continue
         if right not in s.options or len(set(s.options)) != len(s.options):
             raise AssertionError(f"{s.key}: clean answer {right!r} must be one of distinct options {s.options}")
+        if not _kept(s, ctx, right, draw, records):
+            continue
         n = len(s.options)
         slot = ctx.slots.draw(f"letter/{s.qtype}", asked[(s.qtype, n)], n)
         asked[(s.qtype, n)] += 1

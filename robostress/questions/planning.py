@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from robostress.questions import templates as T
+from robostress.questions.acceptance import Record, kind_of
 from robostress.questions.base import (
     Drop,
     FrameContext,
@@ -145,6 +146,18 @@ class NextAction(QuestionType):
         opts = (T.pick_up(a), third, T.DONE)
         return self.spec(t, T.question("next_action", a=a, dest=d), opts, (t,), dest=dest)
 
+    def acceptance_key(self, spec: QuestionSpec, ctx: FrameContext, truth: str) -> Record | None:
+        """The answer (pick up, clear or place, done) against what the question and options name:
+        the object's and the destination's kinds and names (colour words too), and the two together
+        (a learned text-only model found 'the book' with 'the pudding box' telling)."""
+        t, dest = ctx.obj(spec.subjects[0]), spec.params["dest"]
+        kind = ctx.obj(dest).category if ctx.is_object(dest) else ctx.plan.support(dest).kind
+        name = ctx.name(dest)
+        roles = ("pick", "third", "done")  # the options in proposal order (``_make``)
+        return Record(roles, roles[spec.options.index(truth)],
+                      {"object": t.category, "dest": kind, "object_name": desc(t), "dest_name": name,
+                       "pair": f"{desc(t)} -> {name}"})
+
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
         t, dest = spec.subjects[0], spec.params["dest"]
         a, d = ctx.refer(t), ctx.refer(dest) if ctx.is_object(dest) else ctx.name(dest)
@@ -261,6 +274,10 @@ class MoveFirst(QuestionType):
                     others = tuple(ctx.obj(i).category for i in sorted(top) if i not in tops[:1])
                     return MoveChoice(x, mine, kind, others, cands)
         return None
+
+    def acceptance_key(self, spec: QuestionSpec, ctx: FrameContext, truth: str) -> Record | None:
+        """The kinds offered against the subject's kind."""
+        return Record(tuple(map(kind_of, spec.options)), kind_of(truth), {"subject": ctx.obj(spec.subjects[0]).category})
 
     def sample(self, ctx: FrameContext, g: np.random.Generator) -> Sample | None:
         """This scene's question before its weighted draw (``robostress.evaluate.calibrate``)."""

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from robostress.questions import templates as T
+from robostress.questions.acceptance import Record, permille_cells
 from robostress.questions.base import (
     MIN_CONTRAST,
     Drop,
@@ -203,6 +204,13 @@ class Colour(QuestionType):
             out.append(self.spec(f"at/{t.id}", q, _others(g, ctx, t.material.color_name, lambda o: o.material.color_name,
                                                           _asset_colours()), (t.id,), x=x, y=y))
         return out
+
+    def acceptance_key(self, spec: QuestionSpec, ctx: FrameContext, truth: str) -> Record | None:
+        """A colour asked by a point: its answer against the point's place in the image."""
+        if "x" not in spec.params:
+            return None
+        return Record(spec.options, truth, permille_cells(1000 * (spec.params["x"] + 0.5) / ctx.frame.width,
+                                                          1000 * (spec.params["y"] + 0.5) / ctx.frame.height))
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
         o = ctx.obj(spec.subjects[0])

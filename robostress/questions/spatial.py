@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from robostress.questions import templates as T
+from robostress.questions.acceptance import Record, kind_of
 from robostress.questions.base import (
     Drop,
     FrameContext,
@@ -261,6 +262,10 @@ class RestingOn(QuestionType):
         """This scene's question before its weighted draw (``robostress.evaluate.calibrate``)."""
         c = self.choose(ctx, g)
         return None if c is None else c.sample()
+
+    def acceptance_key(self, spec: QuestionSpec, ctx: FrameContext, truth: str) -> Record | None:
+        """The kinds offered against the subject's kind."""
+        return Record(tuple(map(kind_of, spec.options)), kind_of(truth), {"subject": ctx.obj(spec.subjects[0]).category})
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
         ctx.refer(spec.subjects[0])

@@ -16,10 +16,12 @@ from robostress.evaluate.calibrate import (
     calibrate,
     calibrated_types,
     fit_weights,
+    format_acceptance,
     format_fit,
     misfit,
 )
 from robostress.questions import weighting
+from robostress.questions.acceptance import ACCEPTANCE_TABLE
 from robostress.questions.weighting import WEIGHT_TABLE, Draw, Sample, option_weights
 from tests.models.test_prior import TRAIN_SEED
 from tests.questions.test_weighting import CALIBRATED
@@ -94,7 +96,7 @@ def test_fit_writes_the_table_option_weights_reads(tmp_path: Path, monkeypatch: 
 def test_calibrate_command_writes_the_table_and_prints_each_type(tmp_path: Path) -> None:
     """``robostress calibrate``, real Hydra composition: the table goes where ``out`` says (the
     shipped one is untouched), one line per type is printed."""
-    shipped = WEIGHT_TABLE.read_bytes()
+    shipped = WEIGHT_TABLE.read_bytes(), ACCEPTANCE_TABLE.read_bytes()
     out = tmp_path / "w" / "options.json"
     r = subprocess.run([sys.executable, "-m", "robostress.cli.main", "calibrate", "num_scenes=2", f"out={out}",
                         "progress=false"], env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=tmp_path,
@@ -103,7 +105,9 @@ def test_calibrate_command_writes_the_table_and_prints_each_type(tmp_path: Path)
     table = json.loads(out.read_text())
     assert table["families"]["lab_tabletop"]["seed"] == TRAIN_SEED
     assert set(table["families"]["lab_tabletop"]["types"]) == CALIBRATED
-    printed = r.stdout.splitlines()  # the table printed, then the log line (the file's keys are sorted)
-    assert sorted(printed[:-1]) == sorted(format_fit(table).splitlines())
-    assert printed[-1].endswith(f"weights written to {out}")
-    assert WEIGHT_TABLE.read_bytes() == shipped
+    accepted = json.loads((out.parent / "acceptance.json").read_text())
+    assert accepted["families"]["lab_tabletop"]["num_scenes"] == 2
+    printed = r.stdout.splitlines()  # both tables printed, then the log line (the files' keys are sorted)
+    assert sorted(printed[:-1]) == sorted(format_fit(table).splitlines() + format_acceptance(accepted).splitlines())
+    assert printed[-1].endswith(f"weights written to {out}, acceptance factors to {out.parent / 'acceptance.json'}")
+    assert (WEIGHT_TABLE.read_bytes(), ACCEPTANCE_TABLE.read_bytes()) == shipped
