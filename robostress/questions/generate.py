@@ -85,7 +85,11 @@ def _balance(specs: list[QuestionSpec], ctx: FrameContext, g: np.random.Generato
              records: list[tuple[str, acceptance.Record]] | None = None) -> list[QuestionSpec]:
     """Leave out questions undefined on the clean twin and those their type's fitted acceptance
     leaves out (``_kept``); put each clean answer in a balanced slot (per question type and option
-    count), the wrong options around it in a seeded order."""
+    count), the wrong options around it in a seeded order. A question left out by its acceptance
+    still takes its slot and its order draw, so every other question, and every kept one, is
+    exactly what it would be without the acceptance (g9's items are g8's, less those left out);
+    the letters of the kept questions stay balanced in expectation (the acceptance never sees
+    them), no longer exactly per run of scenes."""
     asked: Counter[tuple[str, int]] = Counter()
     out = []
     for s in specs:
@@ -100,13 +104,13 @@ def _balance(specs: list[QuestionSpec], ctx: FrameContext, g: np.random.Generato
             continue
         if right not in s.options or len(set(s.options)) != len(s.options):
             raise AssertionError(f"{s.key}: clean answer {right!r} must be one of distinct options {s.options}")
-        if not _kept(s, ctx, right, draw, records):
-            continue
         n = len(s.options)
         slot = ctx.slots.draw(f"letter/{s.qtype}", asked[(s.qtype, n)], n)
         asked[(s.qtype, n)] += 1
         wrong = [o for o in s.options if o != right]
         wrong = [wrong[i] for i in g.permutation(len(wrong))]
+        if not _kept(s, ctx, right, draw, records):  # after its draws: what is kept is as it was
+            continue
         opts = (*wrong[:slot], right, *wrong[slot:])
         out.append(QuestionSpec(s.key, s.ability, s.qtype, s.format, s.question, opts, s.subjects, s.params))
     return out

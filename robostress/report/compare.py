@@ -31,6 +31,7 @@ from robostress.metrics import (
     compare,
     summarize,
 )
+from robostress.metrics.environment import EnvironmentRow, by_environment
 from robostress.metrics.runs import load_predictions
 from robostress.metrics.serial import Record
 from robostress.metrics.stats import BOOTSTRAP_RESAMPLES
@@ -61,6 +62,8 @@ class Run:
     benchmark_hash: str
     predictions: list[Prediction]
     summary: Summary
+    environment_of: dict[str, str] = field(default_factory=dict)
+    """Scene id -> environment, for a run on a multi-environment build (issue 24; else empty)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,9 @@ class RunComparison(Record):
     """What a difference means."""
     interactions: Mapping[str, Interactions] | None = field(default=None, metadata={"omit_none": True})
     """Run label -> its interaction analysis, for runs with compound items (absent when none has)."""
+    by_environment: Mapping[str, tuple[EnvironmentRow, ...]] | None = field(default=None, metadata={"omit_none": True})
+    """Run label -> clean accuracy and each dimension's paired drop per environment, for runs on a
+    multi-environment build whose folder is at hand (absent otherwise)."""
 
 
 def load_run(run_dir: Path, resamples: int = BOOTSTRAP_RESAMPLES) -> Run:
@@ -116,7 +122,24 @@ def load_run(run_dir: Path, resamples: int = BOOTSTRAP_RESAMPLES) -> Run:
     if not preds:
         raise DataError(f"{run_dir} has no predictions yet; run robostress eval into it first")
     return Run(str(meta.get("label") or run_dir.name), run_dir, bench_hash, preds,
-               summarize(preds, resamples=resamples))
+               summarize(preds, resamples=resamples), environments_of(meta["benchmark"].get("path")))
+
+
+def environments_of(bench_dir: str | None) -> dict[str, str]:
+    """Scene id -> environment of the scenes of a run's benchmark folder (its ``scenes.jsonl``),
+    empty where the folder is not at hand or its scenes name no environment."""
+    path = Path(bench_dir) / "scenes.jsonl" if bench_dir else None
+    if path is None or not path.is_file():
+        return {}
+    out = {}
+    for line in path.read_text().splitlines():
+        try:
+            plan = json.loads(line)
+        except ValueError as e:
+            raise DataError(f"{path} is not JSON lines ({e})") from e
+        if isinstance(plan, dict) and isinstance(plan.get("environment"), str):
+            out[str(plan.get("scene_id"))] = plan["environment"]
+    return out
 
 
 def load_runs(run_dirs: list[Path], resamples: int = BOOTSTRAP_RESAMPLES) -> list[Run]:
@@ -164,12 +187,42 @@ def comparison(runs: list[Run], pairs: str = "all", seed: int = 0,
                                 n_only_b=c.n_only_in_other, overall=c.overall,
                                 by_dimension={("clean" if k == "none" else k): v for k, v in c.by_dimension.items()}))
     inter = {r.label: r.summary.interaction for r in runs if r.summary.interaction is not None}
+    envs = {r.label: tuple(by_environment(r.predictions, r.environment_of, seed, resamples))
+            for r in runs if r.environment_of}
     return RunComparison(schema_version=COMPARE_SCHEMA_VERSION, benchmark_hash=runs[0].benchmark_hash,
                          models={r.label: r.summary.headline() for r in runs}, pairs=pairs,
                          paired_differences=tuple(diffs),
                          difference="accuracy of b minus accuracy of a on the items both answered; 95% "
                                     "two-stage cluster bootstrap (scenes, then clean-twin families)",
-                         interactions=inter or None)
+                         interactions=inter or None, by_environment=envs or None)
+
+
+def environment_long_rows(envs: Mapping[str, Sequence[EnvironmentRow]]) -> list[list[Any]]:
+    """Machine-readable rows of the per-environment table (full precision): the clean accuracy,
+    then each dimension's paired drop, per run and environment."""
+    out: list[list[Any]] = [["model", "environment", "n_scenes", "scope", "name", "n", "value", "ci95_lo", "ci95_hi"]]
+    for label, rows in envs.items():
+        for r in rows:
+            c = r.clean
+            out.append([label, r.environment, r.n_scenes, "clean_accuracy", "all", c.n, c.accuracy, c.ci95[0], c.ci95[1]])
+            out += [[label, r.environment, r.n_scenes, "drop", d, g.n_pairs, g.drop, g.drop_ci95[0], g.drop_ci95[1]]
+                    for d, g in sorted(r.paired_by_dimension.items())]
+    return out
+
+
+def environment_rows(envs: Mapping[str, Sequence[EnvironmentRow]]) -> tuple[list[str], list[list[str]]]:
+    """Per run and environment: scenes, clean accuracy and each dimension's paired drop (95% CIs)."""
+    dims = sorted({d for rows in envs.values() for r in rows for d in r.paired_by_dimension})
+    header = ["model", "environment", "scenes", "clean acc % [95% CI]", *(f"{d} drop pp [95% CI]" for d in dims)]
+    out = []
+    for label, rows in envs.items():
+        for r in rows:
+            c = r.clean
+            acc = "n/a" if c.accuracy is None else f"{100 * c.accuracy:.1f} [{100 * c.ci95[0]:.1f}, {100 * c.ci95[1]:.1f}]"
+            drops = [("n/a" if (g := r.paired_by_dimension.get(d)) is None else
+                      f"{100 * g.drop:+.1f} [{100 * g.drop_ci95[0]:+.1f}, {100 * g.drop_ci95[1]:+.1f}]") for d in dims]
+            out.append([label, r.environment, str(r.n_scenes), acc, *drops])
+    return header, out
 
 
 def interaction_rows(inter: Mapping[str, Interactions]) -> tuple[list[str], list[list[str]]]:
@@ -285,6 +338,15 @@ def write_comparison(out_dir: Path, runs: list[Run], *, pairs: str = "all", seed
                          "tables and scene counts."),
               Block("h2", "Per dimension"), Block("table", header=dh, rows=dr),
               Block("h2", "Paired differences between models"), Block("table", header=ph, rows=pr)]
+    if comp.by_environment:
+        eh, er = environment_rows(comp.by_environment)
+        files["environments_csv"] = out_dir / "tables/per_environment.csv"
+        write_atomic(files["environments_csv"], to_csv(environment_long_rows(comp.by_environment)))
+        blocks += [Block("h2", "Per environment"),
+                   Block("p", "Clean accuracy and each dimension's paired drop (clean twins minus stressed items "
+                              "on the same questions) per environment of the build, 95% scene-bootstrap intervals; "
+                              "with few scenes an environment's interval is wide."),
+                   Block("table", header=eh, rows=er)]
     if comp.interactions:
         ih, ir = interaction_rows(comp.interactions)
         blocks += [Block("h2", "Interaction of two factors per model"), Block("p", INTERACTION_HOW),

@@ -54,3 +54,36 @@ def test_a_lab_build_has_no_environment_section(tiny_bench: Benchmark, tmp_path:
     run = tmp_path / "run"
     evaluate(tiny_bench.root, preset("model", "random"), run, progress=False)
     assert "Per environment" not in (run / "report.md").read_text()
+
+
+def test_compare_has_a_row_per_run_and_environment(household: Path, tmp_path: Path) -> None:
+    """``robostress compare`` of two runs on a multi-environment build reads the environments from
+    the build folder the runs name, and writes the table, its CSV and compare.json's rows."""
+    import json
+
+    from robostress.report.compare import load_runs, write_comparison
+
+    for m in ("classical", "random"):
+        evaluate(household, preset("model", m), tmp_path / m, progress=False)
+    runs = load_runs([tmp_path / "classical", tmp_path / "random"], resamples=50)
+    files = write_comparison(tmp_path / "cmp", runs, resamples=50)
+    comp = json.loads(files["json"].read_text())
+    assert set(comp["by_environment"]) == {"classical", "random"}
+    preds = load_predictions(tmp_path / "classical" / "predictions.jsonl")
+    env_of = {sid: p.environment for sid, p in Benchmark(household).scenes.items()}
+    for row in comp["by_environment"]["classical"]:
+        clean = [p.correct for p in preds if p.severity == 0 and env_of[p.scene_id] == row["environment"]]
+        assert row["clean"]["accuracy"] == pytest.approx(np.mean(clean))
+    csv_rows = files["environments_csv"].read_text().splitlines()
+    assert csv_rows[0].startswith("model,environment,n_scenes,scope")
+    assert sum(r.startswith("random,study,1,clean_accuracy") for r in csv_rows) == 1
+    md = files["md"].read_text()
+    assert "## Per environment" in md and "| classical | kitchen | 1 |" in md
+
+
+def test_compare_of_lab_runs_has_no_environment_table(tiny_bench: Benchmark, tmp_path: Path) -> None:
+    from robostress.report.compare import load_runs, write_comparison
+
+    evaluate(tiny_bench.root, preset("model", "random"), tmp_path / "r", progress=False)
+    files = write_comparison(tmp_path / "cmp", load_runs([tmp_path / "r"], resamples=50), resamples=50)
+    assert "environments_csv" not in files and "Per environment" not in files["md"].read_text()
