@@ -1,7 +1,7 @@
 """Refactors keep results: a one-scene lab build and every weight-free model's predictions and
 summary on it (with and without the stress-aware agent) must match recorded digests.
 
-Recorded with renderer r10 and question generator g8 (issues 22, 23 and 26); first recorded on the tree that
+Recorded with renderer r10 and question generator g9 (issues 22, 23 and 26); first recorded on the tree that
 closed issues 20 and 21 (renderer r8). The re-layering of issue 20 was
 checked against digests recorded on e092440 first: same build, predictions and summaries.
 What does not read pixels (the benchmark identity, items, and the text-only and oracle models)
