@@ -81,7 +81,7 @@ def fit(records: Sequence[Record], steps: int = STEPS, penalty: float = PENALTY,
     meet (a kind offered but never right) at a finite factor, minimised by Adam.
     """
     if not records:
-        return {"records": 0, "scale": 1.0, "kept": 1.0, "share_max": [0.0, 0.0], "factors": {}}
+        return {"records": 0, "log_scale": 0.0, "kept": 1.0, "share_max": [0.0, 0.0], "factors": {}}
     names: dict[str, int] = {}
     rows, cols, coef = [], [], []
     for i, r in enumerate(records):
@@ -101,16 +101,25 @@ def fit(records: Sequence[Record], steps: int = STEPS, penalty: float = PENALTY,
         v = 0.999 * v + 0.001 * grad ** 2
         lam -= LR * (m / (1 - 0.9 ** step)) / (np.sqrt(v / (1 - 0.999 ** step)) + 1e-12)
     s_ = np.bincount(row, weights=lam[col] * a, minlength=len(records))
-    w = np.exp(s_)
-    scale = 1.0 / float(np.quantile(w, quantile))
-    kept = np.minimum(1.0, scale * w)
+    log_scale = -_log_quantile(s_, quantile)
+    kept = np.exp(np.minimum(0.0, s_ + log_scale))
     is_t = a > 0
     k = 1.0 / (is_t - a)
     inv = {i: c for c, i in names.items()}
-    return {"records": len(records), "scale": scale, "kept": round(float(kept.mean()), 4),
+    return {"records": len(records), "log_scale": log_scale, "kept": round(float(kept.mean()), 4),
             "share_max": [round(_share_max(row, col, is_t, k, np.ones(len(records)), n), 4),
                           round(_share_max(row, col, is_t, k, kept, n), 4)],
             "factors": {inv[i]: round(float(x), 5) for i, x in enumerate(lam)}}
+
+
+def _log_quantile(log_w: np.ndarray, q: float) -> float:
+    """log of the ``q`` quantile (linear interpolation) of exp(``log_w``), without forming weights
+    that underflow (a fit on a handful of questions drives some to exp(-1000))."""
+    x = np.sort(log_w)
+    pos = q * (len(x) - 1)
+    lo = int(np.floor(pos))
+    hi = min(lo + 1, len(x) - 1)
+    return float(x[lo] + np.log1p((pos - lo) * np.expm1(x[hi] - x[lo])))
 
 
 def _share_max(row: np.ndarray, col: np.ndarray, is_t: np.ndarray, k: np.ndarray, w: np.ndarray, n: int,
@@ -129,7 +138,7 @@ def acceptance(entry: Mapping[str, Any], record: Record) -> float:
     as a factor of zero: nothing is known against them)."""
     f, k = entry["factors"], len(record.kinds)
     lw = sum(f[c] * ((1.0 if t else 0.0) - 1.0 / k) for c, t in record.cells() if c in f)
-    return min(1.0, float(entry["scale"]) * float(np.exp(lw)))
+    return float(np.exp(min(0.0, lw + float(entry["log_scale"]))))
 
 
 @functools.cache

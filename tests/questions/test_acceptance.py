@@ -58,7 +58,7 @@ def test_fit_makes_the_truth_independent_of_what_the_question_shows() -> None:
     assert loose["kept"] > exact["kept"]
     keep = [acceptance.acceptance(loose, r) for r in recs]
     assert all(abs(s - 0.5) < 0.08 for s in _truth_share(recs, keep, "where").values())
-    assert acceptance.acceptance(loose, Record(("x", "y"), "x", {"where": "up"})) == min(1.0, loose["scale"])
+    assert acceptance.acceptance(loose, Record(("x", "y"), "x", {"where": "up"})) == pytest.approx(min(1.0, np.exp(loose["log_scale"])))
 
 
 def test_a_kind_offered_but_never_right_is_seldom_offered_so() -> None:
@@ -68,6 +68,16 @@ def test_a_kind_offered_but_never_right_is_seldom_offered_so() -> None:
             + [Record(("table", "storage box"), "table", {"subject": "mug"})] * 20)
     e = acceptance.fit(recs, quantile=1.0)
     assert acceptance.acceptance(e, recs[0]) < 0.2 < acceptance.acceptance(e, recs[-1])
+
+
+def test_a_fit_on_a_handful_of_questions_keeps_finite_numbers() -> None:
+    """Two scenes' questions: factors run far (nothing holds them), weights must not underflow to 0."""
+    recs = [Record(("a", "b", "c"), "a", {"s": "x"}), Record(("a", "b", "d"), "b", {"s": "y"}),
+            Record(("c", "d", "e"), "e", {"s": "x"})]
+    e = acceptance.fit(recs)
+    assert np.isfinite(e["log_scale"]) and 0 < e["kept"] <= 1
+    assert all(0 < acceptance.acceptance(e, r) <= 1 for r in recs)
+    json.dumps(e, allow_nan=False)
 
 
 def test_kind_of_abstracts_article_and_colour() -> None:
