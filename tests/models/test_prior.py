@@ -141,11 +141,19 @@ def test_prior_and_blind_stay_near_chance_on_lab_scenes(lab_split: tuple[Prior, 
 def test_lab_truth_values_are_balanced(lab_split: tuple[Prior, dict[str, list[Item]]]) -> None:
     """Each truth value's share within 5 points of its share under a truth uniform over the
     options ('the table' a quarter of 'on' answers, each count a quarter, each colour as often as
-    offered), drawn by the sampler and the generators, not by dropping items."""
+    offered), drawn by the sampler and the generators. 'on' and 'color' are thinned by g9's fitted
+    acceptance (balanced in expectation, about 44 % and 73 % of them kept: 43 'on' items on these
+    80 scenes), so theirs is held within 5 points or 2.5 binomial standard errors, whichever is
+    wider (on 400 held-out scenes, `robostress leakage`: skew 2.7 points for 'on', 1.2 for colour)."""
     prior, by = lab_split
     rows = {r.qtype: r for r in leakage_rows([i for its in by.values() for i in its], prior=prior, blind=Blind())}
-    for qtype in ("on", "color", "existence", "goal", "clear"):
+    for qtype in ("existence", "goal", "clear"):
         assert rows[qtype].value_skew <= 0.05, (qtype, rows[qtype].values, rows[qtype].expected)
+    for qtype in ("on", "color"):
+        r = rows[qtype]
+        p = min(r.expected.values())
+        tol = max(0.05, 2.5 * (p * (1 - p) / r.n) ** 0.5)
+        assert r.value_skew <= tol, (qtype, r.n, r.values, r.expected, tol)
     assert rows["on"].values.get("the table", 0) <= 0.30
 
 
