@@ -70,6 +70,12 @@ class Benchmark:
         return {p.scene_id: p for p in read_records(self.root / "scenes.jsonl", ScenePlan, "scene_id")}
 
     @cached_property
+    def environments(self) -> dict[str, str]:
+        """Scene id -> environment, for the scenes that name one (a multi-environment build,
+        issue 24; empty for a lab build)."""
+        return {sid: p.environment for sid, p in self.scenes.items() if p.environment is not None}
+
+    @cached_property
     def frames(self) -> dict[str, Frame]:
         """Frames by frame id."""
         return {f.frame_id: f for f in read_records(self.root / "frames.jsonl", Frame, "frame_id")}

@@ -121,9 +121,8 @@ def write_run_report(bench: Benchmark, preds: list[Prediction], run_dir: Path, l
     """Summarise predictions (CE against ``reference_run`` if given) and write the report files."""
     ref = load_predictions(Path(reference_run) / "predictions.jsonl") if reference_run else None
     summary = summarize(preds, reference=ref or None)
-    env_of = {sid: plan.environment for sid, plan in bench.scenes.items() if plan.environment is not None}
-    if env_of:  # a multi-environment build (issue 24): one more section
-        extra_sections = [environment_section(by_environment(preds, env_of)), *(extra_sections or [])]
+    if bench.environments:  # a multi-environment build (issue 24): one more section
+        extra_sections = [environment_section(by_environment(preds, bench.environments)), *(extra_sections or [])]
     files = write_report(Path(run_dir), summary, preds, title=f"robostress: {label} on "
                          f"{bench.manifest.get('name')} ({bench.content_hash[:12]})",
                          image_grid=image_grid(bench, preds), extra_rows=extra_rows,

@@ -133,9 +133,8 @@ def main_job(build_cfg: BuildConfig, out_dir: Path, cache_dir: Path, runs_dir: P
     main = results[main_model]
     files = write_run_report(bench, main["predictions"], runs_dir, f"{main_model} (main job)",
                              reference_run=ref_run if main_model != CE_REFERENCE else None, extra_rows=rows, extra_sections=sections)["files"]
-    env_of = {sid: plan.environment for sid, plan in bench.scenes.items() if plan.environment is not None}
     runs = [Run(results[k]["label"], Path(results[k]["run_dir"]), bench.content_hash, results[k]["predictions"],
-                results[k]["summary"], env_of) for k in [*order, *(k for k in results if k not in order)]]
+                results[k]["summary"], bench.environments) for k in [*order, *(k for k in results if k not in order)]]
     files["compare"] = write_comparison(runs_dir / "compare", runs, pairs="first",
                                         title=f"robostress main job: every row against {runs[0].label}")["html"]
     (runs_dir / "rows.json").write_text(json.dumps({k: _row(v) for k, v in rows.items()}, indent=1, default=str))

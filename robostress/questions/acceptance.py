@@ -58,12 +58,15 @@ class Record:
     truth: str
     attrs: Mapping[str, str]
 
-    def cells(self) -> list[tuple[str, bool]]:
-        """(cell, whether the cell's kind is the truth) of every cell the question falls in."""
+    def cells(self) -> list[tuple[str, float]]:
+        """(cell, coefficient) of every cell the question falls in: its log weight is the sum of
+        each cell's factor times the coefficient, 1 - 1/k where the cell's kind is the truth and
+        -1/k where it is offered wrong (k options)."""
         out = []
         for o in self.kinds:
             named = [("any", ""), *sorted(self.attrs.items()), *(("with", p) for p in self.kinds if p != o)]
-            out += [(f"{n}={v}|{o}", o == self.truth) for n, v in named]
+            coef = float(o == self.truth) - 1.0 / len(self.kinds)
+            out += [(f"{n}={v}|{o}", coef) for n, v in named]
         return out
 
 
@@ -74,8 +77,8 @@ def fit(records: Sequence[Record], steps: int = STEPS, penalty: float = PENALTY,
     kind's share as the truth in its cell over one in k, before and after (cells of 20 records
     or more).
 
-    A question's log weight is the sum, over its cells, of the cell's factor times (1 - 1/k) where
-    its kind is the truth and -1/k where it is offered wrong. The factors are those of the
+    A question's log weight is the sum, over its cells, of the cell's factor times its coefficient
+    (``Record.cells``). The factors are those of the
     maximum-entropy weights (the least departure from keeping every question alike) that meet
     every cell's constraint: the convex dual, with an L2 ``penalty`` that leaves a cell it cannot
     meet (a kind offered but never right) at a finite factor, minimised by Adam.
@@ -85,10 +88,10 @@ def fit(records: Sequence[Record], steps: int = STEPS, penalty: float = PENALTY,
     names: dict[str, int] = {}
     rows, cols, coef = [], [], []
     for i, r in enumerate(records):
-        for c, t in r.cells():
+        for c, x in r.cells():
             rows.append(i)
             cols.append(names.setdefault(c, len(names)))
-            coef.append((1.0 if t else 0.0) - 1.0 / len(r.kinds))
+            coef.append(x)
     row, col, a = np.asarray(rows), np.asarray(cols), np.asarray(coef)
     n = len(names)
     lam, m, v = np.zeros(n), np.zeros(n), np.zeros(n)
@@ -136,8 +139,8 @@ def _share_max(row: np.ndarray, col: np.ndarray, is_t: np.ndarray, k: np.ndarray
 def acceptance(entry: Mapping[str, Any], record: Record) -> float:
     """The probability a question described by ``record`` is kept (cells the fit never saw count
     as a factor of zero: nothing is known against them)."""
-    f, k = entry["factors"], len(record.kinds)
-    lw = sum(f[c] * ((1.0 if t else 0.0) - 1.0 / k) for c, t in record.cells() if c in f)
+    f = entry["factors"]
+    lw = sum(f[c] * x for c, x in record.cells() if c in f)
     return float(np.exp(min(0.0, lw + float(entry["log_scale"]))))
 
 

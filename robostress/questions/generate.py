@@ -81,8 +81,7 @@ def _kept(s: QuestionSpec, ctx: FrameContext, right: str, draw: Callable[[str], 
 
 
 def _balance(specs: list[QuestionSpec], ctx: FrameContext, g: np.random.Generator,
-             draw: Callable[[str], float] = lambda key: 0.0,
-             records: list[tuple[str, acceptance.Record]] | None = None) -> list[QuestionSpec]:
+             draw: Callable[[str], float], records: list[tuple[str, acceptance.Record]] | None) -> list[QuestionSpec]:
     """Leave out questions undefined on the clean twin and those their type's fitted acceptance
     leaves out (``_kept``); put each clean answer in a balanced slot (per question type and option
     count), the wrong options around it in a seeded order. A question left out by its acceptance

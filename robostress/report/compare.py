@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from robostress.benchmark.load import Benchmark
 from robostress.errors import DataError
 from robostress.metrics import (
     Gain,
@@ -40,6 +41,7 @@ from robostress.report import html as H
 from robostress.report.compare_figures import dimension_ability_heatmap, overlaid_curves
 from robostress.report.figures import interaction_heatmap
 from robostress.report.markdown import render_blocks
+from robostress.report.sections import environment_cells
 from robostress.report.tables import (
     INTERACTION_HEADER,
     INTERACTION_HOW,
@@ -126,20 +128,11 @@ def load_run(run_dir: Path, resamples: int = BOOTSTRAP_RESAMPLES) -> Run:
 
 
 def environments_of(bench_dir: str | None) -> dict[str, str]:
-    """Scene id -> environment of the scenes of a run's benchmark folder (its ``scenes.jsonl``),
-    empty where the folder is not at hand or its scenes name no environment."""
-    path = Path(bench_dir) / "scenes.jsonl" if bench_dir else None
-    if path is None or not path.is_file():
+    """Scene id -> environment of a run's benchmark folder (``Benchmark.environments``), empty
+    where the folder is not at hand."""
+    if not bench_dir or not (Path(bench_dir) / "manifest.json").is_file():
         return {}
-    out = {}
-    for line in path.read_text().splitlines():
-        try:
-            plan = json.loads(line)
-        except ValueError as e:
-            raise DataError(f"{path} is not JSON lines ({e})") from e
-        if isinstance(plan, dict) and isinstance(plan.get("environment"), str):
-            out[str(plan.get("scene_id"))] = plan["environment"]
-    return out
+    return Benchmark(bench_dir).environments
 
 
 def load_runs(run_dirs: list[Path], resamples: int = BOOTSTRAP_RESAMPLES) -> list[Run]:
@@ -214,15 +207,8 @@ def environment_rows(envs: Mapping[str, Sequence[EnvironmentRow]]) -> tuple[list
     """Per run and environment: scenes, clean accuracy and each dimension's paired drop (95% CIs)."""
     dims = sorted({d for rows in envs.values() for r in rows for d in r.paired_by_dimension})
     header = ["model", "environment", "scenes", "clean acc % [95% CI]", *(f"{d} drop pp [95% CI]" for d in dims)]
-    out = []
-    for label, rows in envs.items():
-        for r in rows:
-            c = r.clean
-            acc = "n/a" if c.accuracy is None else f"{100 * c.accuracy:.1f} [{100 * c.ci95[0]:.1f}, {100 * c.ci95[1]:.1f}]"
-            drops = [("n/a" if (g := r.paired_by_dimension.get(d)) is None else
-                      f"{100 * g.drop:+.1f} [{100 * g.drop_ci95[0]:+.1f}, {100 * g.drop_ci95[1]:+.1f}]") for d in dims]
-            out.append([label, r.environment, str(r.n_scenes), acc, *drops])
-    return header, out
+    return header, [[label, r.environment, str(r.n_scenes), *environment_cells(r, dims)]
+                    for label, rows in envs.items() for r in rows]
 
 
 def interaction_rows(inter: Mapping[str, Interactions]) -> tuple[list[str], list[list[str]]]:

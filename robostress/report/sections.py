@@ -51,6 +51,18 @@ def ablation_section(ablations: Sequence[tuple[str, Comparison]]) -> str:
     return "\n".join(table)
 
 
+def environment_cells(r: Any, dims: Sequence[str]) -> list[str]:
+    """One environment's clean accuracy [95% CI] and each of ``dims``' paired drop [95% CI], in
+    percent ('n/a' where undefined; a ``robostress.metrics.environment.EnvironmentRow``)."""
+    c = r.clean
+    acc = "n/a" if c.accuracy is None else f"{100 * c.accuracy:.1f} [{100 * c.ci95[0]:.1f}, {100 * c.ci95[1]:.1f}]"
+    drops = []
+    for d in dims:
+        g = r.paired_by_dimension.get(d)
+        drops.append("n/a" if g is None else f"{_signed(g.drop)} [{_signed(g.drop_ci95[0])}, {_signed(g.drop_ci95[1])}]")
+    return [acc, *drops]
+
+
 def environment_section(rows: Sequence[Any]) -> str:
     """Markdown: clean accuracy per environment and each dimension's paired drop there (issue 24;
     ``robostress.metrics.environment.by_environment`` rows)."""
@@ -59,14 +71,7 @@ def environment_section(rows: Sequence[Any]) -> str:
              "| environment | scenes | clean acc % [95% CI] | " + " | ".join(f"{d} drop pp" for d in dims) + " |",
              "|---|---|---|" + "---|" * len(dims)]
     for r in rows:
-        c = r.clean
-        acc = "n/a" if c.accuracy is None else f"{100 * c.accuracy:.1f} [{100 * c.ci95[0]:.1f}, {100 * c.ci95[1]:.1f}]"
-        cells = []
-        for d in dims:
-            g = r.paired_by_dimension.get(d)
-            cells.append("n/a" if g is None else
-                         f"{_signed(g.drop)} [{_signed(g.drop_ci95[0])}, {_signed(g.drop_ci95[1])}]")
-        lines.append(f"| {r.environment} | {r.n_scenes} | {acc} | " + " | ".join(cells) + " |")
+        lines.append(f"| {r.environment} | {r.n_scenes} | " + " | ".join(environment_cells(r, dims)) + " |")
     lines += ["", "A drop is the clean twins' accuracy minus the stressed items' on the same questions; "
               "with few scenes an environment's interval is wide."]
     return "\n".join(lines)
