@@ -133,7 +133,7 @@ class EvalSchema:
     num_shards: int = opt(1, "number of shards", min=1, max=100000)
     progress: bool = opt(True, "show progress bars")
     report: bool = opt(True, "write summary.json, report.md and report.html")
-    reference_run: Optional[str] = opt(None, "run folder of the CE reference model (classical) on the same benchmark")
+    reference_run: Optional[str] = opt(None, "run folder of the CE reference model (the main job uses reader, or classical without torch) on the same benchmark")
     retry_failed: bool = opt(False, "ask again only the items whose answer was a backend error")
     allow_damaged: bool = opt(False, "evaluate a benchmark that fails `robostress verify` (the report says so)")
     verify_cache: Optional[str] = opt(None, "folder of verify's size+mtime hash cache (null: $ROBOSTRESS_CACHE/verify)")
@@ -197,7 +197,7 @@ class MergeSchema:
     runs: list[str] = opt([], "eval shard run folders to merge (robostress eval ... shard=K num_shards=N)")
     out_dir: str = opt(MISSING, "a new folder for the merged benchmark or run")
     benchmark_dir: Optional[str] = opt(None, "runs: the benchmark they evaluated (null: the path in run.json)")
-    reference_run: Optional[str] = opt(None, "runs: run folder of the CE reference model (classical)")
+    reference_run: Optional[str] = opt(None, "runs: run folder of the CE reference model (the main job uses reader, or classical without torch)")
     report: bool = opt(True, "runs: write summary.json, report.md and report.html")
     verify_cache: Optional[str] = opt(None, "shards: verify's size+mtime hash cache (null: $ROBOSTRESS_CACHE/verify)")
 

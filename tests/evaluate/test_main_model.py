@@ -51,10 +51,20 @@ def test_main_model_vllm_runs_the_main_job_through_a_real_server(tmp_path: Path,
         served = len(srv.requests)
     assert r.returncode == 0, r.stderr
     comp = json.loads((tmp_path / "runs/tiny/compare/compare.json").read_text())
-    assert list(comp["models"]) == ["tiny-vlm", "classical", "oracle"]  # main, CE reference, sanity
-    assert [d["b"] for d in comp["paired_differences"]] == ["classical", "oracle"]
+    assert list(comp["models"]) == ["tiny-vlm", "reader", "oracle"]  # main, CE reference, sanity
+    assert [d["b"] for d in comp["paired_differences"]] == ["reader", "oracle"]
     n_items = sum(1 for _ in open(tmp_path / "runs/tiny/tiny-vlm/predictions.jsonl"))  # runs/<benchmark>/<label>
     assert served == n_items > 0
     summary = json.loads((tmp_path / "runs/tiny/summary.json").read_text())
-    assert summary["model"] == "tiny-vlm" and summary["corruption_error"]["reference_model"] == "classical"
+    assert summary["model"] == "tiny-vlm" and summary["corruption_error"]["reference_model"] == "reader"
     assert "comparison (CSV + LaTeX tables beside it): runs/tiny/compare/compare.html" in r.stdout + r.stderr
+
+
+def test_the_ce_reference_is_the_reader_with_torch_and_classical_without(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from robostress.evaluate import main_job
+    assert main_job.ce_reference() == "reader"  # the test environment has torch (the hf extra)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    assert main_job.ce_reference() == "classical"
