@@ -23,16 +23,21 @@ def main(cfg: DictConfig) -> None:
     if cfg.benchmark_dir is not None:
         test = lk.benchmark_test_items(str(cfg.benchmark_dir), bool(cfg.clean_only))
         print(lk.format_rows(lk.leakage_rows(test)))
-        if cfg.learner == "logreg":
+        scored_on = f"the rendered {'clean ' if cfg.clean_only else ''}frames of {cfg.benchmark_dir}"
+        if cfg.learner in ("logreg", "all"):
             _learned(lk.train_items(family, n_train), test, f"the {n_train} train scenes of {family} (box rasteriser)",
-                     f"the rendered {'clean ' if cfg.clean_only else ''}frames of {cfg.benchmark_dir}")
+                     scored_on)
+        if cfg.learner in ("reader_blind", "all"):
+            _twin(test, scored_on)
         return
     n_test = int(cfg.test_scenes)
     train, test = lk.sampled_items(family, n_train, n_test)
     print(lk.sampled_header(family, n_train, n_test))
     print(lk.format_rows(lk.prior_rows(train, test, family)))
-    if cfg.learner == "logreg":
+    if cfg.learner in ("logreg", "all"):
         _learned(train, test, f"the {n_train} train scenes", f"the {n_test} held-out scenes")
+    if cfg.learner in ("reader_blind", "all"):
+        _twin(test, f"the {n_test} held-out scenes (box rasteriser)")
 
 
 def _learned(train: list, test: list, fitted_on: str, scored_on: str) -> None:  # type: ignore[type-arg]
@@ -41,3 +46,12 @@ def _learned(train: list, test: list, fitted_on: str, scored_on: str) -> None:  
     print(f"\nlearned text-only model (logreg), fitted on {fitted_on}, scored on {scored_on}; "
           "margin = accuracy - chance, SE clustered by scene")
     print(format_learned(learned_rows(train, test)))
+
+
+def _twin(test: list, scored_on: str) -> None:  # type: ignore[type-arg]
+    from robostress.evaluate.leakage import twin_rows  # deferred: as above
+    from robostress.evaluate.text_learner import format_learned
+
+    print(f"\ntext-only twin (reader_blind: the reader trained on the train split with its image zeroed), scored on "
+          f"{scored_on}; margin = accuracy - chance, SE clustered by scene")
+    print(format_learned(twin_rows(test), learner="reader_blind"))

@@ -252,8 +252,9 @@ class LeakageSchema:
     family: str = opt("lab_tabletop", "sampled: scene family (scenes/<family>.yaml, working directory first)")
     train_scenes: int = opt(150, "sampled: train scenes the prior is fitted on", min=1, max=100000)
     test_scenes: int = opt(150, "sampled: held-out clean scenes it is scored on", min=1, max=100000)
-    learner: str = opt("none", "sampled: also fit a learned text-only model on the train scenes "
-                       "(logreg: logistic regression on question and option words) and score it", choices=("none", "logreg"))
+    learner: str = opt("none", "also score text-only attackers: logreg (logistic regression on question and option "
+                       "words, fitted on the train scenes), reader_blind (the reader's text-only twin), all (both)",
+                       choices=("none", "logreg", "reader_blind", "all"))
 
 
 @dataclass

@@ -13,12 +13,14 @@ rasteriser (``robostress.questions.boxes``: exact geometry, no Mitsuba, well und
 scene), fits a fresh prior on the train items and scores it on the held-out clean twins. The
 README's leakage table is its output. With ``learner=logreg`` the same train and held-out items
 also fit and score a learned text-only model (``robostress.evaluate.text_learner``: logistic
-regression on the words of question and options), the strongest text-only attacker here::
+regression on the words of question and options); ``learner=reader_blind`` scores the text-only
+twin of the reader (a network trained on the train split with its image zeroed), ``learner=all``
+both: the strongest text-only attackers here::
 
     robostress leakage train_scenes=150 test_scenes=150     # lab_tabletop
     robostress leakage train_scenes=700 test_scenes=400 learner=logreg
     robostress leakage benchmark_dir=benchmarks/mini         # a built benchmark
-    robostress leakage benchmark_dir=benchmarks/lab100 clean_only=true learner=logreg train_scenes=700
+    robostress leakage benchmark_dir=benchmarks/lab100 clean_only=true learner=all train_scenes=700
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import yaml
 
 from robostress.benchmark.load import Benchmark
 from robostress.errors import ConfigError
+from robostress.evaluate.text_learner import LearnedRow, multiple_choice, scored_rows
 from robostress.models.base import Model, Request, create_model
 from robostress.models.prior import Prior, fit, normalise, save
 from robostress.models.prior_fit import CONF
@@ -163,6 +166,14 @@ def sampled_leakage(family: str = "lab_tabletop", train_scenes: int = 150, test_
     fitted on ``train_scenes`` scenes of the train preset's seed; box-rasterised frames."""
     train, test = sampled_items(family, train_scenes, test_scenes, test_seed)
     return prior_rows(train, test, family)
+
+
+def twin_rows(test: Sequence[Item], model: Model | None = None) -> list[LearnedRow]:
+    """The text-only twin (``reader_blind``: the reader's network trained on the train split with
+    its image zeroed, docs/reader.md) scored on the multiple-choice items of ``test``; it reads no
+    image, so sampled (box-rasterised) and built items are scored alike."""
+    mc = multiple_choice(test)
+    return scored_rows(mc, _accuracy(model or create_model("reader_blind"), mc))
 
 
 def overall(rows: Sequence[LeakRow]) -> tuple[float, float, float]:

@@ -214,10 +214,38 @@ def learned_rows(train: Sequence[Item], test: Sequence[Item]) -> list[LearnedRow
     return rows
 
 
-def format_learned(rows: Sequence[LearnedRow]) -> str:
+def scored_rows(test: Sequence[Item], hits: Sequence[bool], penalty: float = float("nan")) -> list[LearnedRow]:
+    """One row per multiple-choice type of ``test`` from whether each item was answered right
+    (``hits``, in ``test``'s order): accuracy, chance, margin with a scene-clustered SE."""
+    by: dict[str, list[tuple[Item, bool]]] = defaultdict(list)
+    for it, h in zip(test, hits, strict=True):
+        by[it.qtype].append((it, bool(h)))
+    rows = []
+    for qtype in sorted(by):
+        its = [i for i, _ in by[qtype]]
+        hit = np.array([h for _, h in by[qtype]], float)
+        chance = np.array([1 / len(i.options) for i in its])
+        rows.append(LearnedRow(qtype, len(its), len({i.scene_id for i in its}), float(chance.mean()),
+                               float(hit.mean()), clustered_se(hit - chance, [i.scene_id for i in its]), penalty))
+    return rows
+
+
+def multiple_choice(items: Sequence[Item]) -> list[Item]:
+    """The multiple-choice items with an answer and more than one option (what a text-only
+    attacker is scored on), in their order."""
+    return [i for its in _mc(items).values() for i in its]
+
+
+def format_learned(rows: Sequence[LearnedRow], learner: str = "logreg") -> str:
     """A markdown table: accuracy and margin over chance with its standard error, in points."""
-    lines = ["| type | n | scenes | chance % | logreg % | margin (± SE) | penalty |", "|---|---|---|---|---|---|---|"]
+    pen = learner == "logreg"
+    lines = [f"| type | n | scenes | chance % | {learner} % | margin (± SE) |" + (" penalty |" if pen else ""),
+             "|---|---|---|---|---|---|" + ("---|" if pen else "")]
     for r in rows:
         lines.append(f"| {r.qtype} | {r.n} | {r.scenes} | {100 * r.chance:.1f} | {100 * r.accuracy:.1f} | "
-                     f"{100 * r.margin:+.1f} ± {100 * r.se:.1f} | {r.penalty:g} |")
+                     f"{100 * r.margin:+.1f} ± {100 * r.se:.1f} |" + (f" {r.penalty:g} |" if pen else ""))
+    if rows:
+        n = sum(r.n for r in rows)
+        acc, ch = sum(r.accuracy * r.n for r in rows) / n, sum(r.chance * r.n for r in rows) / n
+        lines.append(f"| all | {n} | | {100 * ch:.1f} | {100 * acc:.1f} | {100 * (acc - ch):+.1f} |" + (" |" if pen else ""))
     return "\n".join(lines)

@@ -213,11 +213,18 @@ class Reader(Model):
         self.net, self.vocab, self.cfg = load_weights(self.path)
         self._cache: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
 
+    @property
+    def reads_pixels(self) -> bool:
+        """False for the text-only twin (weights trained with the image zeroed): it needs no image."""
+        return bool(self.cfg.get("image", True))
+
     def _encoded(self, image: str) -> tuple[Any, Any]:
         if image not in self._cache:
             torch = _torch()
             with torch.no_grad():
-                self._cache[image] = self.net.encode(images_tensor([prepare_image(read_rgb(Path(image)))]))
+                # the text-only twin's network zeroes any image (reader_net.encode): no file is read
+                rgb = read_rgb(Path(image)) if self.reads_pixels else np.zeros((SIZE, SIZE, 3), np.uint8)
+                self._cache[image] = self.net.encode(images_tensor([prepare_image(rgb)]))
             while len(self._cache) > IMAGE_CACHE:
                 self._cache.popitem(last=False)
         self._cache.move_to_end(image)
@@ -228,10 +235,10 @@ class Reader(Model):
         out: list[Response | None] = [None] * len(requests)
         groups: dict[str, list[int]] = {}
         for i, r in enumerate(requests):
-            if r.item is None or not r.images:
+            if r.item is None or (not r.images and self.reads_pixels):
                 out[i] = Response(text="", error=f"{self.name}: needs the item and its image (use the runner)")
                 continue
-            groups.setdefault(r.images[0], []).append(i)
+            groups.setdefault(r.images[0] if self.reads_pixels else "", []).append(i)
         for image, idx in groups.items():
             try:
                 replies = self._answer(image, [requests[i].item for i in idx])  # type: ignore[misc]

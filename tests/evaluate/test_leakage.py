@@ -89,3 +89,35 @@ def test_leakage_command_refuses_bad_input_in_one_line(args: list[str], message:
     assert r.returncode == 2 and "Traceback" not in r.stderr and r.stdout == ""
     assert message in r.stderr.strip().splitlines()[-1]
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_the_text_only_twin_answers_the_same_without_an_image(tiny_bench: Benchmark) -> None:
+    """reader_blind's network zeroes its image, so it is scored on sampled (imageless) items too:
+    with and without the frame its answers are the same, item for item."""
+    from robostress.models.base import Request, create_model
+
+    twin = create_model("reader_blind")
+    items = [i for i in tiny_bench.items if i.severity == 0][:60]
+    with_image = twin.generate([Request(id=i.item_id, prompt=i.prompt, item=i, images=(str(tiny_bench.root / i.image),))
+                                for i in items])
+    without = twin.generate([Request(id=i.item_id, prompt=i.prompt, item=i) for i in items])
+    assert [r.error for r in without] == [None] * len(items)
+    assert [r.text for r in with_image] == [r.text for r in without]
+    reader = create_model("reader")  # the reader itself still needs its image
+    assert "needs the item and its image" in (reader.generate([Request(id="x", prompt="x", item=items[0])])[0].error or "")
+
+
+@pytest.mark.slow
+def test_benchmark_leakage_with_the_text_only_twin(tiny_bench: Benchmark, tmp_path: Path) -> None:
+    from robostress.evaluate.leakage import twin_rows
+
+    r = leakage(f"benchmark_dir={tiny_bench.root}", "clean_only=true", "learner=reader_blind", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    head, twin = r.stdout.split("text-only twin (reader_blind")
+    assert f"scored on the rendered clean frames of {tiny_bench.root}" in twin
+    rows = twin_rows([i for i in tiny_bench.items if i.severity == 0])
+    for row in rows:  # the command's rows are the function's
+        assert f"| {row.qtype} | {row.n} | {row.scenes} | {100 * row.chance:.1f} | {100 * row.accuracy:.1f} |" in twin
+    n_clean = sum(1 for i in tiny_bench.items if i.severity == 0 and i.format == "mc" and i.answer is not None
+                  and len(i.options) > 1)
+    assert sum(row.n for row in rows) == n_clean and f"| all | {n_clean} |" in twin
