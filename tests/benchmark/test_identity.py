@@ -35,6 +35,7 @@ def _build(out: Path, width: int, variant: str, shards: int = 1, **env: str) -> 
     return json.loads(r.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
+@pytest.mark.slow  # renders a benchmark twice (about 100 s): full suite only
 @needs_llvm
 def test_a_rebuild_on_a_stand_in_machine_has_the_same_identity_and_verify_measures_the_pixels(
         tmp_path: Path) -> None:

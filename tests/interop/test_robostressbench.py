@@ -133,6 +133,7 @@ def _script(body: dict[str, Any]) -> str:
     return rsb_data.SCRIPT[prompt_text(body).split("]")[0].lstrip("[")][0]
 
 
+@pytest.mark.slow  # two CLI runs against a scripted server (about 25 s): full suite only
 def test_scripted_vllm_over_http_through_the_cli_both_parsers(hand: Path, tmp_path: Path) -> None:
     """A real loopback server answers each sample with its scripted reply; lenient (default) and
     strict runs score it, and each report shows both."""

@@ -79,6 +79,7 @@ def test_round_trip_oracle_is_perfect_and_random_at_chance(exported: Path, tmp_p
     assert r["summary"]["overall_statistics"]["total_acc"] < 0.5
 
 
+@pytest.mark.slow  # an export and a CLI run (about 20 s): full suite only
 def test_jpeg_masks_export_and_cli(tiny_bench: Benchmark, tmp_path: Path) -> None:
     out = tmp_path / "jpg"
     export_rsb(tiny_bench.root, out, mask_format="jpg")

@@ -37,6 +37,7 @@ def test_joints_pose_the_parts() -> None:
         visual_parts(root / "articulated_objects/white_cabinet.xml", root, {"no_such_joint": 0.1})
 
 
+@pytest.mark.slow  # samples 24 household scenes (about 60 s): full suite only
 def test_states_are_balanced_and_fronts_face_the_cameras() -> None:
     seen: Counter[str] = Counter()
     for i in range(24):

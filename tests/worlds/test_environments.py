@@ -89,6 +89,7 @@ def test_household_plans_and_manifest() -> None:
     assert environment_manifest([sample_scene("lab_tabletop", 0, 0)]) == {}  # lab builds: manifest as before
 
 
+@pytest.mark.slow  # stresses three scenes of each environment (about 100 s): full suite only
 def test_every_stress_subtype_can_be_realised_in_each_environment() -> None:
     """Each sub-type is realised (not skipped) at s3 in at least one of three scenes of each new
     environment; a scene may decline one for its own reasons (every target already stacked)."""
