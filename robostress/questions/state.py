@@ -10,10 +10,13 @@ and its destination support first and picks the object to match (``goal_pair``).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from robostress.questions import templates as T
 from robostress.questions.base import (
+    Drop,
     FrameContext,
     QuestionSpec,
     QuestionType,
@@ -21,9 +24,11 @@ from robostress.questions.base import (
     family_spec,
     register,
 )
+from robostress.scene.assets import asset_spec
 from robostress.scene.catalogue import carries, small_footprint
 from robostress.scene.objects import get_category
 from robostress.scene.plan import SceneObject
+from robostress.scene.sample import articulated
 
 
 def flat_things(ctx: FrameContext, but: str) -> list[str]:
@@ -236,3 +241,71 @@ class Goal(QuestionType):
         if ctx.is_object(dest):
             ctx.refer(dest)
         return T.YES if ctx.obj(spec.subjects[0]).support_id == dest else T.NO
+
+
+FRONT_MAX_TURN = 60.0  # deg: an articulated object's front at most this far from facing the camera
+FRONT_MIN_SHARE = 0.5  # and at least this share of its silhouette visible on the clean twin
+
+
+def front_turn(ctx: FrameContext, oid: str) -> float:
+    """Degrees between an articulated object's front (its drawers, its door: -y of the asset, turned
+    by its yaw) and the horizontal direction from its centre to this frame's camera."""
+    o = ctx.obj(oid)
+    a = math.radians(o.yaw_deg)
+    front = np.array([math.sin(a), -math.cos(a)])
+    to_cam = np.asarray(ctx.plan.camera.position[:2]) - ctx.centre(oid)[:2]
+    cos = float(front @ to_cam / max(float(np.linalg.norm(to_cam)), 1e-9))
+    return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
+
+
+def part_name(ctx: FrameContext, oid: str, phrases: dict[str, str]) -> str:
+    """'the top drawer of the white cabinet', 'the door of the mini fridge' (``T.PART``) or where a
+    thing is put in ('the mini fridge': ``T.PUT_IN``), from the asset's catalog ``part``."""
+    part = getattr(asset_spec(str(ctx.obj(oid).asset)), "part", None)
+    return phrases[str(part)].format(x=desc(ctx.obj(oid)))
+
+
+def openable(ctx: FrameContext) -> list[str]:
+    """Articulated objects whose state a person can see on the clean twin: visible and named
+    apart, at least ``FRONT_MIN_SHARE`` of the silhouette in view, the front turned at most
+    ``FRONT_MAX_TURN`` from the camera (``front_turn``)."""
+    return [o.id for o in ctx.things()
+            if o.asset is not None and articulated(o.asset) and not o.tipped and ctx.comfortable(o.id)
+            and ctx.share(o.id) >= FRONT_MIN_SHARE and ctx.visible(o.id) and ctx.named_apart(o.id)
+            and front_turn(ctx, o.id) <= FRONT_MAX_TURN]
+
+
+def is_open(ctx: FrameContext, oid: str) -> bool:
+    """An articulated object's state on this frame, after checking it can be seen and named and its
+    front still faces the camera (Drop otherwise: a viewpoint stress may turn the camera to its side
+    or back)."""
+    ctx.refer(oid)
+    turn = front_turn(ctx, oid)
+    if turn > FRONT_MAX_TURN:
+        raise Drop(f"the front of {desc(ctx.obj(oid))} is turned {turn:.0f} deg from the camera "
+                   f"(> {FRONT_MAX_TURN:g}): its state cannot be seen")
+    return getattr(asset_spec(str(ctx.obj(oid).asset)), "state", None) == "open"
+
+
+@register
+class OpenClosed(QuestionType):
+    """'Is the top drawer of the white cabinet open or closed?', 'Is the door of the mini fridge open
+    or closed?' (articulated objects: the household families' cabinets and mini fridge).
+
+    Asked of every articulated object whose state a person can see (``openable``): comfortably
+    visible, at least half of its silhouette in view and its front turned at most 60 deg from the
+    camera, so the drawer or door shows face-on or obliquely, never edge-on or from behind (the
+    sampler turns fronts at most 40 deg from the cameras' side, so the front camera sees nearly every
+    one). The truth is the asset's ``state``; a Latin square over scene index draws it
+    (``robostress.scene.sample``), so the two answers are balanced over scenes, and nothing in the
+    text depends on it: the open and closed twins have the same category, colour and part. Scenes
+    without articulated objects (the lab) propose nothing and draw nothing."""
+
+    name, ability = "open_closed", "state"
+
+    def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
+        return [self.spec(i, T.question("open_closed", part=part_name(ctx, i, T.PART)), (T.OPEN, T.CLOSED), (i,))
+                for i in openable(ctx)]
+
+    def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
+        return T.OPEN if is_open(ctx, spec.subjects[0]) else T.CLOSED
