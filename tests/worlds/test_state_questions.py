@@ -65,6 +65,7 @@ def test_every_articulated_asset_names_its_part() -> None:
             assert "part" not in s.model_dump()  # not in the mesh's cache key
 
 
+@pytest.mark.slow  # samples 24 household scenes (1-2 min): full suite only
 def test_asked_where_the_state_can_be_seen_and_true_to_it(household: list[tuple[ScenePlan, list[Item]]]) -> None:
     asked: Counter[tuple[str, str]] = Counter()
     for plan, items in household:
@@ -93,6 +94,23 @@ def test_asked_where_the_state_can_be_seen_and_true_to_it(household: list[tuple[
     assert asked[("open_first", "open")] + asked[("open_first", "closed")] >= 2, asked
 
 
+def test_a_closed_cabinet_and_an_open_fridge() -> None:
+    """Fast tier: household scenes 1 (a closed cabinet, seen by the front camera) and 5 (an open
+    mini fridge, seen by a side camera); the other state asks the same text, the truth flipped."""
+    want = {1: ("Is the top drawer of the cabinet open or closed?", T.CLOSED),
+            5: ("Is the door of the mini fridge open or closed?", T.OPEN)}
+    for i, (question, truth) in want.items():
+        plan = sample_scene("household", SEED, i)
+        items = _items(plan, i)
+        asked = [it for it in items if it.qtype == "open_closed"]
+        assert [(it.question, it.truth["option"]) for it in asked] == [(question, truth)]
+        twin = [it for it in _items(_twin(plan), i) if it.qtype == "open_closed"]
+        assert [(it.question, set(it.options)) for it in twin] == [(question, {T.OPEN, T.CLOSED})]
+        assert twin[0].truth != asked[0].truth and twin[0].answer == asked[0].answer
+        for it in [it for it in items if it.qtype == "open_first"]:
+            assert it.truth["option"].startswith("open ") == (truth == T.CLOSED)
+
+
 def _twin(plan: ScenePlan) -> ScenePlan:
     """The plan with each articulated object swapped for its other state (same size and place)."""
     cat = extra_catalog().assets
@@ -106,6 +124,7 @@ def _twin(plan: ScenePlan) -> ScenePlan:
     return plan.model_copy(update={"objects": objs})
 
 
+@pytest.mark.slow  # samples 24 household scenes (1-2 min): full suite only
 def test_the_text_does_not_reveal_the_state(household: list[tuple[ScenePlan, list[Item]]]) -> None:
     """The same scene with each articulated object in the other state asks the same questions with
     the same options; only the true option flips (and stays at the letter drawn for the type: the
@@ -141,6 +160,7 @@ def _without_new_types() -> Iterator[None]:
         generate.QUESTION_TYPES = old
 
 
+@pytest.mark.slow  # samples 24 household scenes (1-2 min): full suite only
 def test_other_questions_are_unchanged(household: list[tuple[ScenePlan, list[Item]]]) -> None:
     """The new types take no draw another type uses: every other item of a household scene, and
     every item of a lab scene (where they propose nothing), is what it is without them."""
@@ -156,6 +176,7 @@ def test_other_questions_are_unchanged(household: list[tuple[ScenePlan, list[Ite
         assert [it for it in its if it.qtype not in NEW] == base
 
 
+@pytest.mark.slow  # samples 24 household scenes (1-2 min): full suite only
 def test_every_weight_free_preset_answers_them(household: list[tuple[ScenePlan, list[Item]]], tmp_path: Path) -> None:
     items = [it for _, its in household for it in its if it.qtype in NEW]
     image = tmp_path / "img.png"
