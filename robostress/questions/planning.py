@@ -28,7 +28,15 @@ from robostress.questions.base import (
     register,
 )
 from robostress.questions.spatial import could_rest
-from robostress.questions.state import NEXT_VALUES, carrier, task_pair
+from robostress.questions.state import (
+    NEXT_VALUES,
+    carrier,
+    is_open,
+    openable,
+    part_name,
+    small,
+    task_pair,
+)
 from robostress.questions.weighting import Draw, Sample, option_weights, weighted_order
 from robostress.scene.catalogue import catalogue_objects
 from robostress.scene.objects import get_category
@@ -296,3 +304,44 @@ class MoveFirst(QuestionType):
         if firsts == {("pick", x, "")}:
             return _one_option({T.NOTHING_FIRST}, spec.options)
         return _one_option({desc(ctx.obj(a[1])) for a in firsts if a[1] != x}, spec.options)
+
+
+@register
+class OpenFirst(QuestionType):
+    """'The robot must put the red mug in the top drawer of the white cabinet. What must it do
+    first?', options 'open the top drawer of the white cabinet' and 'pick up the red mug'
+    (articulated objects whose state can be seen: ``robostress.questions.state.openable``).
+
+    The robot has one gripper and opens a drawer or door with it, so with the part closed the first
+    step of every shortest plan is to open it (picking the object up first would mean setting it
+    down again); with it open, to pick the object up. The truth is thus the articulated object's
+    state (balanced over scenes by the sampler's Latin square), and the options and question read
+    the same in both states. The object put away is a small one (of the kinds that sit on stacks),
+    visible and named apart, with nothing on it (else clearing it would come first) and not resting
+    on the articulated object; drawn uniformly from this type's own stream, independent of the state.
+    Two options: a third that is never true ('close the drawer') would only be one a text-only
+    reader rules out."""
+
+    name, ability = "open_first", "planning"
+
+    def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
+        out = []
+        for box in openable(ctx):
+            things = [o.id for o in ctx.things() if o.id != box and small(ctx.obj(o.id)) and ctx.comfortable(o.id)
+                      and ctx.visible(o.id) and ctx.named_apart(o.id) and not ctx.above(o.id)
+                      and ctx.obj(o.id).support_id != box]
+            if not things:
+                continue
+            x = things[int(g.integers(len(things)))]
+            a = desc(ctx.obj(x))
+            opts = (T.open_part(part_name(ctx, box, T.PART)), T.pick_up(a))
+            out.append(self.spec(f"{x}/{box}", T.question("open_first", a=a, place=part_name(ctx, box, T.PUT_IN)),
+                                 opts, (x, box)))
+        return out
+
+    def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
+        x, box = spec.subjects
+        a = ctx.refer(x)
+        if ctx.above(x):
+            raise Drop(f"something rests on {a}: it must be cleared first")
+        return T.pick_up(a) if is_open(ctx, box) else T.open_part(part_name(ctx, box, T.PART))

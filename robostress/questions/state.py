@@ -10,10 +10,13 @@ and its destination support first and picks the object to match (``goal_pair``).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from robostress.questions import templates as T
 from robostress.questions.base import (
+    Drop,
     FrameContext,
     QuestionSpec,
     QuestionType,
@@ -21,9 +24,11 @@ from robostress.questions.base import (
     family_spec,
     register,
 )
+from robostress.scene.assets import asset_spec, extra_catalog, load_asset
 from robostress.scene.catalogue import carries, small_footprint
 from robostress.scene.objects import get_category
 from robostress.scene.plan import SceneObject
+from robostress.scene.sample import articulated
 
 
 def flat_things(ctx: FrameContext, but: str) -> list[str]:
@@ -236,3 +241,106 @@ class Goal(QuestionType):
         if ctx.is_object(dest):
             ctx.refer(dest)
         return T.YES if ctx.obj(spec.subjects[0]).support_id == dest else T.NO
+
+
+FRONT_MAX_TURN = 60.0  # deg: an articulated object's front at most this far from facing the camera
+BODY_MIN_IN_FRAME = 0.6  # and at least this share of its body's box in the frame on the clean twin
+FRONT_MIN_UNOCCLUDED = 0.5  # and at least this share of its in-frame silhouette unoccluded
+
+
+def front_turn(ctx: FrameContext, oid: str) -> float:
+    """Degrees between an articulated object's front (its drawers, its door: -y of the asset, turned
+    by its yaw) and the horizontal direction from its centre to this frame's camera."""
+    o = ctx.obj(oid)
+    a = math.radians(o.yaw_deg)
+    front = np.array([math.sin(a), -math.cos(a)])
+    to_cam = np.asarray(ctx.plan.camera.position[:2]) - ctx.centre(oid)[:2]
+    cos = float(front @ to_cam / max(float(np.linalg.norm(to_cam)), 1e-9))
+    return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
+
+
+def body_in_frame(ctx: FrameContext, oid: str) -> float:
+    """Share of the image box of an articulated object's *body* (its closed twin's box, where the
+    open one stands: an open drawer or door sticks out toward -y of the asset) inside the frame.
+    The same in either state, so asking by it does not ask open objects less often (their silhouette,
+    a drawer or door out toward the camera, is cut by the frame's lower edge more often)."""
+    o = ctx.obj(oid)
+    spec = asset_spec(str(o.asset))
+    closed = next(a for a, t in sorted(extra_catalog().assets.items())
+                  if t.xml == spec.xml and t.state == "closed")
+    own, body = load_asset(str(o.asset)).size, load_asset(closed).size
+    f = o.size[1] / own[1]  # the scene's size jitter
+    bx, by, bz = body[0] * f, body[1] * f, body[2] * f
+    y1 = o.size[1] / 2  # the back of the box; the body spans by from it toward -y
+    corners = np.array([[x, y, z] for x in (-bx / 2, bx / 2) for y in (y1 - by, y1) for z in (0.0, bz)])
+    a = math.radians(o.yaw_deg)
+    rot = np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1.0]])
+    uv, depth = ctx.project(corners @ rot.T + np.asarray(o.position))
+    if (depth <= 0).any():
+        return 0.0
+    (u0, v0), (u1, v1) = uv.min(0), uv.max(0)
+    area = max(u1 - u0, 1e-9) * max(v1 - v0, 1e-9)
+    w, h = ctx.frame.width, ctx.frame.height
+    return float(max(0.0, min(u1, w) - max(u0, 0)) * max(0.0, min(v1, h) - max(v0, 0)) / area)
+
+
+def part_name(ctx: FrameContext, oid: str, phrases: dict[str, str]) -> str:
+    """'the top drawer of the white cabinet', 'the door of the mini fridge' (``T.PART``) or where a
+    thing is put in ('the mini fridge': ``T.PUT_IN``), from the asset's catalog ``part``."""
+    part = getattr(asset_spec(str(ctx.obj(oid).asset)), "part", None)
+    return phrases[str(part)].format(x=desc(ctx.obj(oid)))
+
+
+def openable(ctx: FrameContext) -> list[str]:
+    """Articulated objects whose state a person can see on the clean twin: comfortably visible
+    and named apart, at least ``BODY_MIN_IN_FRAME`` of the body in the frame (``body_in_frame``),
+    at least ``FRONT_MIN_UNOCCLUDED`` of the silhouette in the frame unoccluded, the front turned
+    at most ``FRONT_MAX_TURN`` from the camera (``front_turn``)."""
+    out = []
+    for o in ctx.things():
+        if o.asset is None or not articulated(o.asset) or o.tipped:
+            continue
+        gt = ctx.gt(o.id)
+        if (gt is not None and ctx.comfortable(o.id) and ctx.visible(o.id) and ctx.named_apart(o.id)
+                and gt.visible_fraction >= FRONT_MIN_UNOCCLUDED and body_in_frame(ctx, o.id) >= BODY_MIN_IN_FRAME
+                and front_turn(ctx, o.id) <= FRONT_MAX_TURN):
+            out.append(o.id)
+    return out
+
+
+def is_open(ctx: FrameContext, oid: str) -> bool:
+    """An articulated object's state on this frame, after checking it can be seen and named and its
+    front still faces the camera (Drop otherwise: a viewpoint stress may turn the camera to its side
+    or back)."""
+    ctx.refer(oid)
+    turn = front_turn(ctx, oid)
+    if turn > FRONT_MAX_TURN:
+        raise Drop(f"the front of {desc(ctx.obj(oid))} is turned {turn:.0f} deg from the camera "
+                   f"(> {FRONT_MAX_TURN:g}): its state cannot be seen")
+    return getattr(asset_spec(str(ctx.obj(oid).asset)), "state", None) == "open"
+
+
+@register
+class OpenClosed(QuestionType):
+    """'Is the top drawer of the white cabinet open or closed?', 'Is the door of the mini fridge open
+    or closed?' (articulated objects: the household families' cabinets and mini fridge).
+
+    Asked of every articulated object whose state a person can see (``openable``): comfortably
+    visible, at least 60 % of its body in the frame, at least half of what is in the frame
+    unoccluded, and its front turned at most 60 deg from the camera, so the drawer or door shows
+    face-on or obliquely, never edge-on or from behind (the sampler turns fronts at most 40 deg
+    from the cameras' side: the front camera sees most of them, a side camera about half). The
+    rules read the same in either state (the body, not the drawer or door sticking out, must be in
+    the frame), so open objects are not asked less often. The truth is the asset's ``state``; a Latin square over scene index draws it
+    (``robostress.scene.sample``), so the two answers are balanced over scenes, and nothing in the
+    text depends on it: the open and closed twins have the same category, colour and part. Scenes
+    without articulated objects (the lab) propose nothing and draw nothing."""
+
+    name, ability = "open_closed", "state"
+
+    def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
+        return [self.spec(i, T.question("open_closed", part=part_name(ctx, i, T.PART)), (T.OPEN, T.CLOSED), (i,))
+                for i in openable(ctx)]
+
+    def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
+        return T.OPEN if is_open(ctx, spec.subjects[0]) else T.CLOSED

@@ -10,7 +10,7 @@ from __future__ import annotations
 from robostress.errors import ConfigError
 from robostress.questions.item import LETTERS
 
-PROMPT_VERSION = "p7"  # p7: placement relative to named objects; p6: 'resting on or in' (objects inside containers); p5: colour of real objects asked by a point; p4: category_at (objects named by a point); p3: balanced truths
+PROMPT_VERSION = "p8"  # p8: articulated objects open or closed (open_closed, open_first; household only, lab prompts unchanged but for this version); p7: placement relative to named objects; p6: 'resting on or in' (objects inside containers); p5: colour of real objects asked by a point; p4: category_at (objects named by a point); p3: balanced truths
 
 MC_INSTRUCTION = "Answer with the letter of the correct option only."
 BOX_INSTRUCTION = ("Answer with the bounding box as x1,y1,x2,y2 in permille of the image width and "
@@ -36,9 +36,11 @@ QUESTIONS: dict[str, str] = {
     "upright": "Is {a} standing upright or lying on its side?",
     "clear": "Is anything resting on top of {a}?",
     "goal": "The task is: {a} must rest directly on {dest}. Is the task already done?",
+    "open_closed": "Is {part} open or closed?",
     # planning
     "next_action": "The robot must put {a} on {dest}. What should it do next?",
     "move_first": "The robot wants to pick up {a}. What must it move first?",
+    "open_first": "The robot must put {a} in {place}. What must it do first?",
     # grounding
     "box": "Give the bounding box of {a}.",
     "point": "Point to {a}.",
@@ -57,6 +59,11 @@ LEFT, RIGHT = "to the left", "to the right"
 UPRIGHT, TIPPED = "standing upright", "lying on its side"
 DONE = "the task is already done"
 NOTHING_FIRST = "nothing, it can be picked up directly"
+OPEN, CLOSED = "open", "closed"
+# what an articulated object opens (its catalog entry's ``part``): the part a state question names,
+# and where a planning question puts something (into the drawer; into the fridge, behind its door)
+PART: dict[str, str] = {"top drawer": "the top drawer of {x}", "door": "the door of {x}"}
+PUT_IN: dict[str, str] = {"top drawer": "the top drawer of {x}", "door": "{x}"}
 
 
 def question(qtype: str, **fields: str) -> str:
@@ -81,6 +88,11 @@ def pick_up(name: str) -> str:
 def place_on(name: str, dest: str) -> str:
     """Option: put the held object down."""
     return f"place {name} on {dest}"
+
+
+def open_part(part: str) -> str:
+    """Option: open a drawer or a door (``part``: 'the top drawer of the white cabinet')."""
+    return f"open {part}"
 
 
 def clear_top(name: str) -> str:

@@ -154,6 +154,10 @@ class ExtraAssetSpec(AssetSpec):
                                    "asset (a drawer pulled out: its slide joint in metres; a door: its hinge in radians)")
     state: Literal["open", "closed"] | None = Field(default=None, description="an articulated asset's state, "
                                                    "for questions (None: not articulated)")
+    part: Literal["top drawer", "door"] | None = Field(
+        default=None, exclude=True, description="what an articulated asset opens (the part its state "
+        "questions name: a cabinet's top drawer, a fridge's door); left out of dumps, so of the mesh's "
+        "cache key too (it does not shape the mesh)")
 
 
 class ExtraCatalog(_Strict):
@@ -185,6 +189,9 @@ def _extra_catalog(path: Path, mtime_ns: int) -> ExtraCatalog:
     for aid, a in cat.assets.items():
         if a.category not in cat.categories and a.category not in base.categories:
             raise ConfigError(f"{path}: asset {aid!r} has unknown category {a.category!r}")
+        if (a.state is None) != (a.part is None):
+            raise ConfigError(f"{path}: asset {aid!r} must give both 'state' and 'part' (an articulated "
+                              f"asset) or neither")
     return cat
 
 
