@@ -2,7 +2,10 @@
 
 Any change to a string in this module changes prompts, so it must bump ``PROMPT_VERSION``
 (the golden snapshots in ``tests/questions/golden/`` fail until they are regenerated on purpose
-with ``ROBOSTRESS_UPDATE_GOLDEN=1``).
+with ``ROBOSTRESS_UPDATE_GOLDEN=1``). A new question type's strings, which leave every existing
+prompt as it was, bump the question generator (``GENERATOR_VERSION`` in
+``robostress.benchmark.build``) instead: the builds that ask the new type change, the others
+stay byte for byte what they were (g10's ``open_closed`` and ``open_first``).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from robostress.errors import ConfigError
 from robostress.questions.item import LETTERS
 
-PROMPT_VERSION = "p8"  # p8: articulated objects open or closed (open_closed, open_first; household only, lab prompts unchanged but for this version); p7: placement relative to named objects; p6: 'resting on or in' (objects inside containers); p5: colour of real objects asked by a point; p4: category_at (objects named by a point); p3: balanced truths
+PROMPT_VERSION = "p7"  # p7: placement relative to named objects; p6: 'resting on or in' (objects inside containers); p5: colour of real objects asked by a point; p4: category_at (objects named by a point); p3: balanced truths
 
 MC_INSTRUCTION = "Answer with the letter of the correct option only."
 BOX_INSTRUCTION = ("Answer with the bounding box as x1,y1,x2,y2 in permille of the image width and "
