@@ -31,7 +31,7 @@ from robostress.errors import ConfigError, DataError
 from robostress.models.base import Request
 from robostress.models.weight_free import WeightFree, permille_json
 from robostress.questions.item import LETTERS, Item
-from robostress.scene.assets import asset_catalog
+from robostress.scene.assets import full_catalog
 from robostress.scene.objects import CATEGORIES
 
 PRIOR_VERSION = "t2"  # t2: names of real objects (with or without a colour) abstracted too
@@ -43,8 +43,9 @@ SEP = " | "
 @functools.cache
 def _name_pattern() -> re.Pattern[str]:
     """'the <colour> <category>' or 'the <category>' (real objects of no single colour), over the
-    procedural and the real-asset categories and colours."""
-    real = asset_catalog()
+    procedural and the real-asset categories and colours of every family (the object catalog and
+    the extra catalog: ``full_catalog``)."""
+    real = full_catalog()
     cats = "|".join(sorted(map(re.escape, {*CATEGORIES, *real.categories}), key=len, reverse=True))
     colours = "|".join(sorted({*PALETTE, *(a.color for a in real.assets.values() if a.color)}, key=len, reverse=True))
     return re.compile(rf"\bthe (?:(?:{colours}) )?({cats})\b")

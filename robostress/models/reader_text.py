@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from robostress.core.colour import PALETTE
-from robostress.scene.assets import asset_catalog
+from robostress.scene.assets import full_catalog
 from robostress.scene.objects import CATEGORIES
 
 PAD, UNK = "<pad>", "<unk>"
@@ -29,13 +29,22 @@ _WORD = re.compile(r"[a-z]+|\d+")
 @functools.cache
 def _mention_pattern() -> re.Pattern[str]:
     """An article (or 'many'), an optional colour, then a category, singular or plural ('many
-    ramekins'); the article keeps verbs such as 'can' from reading as objects."""
-    real = asset_catalog()
-    cats = sorted({*CATEGORIES, *real.categories}, key=len, reverse=True)
+    ramekins'); the article keeps verbs such as 'can' from reading as objects. The categories are
+    those of every family: the object catalog's and the extra catalog's (``full_catalog``)."""
+    real = full_catalog()
+    cats = sorted({*CATEGORIES, *real.categories, *_irregular()}, key=len, reverse=True)
     colours = sorted({*PALETTE, *(a.color for a in real.assets.values() if a.color)}, key=len, reverse=True)
     c = "|".join(map(re.escape, colours))
     k = "|".join(map(re.escape, cats))
     return re.compile(rf"\b(?:the|a|an|many) (?:({c}) )?({k})(?:es|s)?\b")
+
+
+@functools.cache
+def _irregular() -> dict[str, str]:
+    """Plurals that are not the category plus 's' or 'es' ('shelves', 'desk caddies': the extra
+    catalog's; none of the object catalog's), each to its category."""
+    real = full_catalog().categories
+    return {i.plural: c for c, i in real.items() if i.plural not in (c + "s", c + "es")}
 
 
 def words(text: str) -> list[str]:
@@ -48,7 +57,8 @@ def mentions(text: str) -> list[list[str]]:
     ``MAX_MENTIONS``."""
     out = []
     for m in _mention_pattern().finditer(text.lower()):
-        out.append(words(" ".join(g for g in m.groups() if g)))
+        colour, cat = m.groups()
+        out.append(words(" ".join(g for g in (colour, _irregular().get(cat, cat)) if g)))
     return out[:MAX_MENTIONS]
 
 
