@@ -44,10 +44,9 @@ from robostress.benchmark.build import GENERATOR_VERSION
 from robostress.models.prior_fit import CONF
 from robostress.questions import acceptance
 from robostress.questions.base import QUESTION_TYPES, FrameContext, Slots
-from robostress.questions.boxes import box_render
+from robostress.questions.boxes import box_render, sampled_plans
 from robostress.questions.generate import plan_questions
 from robostress.questions.weighting import WEIGHT_TABLE, Sample, clear_cache
-from robostress.scene.sample import sample_scene
 from robostress.seeding import rng
 
 ITERATIONS, DRAWS = 60, 400
@@ -61,13 +60,13 @@ def calibrated_types() -> list[str]:
 
 
 def samples(family: str, seed: int, num_scenes: int, progress: bool = True) -> dict[str, list[Sample]]:
-    """Per calibrated type, the question of each of ``num_scenes`` sampled scenes before its
-    weighted draw, as ``plan_questions`` would choose it (box-rendered: visibility from
+    """Per calibrated type, the question of each of ``num_scenes`` sampled scenes (less any that
+    cannot be laid out: ``sampled_plans``) before its weighted draw, as ``plan_questions`` would choose it (box-rendered: visibility from
     geometry, as the prior's leakage check samples them)."""
     types = calibrated_types()
     out: dict[str, list[Sample]] = {t: [] for t in types}
-    for i in tqdm(range(num_scenes), desc=f"questions of {family}", disable=not progress):
-        plan = sample_scene(family, seed, i)
+    for i, plan in tqdm(sampled_plans(family, seed, num_scenes), desc=f"questions of {family}", total=num_scenes,
+                        disable=not progress):
         frame, arrays = box_render(plan)
         ctx = FrameContext(plan, frame, arrays, Slots.of(seed, plan.scene_id, i))
         for t in types:
@@ -121,8 +120,8 @@ def acceptance_records(family: str, seed: int, num_scenes: int, progress: bool =
     """Per type kept by fitted acceptance, the record of every question of ``num_scenes`` scenes,
     none left out (box-rendered, as ``samples``)."""
     recs: list[tuple[str, acceptance.Record]] = []
-    for i in tqdm(range(num_scenes), desc=f"acceptance of {family}", disable=not progress):
-        plan = sample_scene(family, seed, i)
+    for i, plan in tqdm(sampled_plans(family, seed, num_scenes), desc=f"acceptance of {family}", total=num_scenes,
+                        disable=not progress):
         frame, arrays = box_render(plan)
         plan_questions(plan, frame, seed, arrays, i, records=recs)
     out: dict[str, list[acceptance.Record]] = {}
