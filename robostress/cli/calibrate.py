@@ -30,7 +30,9 @@ def main(cfg: DictConfig) -> None:
     )
 
     out = Path(cfg.out) if cfg.out is not None else WEIGHT_TABLE
-    table, accepted = refit(int(cfg.num_scenes), out=out, progress=bool(cfg.progress))
-    print(format_fit(table))
-    print(format_acceptance(accepted))
+    families = [str(f) for f in cfg.families]
+    table, accepted = refit(int(cfg.num_scenes), out=out, progress=bool(cfg.progress), families=families)
+    for fam in families:
+        print(format_fit(table, fam))
+        print(format_acceptance(accepted, fam))
     log.info("weights written to %s, acceptance factors to %s", out, acceptance_path(out))

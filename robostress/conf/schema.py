@@ -261,7 +261,10 @@ class LeakageSchema:
 class CalibrateSchema:
     """``robostress calibrate``."""
 
-    num_scenes: int = opt(1000, "train scenes of lab_tabletop the option weights are fitted on", min=1, max=100000)
+    num_scenes: int = opt(1000, "train scenes of each family the option weights and acceptance factors are "
+                          "fitted on", min=1, max=100000)
+    families: list[str] = opt(["lab_tabletop"], "scene families fitted (scenes/<family>.yaml); the tables' "
+                              "entries of the families not named are kept as they are")
     out: Optional[str] = opt(None, "where the table is written (null: the shipped robostress/questions/weights/options.json)")
     progress: bool = opt(True, "show progress bars")
 

@@ -18,7 +18,11 @@ target, with the draw (weighted, without replacement: the Gumbel top-k of log-we
 noise) simulated with a fixed set of noise draws. Refit after any change to scene sampling or
 to how these types choose::
 
-    robostress calibrate          # about 18 min: 1000 train scenes
+    robostress calibrate          # about 18 min: 1000 train scenes of lab_tabletop
+    robostress calibrate 'families=[household]' num_scenes=400   # household's entries only
+
+Each family's entries are fitted on its own scenes; the entries of the families not named are
+kept as the tables hold them, byte for byte (``_write``).
 
 The same command fits the acceptance factors of ``robostress.questions.acceptance`` (``fit_acceptance``):
 the types whose answers the question's own text would otherwise give away.
@@ -40,10 +44,9 @@ from robostress.benchmark.build import GENERATOR_VERSION
 from robostress.models.prior_fit import CONF
 from robostress.questions import acceptance
 from robostress.questions.base import QUESTION_TYPES, FrameContext, Slots
-from robostress.questions.boxes import box_render
+from robostress.questions.boxes import box_render, sampled_plans
 from robostress.questions.generate import plan_questions
 from robostress.questions.weighting import WEIGHT_TABLE, Sample, clear_cache
-from robostress.scene.sample import sample_scene
 from robostress.seeding import rng
 
 ITERATIONS, DRAWS = 60, 400
@@ -57,13 +60,13 @@ def calibrated_types() -> list[str]:
 
 
 def samples(family: str, seed: int, num_scenes: int, progress: bool = True) -> dict[str, list[Sample]]:
-    """Per calibrated type, the question of each of ``num_scenes`` sampled scenes before its
-    weighted draw, as ``plan_questions`` would choose it (box-rendered: visibility from
+    """Per calibrated type, the question of each of ``num_scenes`` sampled scenes (less any that
+    cannot be laid out: ``sampled_plans``) before its weighted draw, as ``plan_questions`` would choose it (box-rendered: visibility from
     geometry, as the prior's leakage check samples them)."""
     types = calibrated_types()
     out: dict[str, list[Sample]] = {t: [] for t in types}
-    for i in tqdm(range(num_scenes), desc=f"questions of {family}", disable=not progress):
-        plan = sample_scene(family, seed, i)
+    for i, plan in tqdm(sampled_plans(family, seed, num_scenes), desc=f"questions of {family}", total=num_scenes,
+                        disable=not progress):
         frame, arrays = box_render(plan)
         ctx = FrameContext(plan, frame, arrays, Slots.of(seed, plan.scene_id, i))
         for t in types:
@@ -117,8 +120,8 @@ def acceptance_records(family: str, seed: int, num_scenes: int, progress: bool =
     """Per type kept by fitted acceptance, the record of every question of ``num_scenes`` scenes,
     none left out (box-rendered, as ``samples``)."""
     recs: list[tuple[str, acceptance.Record]] = []
-    for i in tqdm(range(num_scenes), desc=f"acceptance of {family}", disable=not progress):
-        plan = sample_scene(family, seed, i)
+    for i, plan in tqdm(sampled_plans(family, seed, num_scenes), desc=f"acceptance of {family}", total=num_scenes,
+                        disable=not progress):
         frame, arrays = box_render(plan)
         plan_questions(plan, frame, seed, arrays, i, records=recs)
     out: dict[str, list[acceptance.Record]] = {}
@@ -130,21 +133,32 @@ def acceptance_records(family: str, seed: int, num_scenes: int, progress: bool =
 def fit_acceptance(families: list[str], seed: int, num_scenes: int, out: Path = acceptance.ACCEPTANCE_TABLE,
                    progress: bool = True) -> dict[str, Any]:
     """Fit each family's acceptance factors on ``num_scenes`` scenes of seed ``seed`` (the train
-    split) and write the table ``acceptance.entry_for`` reads."""
+    split) and write the table ``acceptance.entry_for`` reads (other families' entries of the
+    table at ``out`` kept)."""
     fams = {fam: {"seed": seed, "num_scenes": num_scenes,
                   "types": {qt: acceptance.fit(r) for qt, r in sorted(acceptance_records(fam, seed, num_scenes, progress).items())}}
             for fam in families}
-    table = {"generator": GENERATOR_VERSION, "families": fams}
+    table = _write(out, fams)
+    acceptance.clear_cache()
+    return table
+
+
+def _write(out: Path, fams: dict[str, Any]) -> dict[str, Any]:
+    """Write the table of ``fams`` to ``out``, keeping the entries of the families a table already
+    there holds and ``fams`` does not (a family fitted alone leaves the others' byte for byte:
+    sorted keys, and every number a float that reads back as written)."""
+    kept = json.loads(out.read_text())["families"] if out.is_file() else {}
+    table = {"generator": GENERATOR_VERSION, "families": {**kept, **fams}}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
-    acceptance.clear_cache()
     return table
 
 
 def fit_weights(families: list[str], seed: int, num_scenes: int, out: Path = WEIGHT_TABLE,
                 progress: bool = True) -> dict[str, Any]:
     """Calibrate each family's weights on ``num_scenes`` scenes of seed ``seed`` (the train split)
-    and write the table ``weighting.option_weights`` reads."""
+    and write the table ``weighting.option_weights`` reads (other families' entries of the table at
+    ``out`` kept)."""
     fams: dict[str, Any] = {}
     for fam in families:
         types: dict[str, Any] = {}
@@ -154,9 +168,7 @@ def fit_weights(families: list[str], seed: int, num_scenes: int, out: Path = WEI
                             "expected_offers": {k: round(v, 2) for k, v in exp.items()},
                             "target_offers": {k: round(v, 2) for k, v in target.items()}}
         fams[fam] = {"seed": seed, "num_scenes": num_scenes, "types": types}
-    table = {"generator": GENERATOR_VERSION, "families": fams}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
+    table = _write(out, fams)
     clear_cache()
     return table
 
@@ -167,15 +179,16 @@ def misfit(entry: dict[str, Any], min_target: float = 10.0) -> dict[str, float]:
     return {k: abs(entry["expected_offers"][k] - t) / t for k, t in entry["target_offers"].items() if t >= min_target}
 
 
-def refit(num_scenes: int = 1000, out: Path = WEIGHT_TABLE, progress: bool = True
-          ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Refit the shipped tables on ``num_scenes`` lab scenes of the train split (1000 by default:
-    each kind's weight rests on its truth count, and 300 scenes left it noisy): the option
-    weights (written to ``out``) and the acceptance factors (``acceptance.json`` beside it);
-    returns both tables."""
+def refit(num_scenes: int = 1000, out: Path = WEIGHT_TABLE, progress: bool = True,
+          families: Sequence[str] = ("lab_tabletop",)) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Refit the tables on ``num_scenes`` scenes of each of ``families`` of the train split (1000
+    by default: each kind's weight rests on its truth count, and 300 scenes left it noisy): the
+    option weights (written to ``out``) and then the acceptance factors (``acceptance.json``
+    beside it; its questions draw by the new weights); other families' entries are kept. Returns
+    both tables."""
     seed = int(yaml.safe_load((CONF / "benchmark" / "train.yaml").read_text())["seed"])
-    table = fit_weights(["lab_tabletop"], seed, num_scenes, out=out, progress=progress)
-    return table, fit_acceptance(["lab_tabletop"], seed, num_scenes, out=acceptance_path(out), progress=progress)
+    table = fit_weights(list(families), seed, num_scenes, out=out, progress=progress)
+    return table, fit_acceptance(list(families), seed, num_scenes, out=acceptance_path(out), progress=progress)
 
 
 def acceptance_path(weights: Path) -> Path:

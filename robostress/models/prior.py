@@ -26,13 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from robostress.core.colour import PALETTE
 from robostress.errors import ConfigError, DataError
 from robostress.models.base import Request
+from robostress.models.reader_text import object_names
 from robostress.models.weight_free import WeightFree, permille_json
 from robostress.questions.item import LETTERS, Item
-from robostress.scene.assets import asset_catalog
-from robostress.scene.objects import CATEGORIES
 
 PRIOR_VERSION = "t2"  # t2: names of real objects (with or without a colour) abstracted too
 DEFAULT_TABLE = Path(__file__).parent / "weights" / "prior.json"
@@ -43,11 +41,10 @@ SEP = " | "
 @functools.cache
 def _name_pattern() -> re.Pattern[str]:
     """'the <colour> <category>' or 'the <category>' (real objects of no single colour), over the
-    procedural and the real-asset categories and colours."""
-    real = asset_catalog()
-    cats = "|".join(sorted(map(re.escape, {*CATEGORIES, *real.categories}), key=len, reverse=True))
-    colours = "|".join(sorted({*PALETTE, *(a.color for a in real.assets.values() if a.color)}, key=len, reverse=True))
-    return re.compile(rf"\bthe (?:(?:{colours}) )?({cats})\b")
+    procedural and the real-asset categories and colours of every family (``reader_text.object_names``)."""
+    names, colours = object_names()
+    cats = "|".join(map(re.escape, names))
+    return re.compile(rf"\bthe (?:(?:{'|'.join(map(re.escape, colours))}) )?({cats})\b")
 
 
 @dataclass(frozen=True)

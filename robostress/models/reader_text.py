@@ -15,8 +15,11 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from robostress.catalog import catalog_names
 from robostress.core.colour import PALETTE
-from robostress.scene.assets import asset_catalog
+from robostress.errors import ConfigError
+from robostress.scene.assets import full_catalog
+from robostress.scene.family import load_family
 from robostress.scene.objects import CATEGORIES
 
 PAD, UNK = "<pad>", "<unk>"
@@ -27,15 +30,43 @@ _WORD = re.compile(r"[a-z]+|\d+")
 
 
 @functools.cache
-def _mention_pattern() -> re.Pattern[str]:
-    """An article (or 'many'), an optional colour, then a category, singular or plural ('many
-    ramekins'); the article keeps verbs such as 'can' from reading as objects."""
-    real = asset_catalog()
-    cats = sorted({*CATEGORIES, *real.categories}, key=len, reverse=True)
+def object_names() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(categories, colours) that name an object in an item's text, longest first (what the text
+    readers here and ``robostress.models.prior`` abstract): the procedural categories and every
+    family's real ones (the object catalog's and the extra catalog's: ``full_catalog``), less a
+    category that is also the kind of a support in some family ('shelf', kitchen_shelf's upper
+    support and household's wooden shelves: 'the shelf' is read as a support, as it was before
+    the extra catalog), and the palette and catalog colours."""
+    real = full_catalog()
+    supports: set[str] = set()
+    for name in catalog_names("scenes"):
+        try:
+            supports |= {s.kind for s in load_family(name).supports}
+        except ConfigError:  # a broken family file is reported where it is used, not here
+            continue
+    cats = sorted({*CATEGORIES, *real.categories} - supports, key=len, reverse=True)
     colours = sorted({*PALETTE, *(a.color for a in real.assets.values() if a.color)}, key=len, reverse=True)
+    return tuple(cats), tuple(colours)
+
+
+@functools.cache
+def _mention_pattern() -> re.Pattern[str]:
+    """An article (or 'many'), an optional colour, then a category (``object_names``), singular or
+    plural ('many ramekins', 'many desk caddies'); the article keeps verbs such as 'can' from
+    reading as objects."""
+    names, colours = object_names()
+    cats = sorted({*names, *(p for p, c in _irregular().items() if c in names)}, key=len, reverse=True)
     c = "|".join(map(re.escape, colours))
     k = "|".join(map(re.escape, cats))
     return re.compile(rf"\b(?:the|a|an|many) (?:({c}) )?({k})(?:es|s)?\b")
+
+
+@functools.cache
+def _irregular() -> dict[str, str]:
+    """Plurals that are not the category plus 's' or 'es' ('shelves', 'desk caddies': the extra
+    catalog's; none of the object catalog's), each to its category."""
+    real = full_catalog().categories
+    return {i.plural: c for c, i in real.items() if i.plural not in (c + "s", c + "es")}
 
 
 def words(text: str) -> list[str]:
@@ -48,7 +79,8 @@ def mentions(text: str) -> list[list[str]]:
     ``MAX_MENTIONS``."""
     out = []
     for m in _mention_pattern().finditer(text.lower()):
-        out.append(words(" ".join(g for g in m.groups() if g)))
+        colour, cat = m.groups()
+        out.append(words(" ".join(g for g in (colour, _irregular().get(cat, cat)) if g)))
     return out[:MAX_MENTIONS]
 
 

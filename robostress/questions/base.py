@@ -87,8 +87,9 @@ if TYPE_CHECKING:
     from robostress.scene.family import FamilySpec
 from robostress.core.colour import PALETTE
 from robostress.errors import ConfigError
+from robostress.scene.assets import AssetCatalog, asset_catalog
 from robostress.scene.containers import inside
-from robostress.scene.family import load_family
+from robostress.scene.family import family_catalog, load_family
 from robostress.seeding import derive_seed, rng
 
 MIN_VISIBLE_PX = 6
@@ -191,6 +192,15 @@ def family_spec(family: str) -> FamilySpec | None:
         return load_family(family)
     except ConfigError:
         return None
+
+
+def family_assets(family: str) -> AssetCatalog:
+    """The real-asset catalog a plan's family draws from (``family_catalog``: the object catalog,
+    with the extra catalog's for a family that sets ``extra_assets``): what the pools of wrong
+    answers enumerate, so that a household question can offer a household category. A hand-built
+    plan of no known family gets the object catalog, as every plan did before (issue 24)."""
+    spec = family_spec(family)
+    return asset_catalog() if spec is None else family_catalog(spec)
 
 
 def desc(o: SceneObject) -> str:

@@ -24,6 +24,7 @@ from robostress.questions.base import (
     QuestionSpec,
     QuestionType,
     desc,
+    family_assets,
     family_spec,
     register,
 )
@@ -206,7 +207,7 @@ def _could_carry(ctx: FrameContext, x: str, ids: list[str], but: set[str]) -> li
     absent: dict[str, set[str]] = {}
     if base.asset is not None and family is not None:
         taken = {desc(o) for o in ctx.plan.objects} | but
-        for o in catalogue_objects():
+        for o in catalogue_objects(family_assets(ctx.plan.family)):
             if o.category in family.categories and o.category not in scene and desc(o) not in taken \
                     and could_rest(o, base):
                 absent.setdefault(o.category, set()).add(desc(o))

@@ -32,6 +32,7 @@ from robostress.questions.base import (
     QuestionType,
     colour_undefined,
     desc,
+    family_assets,
     family_spec,
     has_colour_name,
     print_colour,
@@ -55,12 +56,12 @@ def _targets(ctx: FrameContext) -> list[SceneObject]:
     return [ctx.obj(t) for t in ctx.plan.targets if ctx.comfortable(t)]
 
 
-def category_pool(o: SceneObject) -> list[str]:
-    """Answer options for an object's category: real-object categories for a real object."""
+def category_pool(o: SceneObject, family: str) -> list[str]:
+    """Answer options for an object's category: for a real object, the real-object categories of
+    its scene's family (``family_assets``: household's include the extra catalog's)."""
     if o.asset is None:
         return list(CATEGORIES)
-
-    return list(asset_catalog().categories)
+    return list(family_assets(family).categories)
 
 
 def _others(g: np.random.Generator, ctx: FrameContext, truth: str, key: Callable[[SceneObject], str],
@@ -87,7 +88,7 @@ class Category(QuestionType):
 
     def propose(self, ctx: FrameContext, g: np.random.Generator) -> list[QuestionSpec]:
         return [self.spec(t.id, T.question("category", colour=t.material.color_name),
-                          _others(g, ctx, t.category, lambda o: o.category, category_pool(t)), (t.id,))
+                          _others(g, ctx, t.category, lambda o: o.category, category_pool(t, ctx.plan.family)), (t.id,))
                 for t in _targets(ctx) if has_colour_name(t) and t.asset is None]
 
     def truth(self, spec: QuestionSpec, ctx: FrameContext) -> str:
@@ -118,7 +119,7 @@ class CategoryAt(QuestionType):
         seen = [o for o in ctx.things() if ctx.comfortable(o.id)]  # any object, drawn: the truth is
         for t in [seen[i] for i in g.permutation(len(seen))[:2]]:  # then as likely as a wrong option
             x, y, q = _point_question(ctx, t, "category_at")
-            out.append(self.spec(t.id, q, _others(g, ctx, t.category, lambda o: o.category, category_pool(t)),
+            out.append(self.spec(t.id, q, _others(g, ctx, t.category, lambda o: o.category, category_pool(t, ctx.plan.family)),
                                  (t.id,), x=x, y=y))
         return out
 
@@ -129,10 +130,10 @@ class CategoryAt(QuestionType):
         return o.category
 
 
-def _asset_colours() -> list[str]:
-    """The colour names real objects have (wrong options drawn from them, not from colours that
-    are never the answer)."""
-    return sorted({s.color for s in asset_catalog().assets.values() if s.color})
+def _asset_colours(family: str) -> list[str]:
+    """The colour names real objects of the family's catalog have (wrong options drawn from them,
+    not from colours that are never the answer)."""
+    return sorted({s.color for s in family_assets(family).assets.values() if s.color})
 
 
 def _point_question(ctx: FrameContext, o: SceneObject, template: str) -> tuple[int, int, str]:
@@ -191,10 +192,10 @@ class Colour(QuestionType):
             # preferring the scene's colours offered black (rare among the other objects) so
             # seldom that a text-only prior picked it whenever offered (+6.7 points)
             return [self.spec(f"at/{t.id}", q, _others(g, ctx, t.material.color_name, lambda o: o.material.color_name,
-                                                       _asset_colours(), from_scene=False), (t.id,), x=x, y=y)]
+                                                       _asset_colours(ctx.plan.family), from_scene=False), (t.id,), x=x, y=y)]
         out = []
         for k in range(3):  # the colour asked about is drawn first, then an object of it
-            want = ctx.draw("value/color", k, _asset_colours())
+            want = ctx.draw("value/color", k, _asset_colours(ctx.plan.family))
             have = [o for o in seen if o.material.color_name == want]
             if not have:  # asking another colour instead would make the common colours common answers
                 continue
@@ -202,7 +203,7 @@ class Colour(QuestionType):
             seen.remove(t)
             x, y, q = _point_question(ctx, t, "color_at")
             out.append(self.spec(f"at/{t.id}", q, _others(g, ctx, t.material.color_name, lambda o: o.material.color_name,
-                                                          _asset_colours()), (t.id,), x=x, y=y))
+                                                          _asset_colours(ctx.plan.family)), (t.id,), x=x, y=y))
         return out
 
     def acceptance_key(self, spec: QuestionSpec, ctx: FrameContext, truth: str) -> Record | None:
@@ -290,7 +291,7 @@ class Count(QuestionType):
         """The count asked and the (support, category) pairs that have it."""
         by_count: dict[int, list[tuple[str, str]]] = {}
         for sup in sorted({ctx.root_support(o.id) for o in ctx.things()}):
-            for cat in sorted({c for o in ctx.things() for c in category_pool(o)}):
+            for cat in sorted({c for o in ctx.things() for c in category_pool(o, ctx.plan.family)}):
                 members = [o for o in _on_support(ctx, sup) if o.category == cat]
                 if len(members) in self.VALUES and all(plainly_visible(ctx, o.id) for o in members):
                     by_count.setdefault(len(members), []).append((sup, cat))
@@ -379,8 +380,7 @@ class Existence(QuestionType):
         if t.asset is not None and spec is not None and spec.featured_colour:
             return t, _absent_like_featured(spec, pairs, ctx.root_support(t.id)), True
         if t.asset is not None:  # a real object that exists in another scene: as plausible as a present one
-
-            real = {(s.color, s.category) for s in asset_catalog().assets.values() if s.color}
+            real = {(s.color, s.category) for s in family_assets(ctx.plan.family).assets.values() if s.color}
             return t, sorted((c, cat, ctx.root_support(t.id)) for c, cat in real - pairs), False
         # a colour and a category that are both in the scene, but never together
         return t, sorted({(a.material.color_name, b.category, ctx.root_support(a.id)) for a in seen for b in seen

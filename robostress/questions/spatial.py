@@ -23,11 +23,11 @@ from robostress.questions.base import (
     QuestionSpec,
     QuestionType,
     desc,
+    family_assets,
     family_spec,
     register,
 )
 from robostress.questions.weighting import Draw, Sample, option_weights, weighted_order
-from robostress.scene.assets import asset_catalog
 from robostress.scene.catalogue import catalogue_objects, small_footprint
 from robostress.scene.containers import can_hold, fit_inside, is_container
 from robostress.scene.objects import CATEGORIES, get_category, world_extent
@@ -234,7 +234,7 @@ class RestingOn(QuestionType):
             if ctx.comfortable(o) and self.defined(self.spec(o, "", (), (o,)), ctx):
                 item = ctx.obj(o)
                 fitting[o] = ({h.category for h in holders if h.id != o and could_rest(item, h)}
-                              | set(_catalogue_holders(item, _flat_pool(item))))
+                              | set(_catalogue_holders(item, _flat_pool(item, ctx.plan.family), ctx.plan.family)))
                 below = item.support_id
                 value = "object" if ctx.is_object(below) else below
                 if len(fitting[o]) >= size - 1:
@@ -256,7 +256,7 @@ class RestingOn(QuestionType):
         return OnChoice(subject, truth, truth_kind, tuple(kinds), size,
                         tuple(sorted(c for c in fitting[subject] if c != truth_kind)),
                         (tuple(sorted({o.category for o in holders if o.id != subject})),
-                         tuple(sorted(_flat_pool(ctx.obj(subject))))))
+                         tuple(sorted(_flat_pool(ctx.obj(subject), ctx.plan.family)))))
 
     def sample(self, ctx: FrameContext, g: np.random.Generator) -> Sample | None:
         """This scene's question before its weighted draw (``robostress.evaluate.calibrate``)."""
@@ -288,13 +288,12 @@ def could_rest(item: SceneObject, holder: SceneObject) -> bool:
     return is_container(holder) and fit_inside(holder, upright) is not None
 
 
-def _catalogue_holders(item: SceneObject, categories: list[str]) -> list[str]:
-    """Those of ``categories`` with a catalogue object that ``item`` would fit on or in (real
-    objects); for procedural objects, all of them."""
+def _catalogue_holders(item: SceneObject, categories: list[str], family: str) -> list[str]:
+    """Those of ``categories`` with an object of the family's catalogue that ``item`` would fit on
+    or in (real objects); for procedural objects, all of them."""
     if item.asset is None:
         return list(categories)
-
-    objs = catalogue_objects()
+    objs = catalogue_objects(family_assets(family))
     return [c for c in categories if any(o.category == c and could_rest(item, o) for o in objs)]
 
 
@@ -304,13 +303,12 @@ def _holder(o: SceneObject) -> bool:
     return flat_top(o.category) or is_container(o)
 
 
-def _flat_pool(o: SceneObject) -> list[str]:
+def _flat_pool(o: SceneObject, family: str) -> list[str]:
     """Categories things rest on or in (flat-topped, containers that hold things) of the object's
-    kind of scene (real-asset or procedural)."""
+    kind of scene: procedural, or the real categories of its family's catalog (``family_assets``)."""
     if o.asset is None:
         return [c for c, s in CATEGORIES.items() if s.flat_top]
-
-    return [c for c, info in asset_catalog().categories.items() if info.flat_top or can_hold(c)]
+    return [c for c, info in family_assets(family).categories.items() if info.flat_top or can_hold(c)]
 
 
 def _gap(p: np.ndarray, o: SceneObject) -> float:

@@ -45,13 +45,17 @@ def catalogue_object(asset_id: str) -> SceneObject:
                        asset=asset_id, position=(0.0, 0.0, 0.0), size=load_asset(asset_id).size, support_id="table")
 
 
-_CATALOGUE: list[tuple[AssetCatalog, tuple[SceneObject, ...]]] = []  # (the catalog read, its objects)
+_CATALOGUE: list[tuple[AssetCatalog, tuple[SceneObject, ...]]] = []  # (a catalog read, its objects), newest last
+_KEEP = 4  # catalogs remembered: the object catalog and the full one (``family_catalog``), and a re-read of each
 
 
-def catalogue_objects() -> tuple[SceneObject, ...]:
-    """Every asset of the catalog as ``catalogue_object`` gives it, in asset-id order; built once
-    per read of the catalog (a changed catalog file is read anew by ``asset_catalog``)."""
-    cat = asset_catalog()
-    if not _CATALOGUE or _CATALOGUE[0][0] is not cat:
-        _CATALOGUE[:] = [(cat, tuple(catalogue_object(a) for a in sorted(cat.assets)))]
-    return _CATALOGUE[0][1]
+def catalogue_objects(cat: AssetCatalog | None = None) -> tuple[SceneObject, ...]:
+    """Every asset of ``cat`` (the object catalog if None; a family's is ``family_catalog``) as
+    ``catalogue_object`` gives it, in asset-id order; built once per read of the catalog (a
+    changed catalog file is read anew by ``asset_catalog``)."""
+    cat = asset_catalog() if cat is None else cat
+    hit = next((objs for c, objs in _CATALOGUE if c is cat), None)
+    if hit is None:
+        hit = tuple(catalogue_object(a) for a in sorted(cat.assets))
+        _CATALOGUE[:] = [*_CATALOGUE[-(_KEEP - 1):], (cat, hit)]
+    return hit
