@@ -50,7 +50,7 @@ def _learned(train: list, test: list, fitted_on: str, scored_on: str) -> None:  
 
 def _twin(test: list, scored_on: str) -> None:  # type: ignore[type-arg]
     from robostress.evaluate.leakage import twin_rows  # deferred: as above
-    from robostress.evaluate.text_learner import format_learned
+    from robostress.evaluate.text_learner import format_learned  # deferred: as above
 
     print(f"\ntext-only twin (reader_blind: the reader trained on the train split with its image zeroed), scored on "
           f"{scored_on}; margin = accuracy - chance, SE clustered by scene")
