@@ -6,7 +6,9 @@ with more than 1 % pure-black pixels (with their stresses: deep shadow is physic
 whether it moves the declared way in every scene), render noise of stressed frames relative to
 their clean twins (the 8-bit frame's noise on all pixels clipped in neither twin, on the targets'
 pixels, and on the pixels the stress leaves unchanged), and items per (sub-type, severity,
-ability) cell.
+ability) cell. A multi-environment build (issue 24) adds the realised-severity and noise checks per
+environment: in how many of its scenes each sub-type moves the declared way, and its frames over
+the noise bound.
 
     robostress audit benchmark_dir=benchmarks/mini
 """
@@ -41,6 +43,8 @@ def audit(root: Path | str) -> dict[str, Any]:
     realised: dict[str, dict[int, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
     noise: dict[str, dict[str, dict[int, list[float]]]] = {k: defaultdict(lambda: defaultdict(list))
                                                             for k, _ in NOISE_SETS}
+    envs = b.environments
+    env_noise: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))  # env -> set -> ratios
     clean_noise: dict[str, list[float]] = defaultdict(list)
     for f in frames:
         s = f.stress
@@ -55,16 +59,26 @@ def audit(root: Path | str) -> dict[str, Any]:
         for name, key in NOISE_SETS:
             if rec.get(key) is not None:
                 noise[name][s.subtype][s.severity].append(float(rec[key]))
+                if f.scene_id in envs:
+                    env_noise[envs[f.scene_id]][name].append(float(rec[key]))
     limit = float((b.manifest.get("renderer") or {}).get("noise_ratio") or NOISE_LIMIT)  # the build's own bound
     rows = []
+    monotonic: dict[str, dict[str, bool]] = {}  # sub-type -> scene -> moves the declared way
     for sub, by_sev in realised.items():
         d = get_stress(sub).direction
         scenes = sorted(set.intersection(*(set(v) for v in by_sev.values()))) if len(by_sev) == 5 else []
-        mono = [all(d * (by_sev[k + 1][sc] - by_sev[k][sc]) >= -0.02 * abs(by_sev[5][sc] or 1) for k in range(1, 5))
-                and d * (by_sev[5][sc] - by_sev[1][sc]) > 0 for sc in scenes]
+        monotonic[sub] = {sc: all(d * (by_sev[k + 1][sc] - by_sev[k][sc]) >= -0.02 * abs(by_sev[5][sc] or 1)
+                                  for k in range(1, 5)) and d * (by_sev[5][sc] - by_sev[1][sc]) > 0 for sc in scenes}
+        mono = list(monotonic[sub].values())
         rows.append({"subtype": sub, "s1": float(np.mean(list(by_sev[1].values()))) if 1 in by_sev else None,
                      "s5": float(np.mean(list(by_sev[5].values()))) if 5 in by_sev else None,
                      "monotonic_scenes": f"{sum(mono)}/{len(mono)}"})
+    per_env = {env: {"scenes": sum(e == env for e in envs.values()),
+                     "monotonic": {sub: f"{sum(v for sc, v in m.items() if envs.get(sc) == env)}/"
+                                        f"{sum(envs.get(sc) == env for sc in m)}" for sub, m in monotonic.items()},
+                     "noise_over": {name: f"{sum(v > limit for v in env_noise[env][name])}/{len(env_noise[env][name])}"
+                                    for name, _ in NOISE_SETS}}
+               for env in sorted(set(envs.values()))}
     cells: dict[tuple[str, int, str], set[str]] = defaultdict(set)
     counts: dict[tuple[str, int, str], int] = defaultdict(int)
     fmap = b.frames
@@ -87,6 +101,7 @@ def audit(root: Path | str) -> dict[str, Any]:
         "noise_measured": {name: sum(len(vs) for by in noise[name].values() for vs in by.values())
                            for name, _ in NOISE_SETS},
         "clean_noise8": {k: float(np.mean(v)) for k, v in clean_noise.items()},
+        "environments": per_env,
         "cells": {"count": len(counts), "items_min": int(n.min()), "items_median": float(np.median(n)),
                   "scenes_min": min((len(v) for v in cells.values()), default=0)},
     }
@@ -116,7 +131,8 @@ def format_audit(a: dict[str, Any]) -> str:
              f"({', '.join(sorted({'/'.join(x.split('/')[1:]) for x in a['black_frames']})) or 'none'})",
              "\nrealised severity (mean over scenes)         s1          s5   monotonic in scenes"]
     for r in a["realised"]:
-        lines.append(f"  {r['subtype']:24s} {r['s1']:14.4g} {r['s5']:11.4g}   {r['monotonic_scenes']}")
+        s1, s5 = (f"{r[k]:.4g}" if r[k] is not None else "-" for k in ("s1", "s5"))  # a build without s1 or s5
+        lines.append(f"  {r['subtype']:24s} {s1:>14s} {s5:>11s}   {r['monotonic_scenes']}")
     cn = a.get("clean_noise8") or {}
     if cn:
         lines.append(f"\nrender noise of the clean frames, 8-bit levels RMS (render noise and rounding): "
@@ -129,6 +145,15 @@ def format_audit(a: dict[str, Any]) -> str:
                      f"({n} frames measured, {over} over {a['noise_limit']}; a missing severity: too few pixels)")
         for sub, by in table.items():
             lines.append(f"  {sub:24s} " + "  ".join(f"s{k} {v:.2f}" for k, v in by.items()))
+    for env, e in (a.get("environments") or {}).items():
+        bad = [f"{sub} {m}" for sub, m in e["monotonic"].items() if m.split("/")[0] != m.split("/")[1]]
+        ok = sum(m.split("/")[0] == m.split("/")[1] for m in e["monotonic"].values())
+        if env == next(iter(a["environments"])):
+            lines.append(f"\nper environment: sub-types monotonic in every scene of it; frames over {a['noise_limit']} "
+                         f"(all pixels / targets / unchanged pixels)")
+        lines.append(f"  {env:14s} {e['scenes']:2d} scenes  monotonic {ok}/{len(e['monotonic'])}"
+                     + (f" (not: {', '.join(bad)})" if bad else "")
+                     + "  noise over: " + " / ".join(e["noise_over"][name] for name, _ in NOISE_SETS))
     c = a["cells"]
     lines.append(f"\n(sub-type, severity, ability) cells: {c['count']}; items per cell min {c['items_min']}, "
                  f"median {c['items_median']:.0f}; scenes per cell min {c['scenes_min']}")

@@ -87,3 +87,22 @@ def test_compare_of_lab_runs_has_no_environment_table(tiny_bench: Benchmark, tmp
     evaluate(tiny_bench.root, preset("model", "random"), tmp_path / "r", progress=False)
     files = write_comparison(tmp_path / "cmp", load_runs([tmp_path / "r"], resamples=50), resamples=50)
     assert "environments_csv" not in files and "Per environment" not in files["md"].read_text()
+
+
+def test_audit_splits_severity_and_noise_per_environment(household: Path) -> None:
+    """The audit's per-environment rows partition its scenes and add up to its global rows."""
+    from robostress.benchmark.audit import NOISE_SETS, audit, format_audit
+
+    a = audit(household)
+    envs = Benchmark(household).environments
+    assert set(a["environments"]) == set(envs.values()) and len(a["environments"]) > 1
+    assert sum(e["scenes"] for e in a["environments"].values()) == len(envs)
+    for row in a["realised"]:  # each sub-type's monotonic scenes, summed over environments
+        parts = [e["monotonic"][row["subtype"]].split("/") for e in a["environments"].values()]
+        assert f"{sum(int(k) for k, _ in parts)}/{sum(int(n) for _, n in parts)}" == row["monotonic_scenes"]
+    for name, _ in NOISE_SETS:  # every measured stressed frame is counted in its environment
+        parts = [e["noise_over"][name].split("/") for e in a["environments"].values()]
+        assert sum(int(n) for _, n in parts) == a["noise_measured"][name]
+        assert sum(int(k) for k, _ in parts) == a["noise_over"][name]
+    text = format_audit(a)
+    assert "per environment:" in text and all(f"  {env}" in text for env in a["environments"])
