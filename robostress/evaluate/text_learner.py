@@ -202,15 +202,13 @@ def learned_rows(train: Sequence[Item], test: Sequence[Item]) -> list[LearnedRow
     rows = []
     for qtype in sorted(te):
         its = te[qtype]
-        chance = np.array([1 / len(i.options) for i in its])
         if len(tr.get(qtype, [])) >= 2:
             pen = choose_penalty(tr[qtype])
             d = _Design.of(its)
-            hit = (d.predict(fit(_Design.of(tr[qtype]), pen)) == d.truth_row).astype(float)
+            hit = d.predict(fit(_Design.of(tr[qtype]), pen)) == d.truth_row
         else:  # nothing to learn from: the first letter
-            pen, hit = float("nan"), np.array([i.answer == "A" for i in its], float)
-        rows.append(LearnedRow(qtype, len(its), len({i.scene_id for i in its}), float(chance.mean()),
-                               float(hit.mean()), clustered_se(hit - chance, [i.scene_id for i in its]), pen))
+            pen, hit = float("nan"), np.array([i.answer == "A" for i in its])
+        rows += scored_rows(its, list(hit), pen)
     return rows
 
 
